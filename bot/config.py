@@ -1,0 +1,423 @@
+"""The typed configuration: loaded from YAML, validated once at start, passed down explicitly."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(value: object) -> timedelta:
+    """Read "90s", "10m", "2h", "3d" (or a number of seconds) as a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        m = _DURATION_RE.match(value)
+        if m:
+            return timedelta(**{_UNITS[m[2]]: float(m[1])})
+    raise ValueError(f"expected a duration like 10m, 2h or 3d, got {value!r}")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+def _as_str(value: object) -> object:
+    # YAML reads `number: 3` as an int; building numbers are names, so keep them as text.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+BuildingNo = Annotated[str, BeforeValidator(_as_str), Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PersonConfig(_Model):
+    """A person known to the bot by WeChat id, addressed by name."""
+
+    id: NonEmpty
+    name: NonEmpty
+
+
+class VolunteerConfig(PersonConfig):
+    """A volunteer of the compound's mutual-aid teams (红/黄/绿)."""
+
+    team: str | None = None
+
+
+class RoomConfig(_Model):
+    """A WeChat group the bot serves; `buildings` names the buildings it is for."""
+
+    topic: NonEmpty
+    buildings: list[BuildingNo] = []
+
+
+class BuildingConfig(_Model):
+    """A building and its head (楼栋长)."""
+
+    number: BuildingNo
+    head: PersonConfig | None = None
+
+
+class HotlinesConfig(_Model):
+    """Numbers given in safety hints of urgent cases."""
+
+    fire: str = "119"
+    ambulance: str = "120"
+    gas: str | None = None
+    property: str | None = None
+
+
+class CompoundConfig(_Model):
+    """A residential compound (小区) with its party branch secretary."""
+
+    name: NonEmpty
+    secretary: PersonConfig | None = None
+    rooms: list[RoomConfig] = []
+    buildings: list[BuildingConfig] = []
+    volunteers: list[VolunteerConfig] = []
+    hotlines: HotlinesConfig | None = None
+
+
+class CommunityConfig(_Model):
+    """A community (社区) with its workers and compounds."""
+
+    community: NonEmpty
+    workers: list[PersonConfig] = []
+    compounds: list[CompoundConfig] = []
+
+
+class BotSection(_Model):
+    """Who the bot is and when it keeps quiet."""
+
+    name: NonEmpty = "小邻"
+    account: NonEmpty = "default"  # one bot process per WeChat account; outbox rows carry it
+    timezone: str = "Asia/Shanghai"
+    quiet_hours: str | None = "22:00-07:00"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {v!r} (use an IANA name like Asia/Shanghai)")
+        return v
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _valid_quiet_hours(cls, v: str | None) -> str | None:
+        if v:
+            parse_quiet_hours(v)
+        return v
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The configured timezone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def quiet(self) -> tuple[time, time] | None:
+        """Quiet hours as (start, end), or None when the bot is never quiet."""
+        return parse_quiet_hours(self.quiet_hours) if self.quiet_hours else None
+
+
+def parse_quiet_hours(value: str) -> tuple[time, time]:
+    """Read "22:00-07:00" as (start, end) times."""
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
+    if not m:
+        raise ValueError(f"expected HH:MM-HH:MM, got {value!r}")
+    try:
+        return time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4]))
+    except ValueError as e:
+        raise ValueError(f"expected HH:MM-HH:MM, got {value!r}: {e}") from None
+
+
+class StorageSection(_Model):
+    """Where the state lives."""
+
+    url: NonEmpty = "sqlite+aiosqlite:///jinlin.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, v: str) -> str:
+        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB")
+        return v
+
+
+class TransportSection(_Model):
+    """Which chat the bot talks to, and that transport's own settings."""
+
+    kind: Literal["web", "console", "wechaty"] = "console"
+    # web sandbox
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # wechaty: a puppet service endpoint and its token (or the env variable holding it)
+    endpoint: str | None = None
+    token: str | None = None
+    token_env: str = "JINLIN_WECHATY_TOKEN"
+    data_dir: str = "data"
+    offline_notice_after: Duration = timedelta(minutes=10)
+
+
+class SendingSection(_Model):
+    """Pacing that keeps a WeChat account safe; all outgoing messages pass through it."""
+
+    min_gap: float = Field(default=1.5, ge=0)  # seconds between any two sends
+    jitter: float = Field(default=0.5, ge=0)  # random extra seconds on top of min_gap
+    room_gap: float = Field(default=3.0, ge=0)  # seconds between two sends to one room
+    daily_cap: int = Field(default=500, ge=1)
+    merge_private: bool = True  # several queued messages to one person go as one
+    max_attempts: int = Field(default=8, ge=1)
+
+
+class SlaSection(_Model):
+    """How long a case may wait before it is escalated."""
+
+    accept: Duration = timedelta(hours=2)
+    accept_urgent: Duration = timedelta(minutes=10)
+    resolve: Duration = timedelta(days=3)
+
+
+class CoBuildingDaySection(_Model):
+    """The monthly co-building day (每月28日共建日)."""
+
+    day: int = Field(default=28, ge=1, le=28)
+    reminders: list[str] = ["-3d 18:00", "-1d 20:00", "0d 08:30"]
+    themes: list[NonEmpty] = [
+        "管一管身边小事",
+        "扫一扫小区街巷",
+        "劝一劝邻里纠纷",
+        "帮一帮困难群众",
+        "讲一讲好人好事",
+        "提一提发展良策",
+    ]
+
+    @field_validator("reminders")
+    @classmethod
+    def _valid_offsets(cls, v: list[str]) -> list[str]:
+        for item in v:
+            parse_reminder_offset(item)
+        return v
+
+
+def parse_reminder_offset(value: str) -> tuple[int, time]:
+    """Read "-1d 20:00" as (day offset, time of day)."""
+    m = re.fullmatch(r"\s*([+-]?\d+)d\s+(\d{1,2}):(\d{2})\s*", value)
+    if not m:
+        raise ValueError(f"expected an offset like -1d 20:00, got {value!r}")
+    return int(m[1]), time(int(m[2]), int(m[3]))
+
+
+class ActivityConfig(_Model):
+    """An activity open for sign-up."""
+
+    title: NonEmpty
+    compound: NonEmpty
+    starts_at: datetime
+    place: str = ""
+    capacity: int | None = Field(default=None, ge=1)
+
+
+class WebSection(_Model):
+    """The console's users and API tokens."""
+
+    secret_env: str = "JINLIN_WEB_SECRET"
+    users: list[dict[str, Any]] = []
+    api_tokens: list[dict[str, Any]] = []
+
+
+class Config(_Model):
+    """The whole configuration."""
+
+    bot: BotSection = BotSection()
+    storage: StorageSection = StorageSection()
+    transport: TransportSection = TransportSection()
+    sending: SendingSection = SendingSection()
+    hotlines: HotlinesConfig = HotlinesConfig()
+    grid: list[CommunityConfig] = []
+    sla: SlaSection = SlaSection()
+    co_building_day: CoBuildingDaySection = CoBuildingDaySection()
+    activities: list[ActivityConfig] = []
+    web: WebSection = WebSection()
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """One thing wrong in a config file."""
+
+    path: str  # key path like grid[0].compounds[1].buildings[2].head.id
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; carries every problem found."""
+
+    def __init__(self, source: str, problems: list[ConfigProblem]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {p}" for p in problems]
+        super().__init__("invalid configuration:\n" + "\n".join(lines))
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _friendly(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind == "missing":
+        return "is required but missing"
+    if kind == "extra_forbidden":
+        return "is not a known key (check the spelling)"
+    msg = str(err.get("msg", "is invalid"))
+    return msg.removeprefix("Value error, ")
+
+
+def _cross_check(cfg: Config) -> list[ConfigProblem]:
+    problems: list[ConfigProblem] = []
+    seen_topics: dict[str, str] = {}
+    seen_compounds: dict[str, str] = {}
+    for ci, community in enumerate(cfg.grid):
+        for pi, compound in enumerate(community.compounds):
+            base = f"grid[{ci}].compounds[{pi}]"
+            if compound.name in seen_compounds:
+                problems.append(
+                    ConfigProblem(
+                        f"{base}.name",
+                        f"compound {compound.name!r} is also defined at "
+                        f"{seen_compounds[compound.name]}",
+                    )
+                )
+            seen_compounds.setdefault(compound.name, f"{base}.name")
+            numbers: dict[str, int] = {}
+            for bi, b in enumerate(compound.buildings):
+                if b.number in numbers:
+                    problems.append(
+                        ConfigProblem(
+                            f"{base}.buildings[{bi}].number",
+                            f"building {b.number!r} is listed twice "
+                            f"(also buildings[{numbers[b.number]}])",
+                        )
+                    )
+                numbers.setdefault(b.number, bi)
+            for ri, room in enumerate(compound.rooms):
+                where = f"{base}.rooms[{ri}]"
+                if room.topic in seen_topics:
+                    problems.append(
+                        ConfigProblem(
+                            f"{where}.topic",
+                            f"room topic {room.topic!r} is also used at {seen_topics[room.topic]}",
+                        )
+                    )
+                seen_topics.setdefault(room.topic, f"{where}.topic")
+                for bj, number in enumerate(room.buildings):
+                    if number not in numbers:
+                        problems.append(
+                            ConfigProblem(
+                                f"{where}.buildings[{bj}]",
+                                f"building {number!r} is not in {base}.buildings "
+                                f"of compound {compound.name!r}",
+                            )
+                        )
+    for ai, act in enumerate(cfg.activities):
+        if act.compound not in seen_compounds:
+            problems.append(
+                ConfigProblem(
+                    f"activities[{ai}].compound",
+                    f"no compound named {act.compound!r} in grid",
+                )
+            )
+    return problems
+
+
+def parse_config(data: object, source: str = "<config>") -> Config:
+    """Validate already-loaded YAML data; raise ConfigError listing every problem."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(source, [ConfigProblem("", "the file must hold a YAML mapping")])
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as e:
+        problems = [
+            ConfigProblem(_key_path(tuple(err["loc"])), _friendly(dict(err)))
+            for err in e.errors()
+        ]
+        raise ConfigError(source, problems) from None
+    problems = _cross_check(cfg)
+    if problems:
+        raise ConfigError(source, problems)
+    return cfg
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a YAML config file; raise ConfigError naming file and key paths."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(str(p), [ConfigProblem("", f"cannot read the file: {e.strerror}")])
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        raise ConfigError(str(p), [ConfigProblem("", f"not valid YAML: {where}{problem}")])
+    return parse_config(data, str(p))
+
+
+def summarise(cfg: Config) -> str:
+    """A short human summary of the grid, for `jinlin check-config`."""
+    compounds = [c for com in cfg.grid for c in com.compounds]
+    rooms = [r for c in compounds for r in c.rooms]
+    buildings = [b for c in compounds for b in c.buildings]
+    heads = [b for b in buildings if b.head is not None]
+    lines = [
+        f"communities: {len(cfg.grid)}",
+        f"compounds:   {len(compounds)}",
+        f"rooms:       {len(rooms)}",
+        f"buildings:   {len(buildings)} ({len(heads)} with a building head)",
+        f"volunteers:  {sum(len(c.volunteers) for c in compounds)}",
+        f"activities:  {len(cfg.activities)}",
+    ]
+    for com in cfg.grid:
+        lines.append(f"- {com.community} (workers: {', '.join(w.name for w in com.workers) or '-'})")
+        for c in com.compounds:
+            sec = c.secretary.name if c.secretary else "no secretary"
+            lines.append(f"  - {c.name}: {sec}; rooms: {', '.join(r.topic for r in c.rooms)}")
+            for b in c.buildings:
+                head = f"{b.head.name} ({b.head.id})" if b.head else "no head"
+                lines.append(f"    - building {b.number}: {head}")
+    return "\n".join(lines)

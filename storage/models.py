@@ -1,0 +1,206 @@
+"""SQLAlchemy models: the grid, cases and their log, inbound dedup, the outbox, scheduled tasks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored as UTC; SQLite would otherwise hand back naive ones."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use the injected clock")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a naming convention."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON}
+
+
+class Community(Base):
+    """A community (社区)."""
+
+    __tablename__ = "communities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class Compound(Base):
+    """A residential compound (小区)."""
+
+    __tablename__ = "compounds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+
+
+class Building(Base):
+    """A building (楼栋) of a compound."""
+
+    __tablename__ = "buildings"
+    __table_args__ = (UniqueConstraint("compound_id", "number", name="uq_buildings_number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"))
+    number: Mapped[str] = mapped_column(String(20))
+
+
+class Room(Base):
+    """A WeChat group served by the bot."""
+
+    __tablename__ = "rooms"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic: Mapped[str] = mapped_column(String(200), unique=True)
+    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"))
+    buildings: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Person(Base):
+    """Someone the bot knows by WeChat id."""
+
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wechat_id: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Role(Base):
+    """A person's role in a scope: building_head, secretary, worker or volunteer."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("person_id", "role", "scope", name="uq_roles_scope"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    scope: Mapped[str] = mapped_column(String(200))  # "剑津社区", "武夷香榭", "武夷香榭/3"
+    team: Mapped[str | None] = mapped_column(String(20))
+
+
+class Counter(Base):
+    """Named sequences (case numbers, wish numbers) shared by every bot process."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    """A report (#N) or a wish (WN) and where it stands."""
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("kind", "number", name="uq_cases_kind_number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # report | wish
+    number: Mapped[int] = mapped_column(Integer)
+    compound: Mapped[str] = mapped_column(String(100), index=True)
+    building: Mapped[str | None] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(20))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    reporter_id: Mapped[str] = mapped_column(String(100))
+    reporter_name: Mapped[str] = mapped_column(String(100))
+    room: Mapped[str | None] = mapped_column(String(200))
+    assignee_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    assignee_name: Mapped[str | None] = mapped_column(String(100))
+    source_message_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    rated_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class CaseEvent(Base):
+    """One entry of a case's append-only log."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ProcessedMessage(Base):
+    """An inbound message id already handled, so a redelivery is ignored."""
+
+    __tablename__ = "processed_messages"
+    message_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A message to send; stored in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)  # idempotency key
+    account: Mapped[str] = mapped_column(String(100), index=True)
+    to_room: Mapped[str | None] = mapped_column(String(200))
+    to_person: Mapped[str | None] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)
+    mention_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # pending|sending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    not_before: Mapped[datetime] = mapped_column(index=True)
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+
+class ScheduledTask(Base):
+    """A piece of future work (a reminder, an escalation step), unique by key."""
+
+    __tablename__ = "scheduled_tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # pending|done|stale|cancelled
+    done_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
