@@ -8,6 +8,7 @@ import contextlib
 import glob
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -121,13 +122,18 @@ class LocalPg:
 
     @property
     def datadir(self) -> Path:
+        """The cluster's data directory."""
         assert self.base is not None
         return self.base / "data"
 
     def _cmd(self, *args: str) -> list[str]:
         """Wrap a command so that it runs as `postgres` when we are root."""
         # PostgreSQL refuses to run as root.
-        return ["runuser", "-u", PG_USER, "--", *args] if self.as_root else list(args)
+        if not self.as_root:
+            return list(args)
+        if shutil.which("runuser"):
+            return ["runuser", "-u", PG_USER, "--", *args]
+        return ["su", PG_USER, "-s", "/bin/sh", "-c", shlex.join(args)]
 
     def _run(self, *args: str, timeout: float = 60) -> None:
         """Run a PostgreSQL tool and raise with its output if it fails."""
