@@ -1,45 +1,81 @@
-"""A first parser (placeholder until the full one lands): reports, building, urgency."""
+"""Group message → Intent: normalise, classify, then the entities of the intent found."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from intents.activities import match_activity, match_title
+from intents.buildings import resolve_building
+from intents.classify import Reading, classify
+from intents.headcount import count_people
+from intents.jielong import Jielong, own_line, parse_jielong
+from intents.lexicon import Lexicon, lexicon
+from intents.model import Intent, IntentKind, ParseContext
+from intents.normalise import Message, normalise
 
-from intents.model import Category, Intent, IntentKind, ParseContext
 
-_PROBLEM = ("坏了", "坏掉", "漏水", "不亮", "停电", "停水", "堵了", "报修", "困", "着火", "冒烟")
-_URGENT = ("着火", "冒烟", "煤气", "燃气", "困", "被困", "淹", "摔", "电线")
-_CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_BUILDING = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*(?:号楼|栋|幢|#楼|#)")
+def _from_jielong(block: Jielong, ctx: ParseContext, lex: Lexicon) -> Intent:
+    """A 接龙 block counts as the sender's sign-up only through the sender's own line."""
+    line = own_line(block, ctx.sender_name, lex)
+    if line is None:
+        return Intent(
+            IntentKind.NONE,
+            confidence=lex.thresholds.conf_jielong,
+            explain=("jielong", f"jielong:title:{block.title}", "jielong:no line of the sender"),
+        )
+    match = match_title(block.title, ctx.activities, lex)
+    explain = ["jielong", f"jielong:own-line({line.reason}):{line.line}", f"activity:{match.reason}"]
+    if lex.leave.search(line.rest):
+        return Intent(
+            IntentKind.LEAVE_ACTIVITY,
+            activity=match.title,
+            confidence=lex.thresholds.conf_jielong,
+            explain=(*explain, "leave in own line"),
+        )
+    count, why = count_people(line.rest, lex)
+    return Intent(
+        IntentKind.JOIN_ACTIVITY,
+        activity=match.title,
+        headcount=count,
+        confidence=lex.thresholds.conf_jielong,
+        explain=(*explain, f"headcount:{why}"),
+    )
 
 
-def _building(s: str) -> str | None:
-    m = _BUILDING.search(s)
-    if not m:
-        return None
-    raw = m[1]
-    if raw.isdigit():
-        return str(int(raw))
-    if raw == "十":
-        return "10"
-    if raw.startswith("十"):
-        return str(10 + _CN.get(raw[1:], 0))
-    return str(_CN.get(raw, 0)) if raw in _CN else None
+def _complete(reading: Reading, msg: Message, ctx: ParseContext, lex: Lexicon) -> Intent:
+    explain = list(reading.explain)
+    kind = reading.kind
+    if kind in (IntentKind.REPORT_PROBLEM, IntentKind.MICRO_WISH):
+        building, source = resolve_building(msg.body, msg.mentions, ctx.sender_name, ctx.room)
+        explain.append(f"building:{building}({source})")
+        return Intent(
+            kind,
+            building=building,
+            urgent=reading.urgent,
+            category=reading.category,
+            confidence=reading.confidence,
+            explain=tuple(explain),
+        )
+    if kind in (IntentKind.JOIN_ACTIVITY, IntentKind.LEAVE_ACTIVITY):
+        match = match_activity(msg.body, ctx.activities, lex)
+        explain.append(f"activity:{match.reason}")
+        headcount = None
+        if kind is IntentKind.JOIN_ACTIVITY:
+            headcount, why = count_people(msg.body, lex)
+            explain.append(f"headcount:{why}")
+        return Intent(
+            kind,
+            activity=match.title,
+            headcount=headcount,
+            confidence=reading.confidence,
+            explain=tuple(explain),
+        )
+    return Intent(IntentKind.NONE, confidence=reading.confidence, explain=tuple(explain))
 
 
 def parse(text: str, ctx: ParseContext) -> Intent:
     """Read one group message in its context."""
-    t = unicodedata.normalize("NFKC", text)
-    hits = [k for k in _PROBLEM if k in t]
-    if not hits:
-        return Intent(IntentKind.NONE, explain=("no problem keyword",))
-    building = _building(t) or _building(ctx.sender_name) or _building(ctx.room or "")
-    urgent = any(k in t for k in _URGENT)
-    return Intent(
-        IntentKind.REPORT_PROBLEM,
-        building=building,
-        urgent=urgent,
-        category=Category.OTHER,
-        confidence=0.5,
-        explain=tuple(f"keyword:{k}" for k in hits),
-    )
+    lex = lexicon()
+    msg = normalise(text, lex)
+    block = parse_jielong(msg.body if msg.quoted else msg.full)
+    if block is not None:
+        return _from_jielong(block, ctx, lex)
+    return _complete(classify(msg, ctx, lex), msg, ctx, lex)

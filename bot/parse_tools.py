@@ -1,0 +1,236 @@
+"""`jinlin parse`, `jinlin eval` and `jinlin bench parse`: the parser from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from intents import Intent, IntentKind, ParseContext, parse
+
+ENTITIES = ("building", "urgent", "activity", "headcount")
+# Which entities SCHEMA.md judges for which intent.
+JUDGED: dict[str, tuple[str, ...]] = {
+    "report_problem": ("building", "urgent"),
+    "micro_wish": ("building",),
+    "join_activity": ("activity", "headcount"),
+    "leave_activity": ("activity",),
+}
+_DEV_CORPUS = Path("..") / "shared" / "corpus" / "dev.jsonl"
+
+
+def context_of(row: dict[str, Any]) -> ParseContext:
+    """The ParseContext of a labeled or unlabeled JSONL line."""
+    return ParseContext(
+        room=row.get("room"),
+        sender_name=row.get("sender") or "",
+        activities=tuple(row.get("activities") or ()),
+    )
+
+
+def as_json(intent: Intent) -> dict[str, Any]:
+    """The `jinlin parse` output object of one Intent."""
+    return {
+        "intent": intent.kind.value,
+        "building": intent.building,
+        "urgent": intent.urgent,
+        "activity": intent.activity,
+        "headcount": intent.headcount,
+        "category": intent.category.value if intent.category else None,
+        "confidence": intent.confidence,
+        "explain": list(intent.explain),
+    }
+
+
+def read_jsonl(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The JSON objects of non-blank lines."""
+    for line in lines:
+        if line.strip():
+            row: dict[str, Any] = json.loads(line)
+            yield row
+
+
+def _run_parse(args: argparse.Namespace) -> int:
+    out = sys.stdout
+    for row in read_jsonl(sys.stdin):
+        out.write(json.dumps(as_json(parse(row.get("text", ""), context_of(row))), ensure_ascii=False))
+        out.write("\n")
+    out.flush()
+    return 0
+
+
+@dataclass(slots=True)
+class Scores:
+    """Counts behind the figures `jinlin eval` prints."""
+
+    total: int = 0
+    correct: int = 0
+    none_total: int = 0
+    false_triggers: int = 0
+    missed: int = 0
+    confusion: dict[tuple[str, str], int] = field(default_factory=dict)
+    entity_ok: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ENTITIES, 0))
+    entity_n: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ENTITIES, 0))
+    errors: list[tuple[dict[str, Any], dict[str, Any], list[str]]] = field(default_factory=list)
+
+    @property
+    def accuracy(self) -> float:
+        """Share of messages whose intent is right."""
+        return self.correct / self.total if self.total else 0.0
+
+    @property
+    def false_trigger_rate(self) -> float:
+        """Share of `none` messages given an intent."""
+        return self.false_triggers / self.none_total if self.none_total else 0.0
+
+    def macro_f1(self) -> float:
+        """Mean F1 over the intents present in the labels or the predictions."""
+        labels = {k for pair in self.confusion for k in pair}
+        f1s = []
+        for label in sorted(labels):
+            tp = self.confusion.get((label, label), 0)
+            fp = sum(n for (e, p), n in self.confusion.items() if p == label and e != label)
+            fn = sum(n for (e, p), n in self.confusion.items() if e == label and p != label)
+            f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+        return sum(f1s) / len(f1s) if f1s else 0.0
+
+    def entity(self, name: str) -> float | None:
+        """Accuracy of one entity over the messages where it is judged, or None if none are."""
+        n = self.entity_n[name]
+        return self.entity_ok[name] / n if n else None
+
+
+def score(rows: Iterable[dict[str, Any]]) -> Scores:
+    """Parse labeled rows and count what the parser got right."""
+    s = Scores()
+    for row in rows:
+        expect = row["expect"]
+        got = as_json(parse(row.get("text", ""), context_of(row)))
+        want, have = expect["intent"], got["intent"]
+        s.total += 1
+        s.confusion[(want, have)] = s.confusion.get((want, have), 0) + 1
+        wrong: list[str] = []
+        if want == have:
+            s.correct += 1
+        else:
+            wrong.append("intent")
+        if want == "none":
+            s.none_total += 1
+            s.false_triggers += have != "none"
+        elif have == "none":
+            s.missed += 1
+        for name in JUDGED.get(want, ()):
+            if name not in expect:
+                continue
+            s.entity_n[name] += 1
+            if got[name] == expect[name]:
+                s.entity_ok[name] += 1
+            else:
+                wrong.append(name)
+        if wrong:
+            s.errors.append((row, got, wrong))
+    return s
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def summary(s: Scores) -> list[str]:
+    """The three closing lines of `jinlin eval`: intents, false triggers, entities."""
+    return [
+        f"intent accuracy {s.accuracy:.2f}  macro-F1 {s.macro_f1():.2f}",
+        f"false triggers {100 * s.false_trigger_rate:.1f}% ({s.false_triggers}/{s.none_total})"
+        f"  missed requests {s.missed}",
+        "  ".join(f"{name} {_fmt(s.entity(name))}" for name in ENTITIES),
+    ]
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.exists():
+        print(f"jinlin eval: no such file: {path}", file=sys.stderr)
+        return 2
+    with path.open(encoding="utf-8") as f:
+        s = score(read_jsonl(f))
+    for row, got, wrong in s.errors[: args.errors]:
+        print(f"{row.get('id', '?')}  wrong: {', '.join(wrong)}")
+        print(f"  text:   {row.get('text', '')!r}  sender: {row.get('sender', '')!r}")
+        print(f"  expect: {json.dumps(row['expect'], ensure_ascii=False)}")
+        shown = {k: got[k] for k in ("intent", *ENTITIES)}
+        print(f"  got:    {json.dumps(shown, ensure_ascii=False)}")
+        print(f"  explain: {' | '.join(got['explain'])}")
+    print(f"{path}: {s.total} messages")
+    labels = sorted({k for pair in s.confusion for k in pair})
+    for want in labels:
+        row_counts = "  ".join(f"{have}={s.confusion.get((want, have), 0)}" for have in labels)
+        print(f"  {want:<15} {row_counts}")
+    print("\n".join(summary(s)))
+    return 0
+
+
+_FIRST_PARSE = (
+    "import time; t = time.perf_counter()\n"
+    "from intents import ParseContext, parse\n"
+    "parse('3栋电梯又坏了，有人被困在里面了！', ParseContext(room='武夷香榭3栋业主群'))\n"
+    "print(time.perf_counter() - t)\n"
+)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not path.exists():
+        print(f"jinlin bench: no such file: {path}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_PARSE], capture_output=True, text=True, check=True
+    )
+    process_first = time.perf_counter() - start
+    in_process_first = float(done.stdout.strip())
+    with path.open(encoding="utf-8") as f:
+        rows = [(r.get("text", ""), context_of(r)) for r in read_jsonl(f)]
+    latencies: list[int] = []
+    clock = time.perf_counter_ns
+    began = clock()
+    for _ in range(args.repeat):
+        for text, ctx in rows:
+            t0 = clock()
+            parse(text, ctx)
+            latencies.append(clock() - t0)
+    elapsed = (clock() - began) / 1e9
+    latencies.sort()
+    p50 = statistics.median(latencies) / 1e6
+    p99 = latencies[int(0.99 * (len(latencies) - 1))] / 1e6
+    print(f"{len(latencies)} messages ({len(rows)} x {args.repeat}), one core")
+    print(f"throughput {len(latencies) / elapsed:,.0f} messages/s")
+    print(f"latency p50 {p50:.3f} ms  p99 {p99:.3f} ms")
+    print(
+        f"first parse {in_process_first:.3f} s after import starts, "
+        f"{process_first:.3f} s after the interpreter starts"
+    )
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `parse`, `eval` and `bench` to the `jinlin` command line."""
+    p = sub.add_parser("parse", help="read JSONL messages on stdin, write intents as JSONL")
+    p.set_defaults(func=_run_parse)
+
+    e = sub.add_parser("eval", help="score the parser on a labeled JSONL file")
+    e.add_argument("file", help="labeled JSONL (the format of shared/corpus/SCHEMA.md)")
+    e.add_argument("--errors", type=int, default=0, metavar="N", help="show the first N errors")
+    e.set_defaults(func=_run_eval)
+
+    b = sub.add_parser("bench", help="measure the speed of a component")
+    b.add_argument("what", choices=["parse"])
+    b.add_argument("--file", default=str(_DEV_CORPUS), help="JSONL messages to parse")
+    b.add_argument("--repeat", type=int, default=30, help="passes over the file")
+    b.set_defaults(func=_run_bench)

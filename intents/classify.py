@@ -1,0 +1,208 @@
+"""The rules that decide the intent of a group message, each leaving a trace in explain."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from intents.activities import match_activity
+from intents.lexicon import Lexicon
+from intents.model import Category, IntentKind, ParseContext
+from intents.normalise import Clause, Message
+
+_WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One problem found in one clause."""
+
+    category: Category
+    what: str
+    strong: bool  # a standalone phrase (停电, 着火) rather than a thing plus a fault
+
+
+@dataclass(slots=True)
+class Reading:
+    """What the rules found; turned into an Intent by the parser."""
+
+    kind: IntentKind = IntentKind.NONE
+    confidence: float = 0.9
+    category: Category | None = None
+    urgent: bool = False
+    explain: list[str] = field(default_factory=list)
+
+
+def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], list[str]]:
+    """Clauses that state something: hypothetical and advice clauses are set aside."""
+    kept, dropped = [], []
+    for c in clauses:
+        if lex.hypothetical.search(c.text):
+            dropped.append(c.text)
+        else:
+            kept.append(c)
+    return kept, dropped
+
+
+def problems(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
+    """Problems stated: a thing with a fault in one clause, or a problem phrase."""
+    found: list[Evidence] = []
+    for c in clauses:
+        for cat, pat in lex.problem_phrases:
+            m = pat.search(c.text)
+            if m:
+                found.append(Evidence(cat, m[0], True))
+        fault = lex.faults.search(c.text)
+        if fault is None:
+            continue
+        for cat, pat in lex.problem_nouns:
+            m = pat.search(c.text)
+            if m and not (m.start() <= fault.start() < m.end()):
+                found.append(Evidence(cat, f"{m[0]}+{fault[0]}", False))
+    return found
+
+
+def urgency(clauses: list[Clause], lex: Lexicon) -> str | None:
+    """The phrase that makes a report urgent, if any: fire, gas, someone trapped, a fall."""
+    for c in clauses:
+        m = lex.urgent.search(c.text)
+        if m and not lex.not_urgent.search(c.text):
+            return m[0]
+    return None
+
+
+def _category(found: list[Evidence]) -> Category:
+    votes = Counter(e.category for e in found)
+    # the first evidence breaks ties: people say the main thing first
+    order = {cat: i for i, cat in reversed(list(enumerate(e.category for e in found)))}
+    return max(votes, key=lambda cat: (votes[cat], -order[cat]))
+
+
+def _first(pattern: re.Pattern[str], clauses: list[Clause], questions: bool) -> str | None:
+    for c in clauses:
+        if c.question and not questions:
+            continue
+        m = pattern.search(c.text)
+        if m:
+            return m[0]
+    return None
+
+
+def _signup(msg: Message, clauses: list[Clause], ctx: ParseContext, lex: Lexicon,
+            problem_found: bool) -> tuple[IntentKind, str] | None:
+    """Join or leave, said by the sender about an open activity."""
+    has_acts = bool(ctx.activities)
+    statements = [c for c in clauses if not c.question]
+    leave = _first(lex.leave, statements, questions=False)
+    if leave and (has_acts or "报名" in msg.body) and not problem_found:
+        return IntentKind.LEAVE_ACTIVITY, f"leave:{leave}"
+    joinable = [c for c in statements if not lex.not_join.search(c.text)]
+    strong = _first(lex.join_strong, joinable, questions=False)
+    if strong and not has_acts and "报名" not in strong and "接龙" not in strong:
+        strong = None
+    if strong and not (problem_found and strong.strip().startswith("+")):
+        return IntentKind.JOIN_ACTIVITY, f"join:{strong}"
+    weak = _first(lex.join_weak, joinable, questions=False)
+    if weak and has_acts and not problem_found:
+        named = match_activity(msg.body, ctx.activities, lex)
+        if named.title is not None:
+            return IntentKind.JOIN_ACTIVITY, f"join-weak:{weak}+{named.reason}"
+    return None
+
+
+def _wish(msg: Message, clauses: list[Clause], lex: Lexicon) -> str | None:
+    """A small personal wish asked of neighbours or volunteers."""
+    if lex.not_wish.search(msg.body):
+        return None
+    tag = lex.wish_tags.search(msg.body)
+    if tag:
+        return f"wish-tag:{tag[0].strip()}"
+    text = " ".join(c.text for c in clauses)
+    asker = lex.wish_askers.search(text)
+    if asker is None:
+        return None
+    help_ = lex.wish_helps.search(text, asker.start())
+    if help_ is None:
+        return None
+    helper = lex.wish_helpers.search(text)
+    soft = asker[0].startswith(("想", "希望", "找"))
+    if soft and helper is None:
+        return None
+    return f"wish:{asker[0]}+{help_[0]}"
+
+
+def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
+    """Read a message: gates first (empty, notice, ad, thanks), then sign-ups, wishes, problems."""
+    r = Reading(confidence=lex.thresholds.conf_none)
+    th = lex.thresholds
+    body = msg.body
+    if not _WORDS.search(body):
+        r.explain.append("gate:empty" + (f"[{','.join(msg.placeholders)}]" if msg.placeholders else ""))
+        return r
+    first_line = body.split("\n", 1)[0]
+    if lex.notice_headers.search(first_line) and not lex.request_headers.search(first_line):
+        r.explain.append(f"gate:notice-header:{lex.notice_headers.search(first_line)[0]}")  # type: ignore[index]
+        return r
+    clauses, dropped = _active(msg.clauses, lex)
+    for d in dropped:
+        r.explain.append(f"hypothetical:{d}")
+    found = problems(clauses, lex)
+    complaint = lex.complaints.search(body)
+    ad = lex.ad_phrases.search(body)
+    if ad and not (found and complaint):
+        r.explain.append(f"gate:ad:{ad[0]}")
+        return r
+    notice = lex.notice_phrases.search(body)
+    if notice and not lex.urgent.search(body):
+        r.explain.append(f"gate:notice:{notice[0]}")
+        return r
+    thanks = lex.thanks.search(body)
+    if thanks:
+        r.explain.append(f"gate:thanks:{thanks[0]}")
+        return r
+    past = lex.past.search(body)
+    unresolved = lex.unresolved.search(body)
+    if past and not unresolved:
+        r.explain.append(f"gate:past:{past[0]}")
+        return r
+
+    signup = _signup(msg, clauses, ctx, lex, problem_found=bool(found))
+    if signup is not None:
+        r.kind, why = signup
+        r.confidence = th.conf_strong if "weak" not in why else th.conf_weak
+        r.explain.append(why)
+        return r
+
+    wish = _wish(msg, clauses, lex)
+    resolved = lex.resolved.search(body)
+    if resolved and not unresolved:
+        r.explain.append(f"gate:resolved:{resolved[0]}")
+        return r
+    info = lex.info_question.search(body)
+    if wish and (wish.startswith("wish-tag") or not (found and complaint)):
+        if info and not wish.startswith("wish-tag"):
+            r.explain.append(f"gate:info-question:{info[0]}")
+            return r
+        r.kind = IntentKind.MICRO_WISH
+        r.confidence = th.conf_tagged if wish.startswith("wish-tag") else th.conf_strong
+        r.explain.append(wish)
+        return r
+    if not found:
+        r.explain.append("no request found")
+        return r
+    strong = any(e.strong for e in found)
+    if info and not strong:
+        r.explain.append(f"gate:info-question:{info[0]}")
+        return r
+    r.kind = IntentKind.REPORT_PROBLEM
+    r.category = _category(found)
+    r.explain.extend(f"problem:{e.category}:{e.what}" for e in found[:4])
+    if complaint:
+        r.explain.append(f"complaint:{complaint[0]}")
+    r.confidence = th.conf_strong if (strong or complaint) else th.conf_weak
+    urgent = urgency(clauses, lex)
+    if urgent:
+        r.urgent = True
+        r.explain.append(f"urgent:{urgent}")
+    return r

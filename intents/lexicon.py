@@ -1,0 +1,144 @@
+"""The lexicons and thresholds of intents/data/*.yaml, compiled once."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from intents.model import Category
+
+try:  # the C loader is ten times faster; fall back where libyaml is missing
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Numbers that decide, from thresholds.yaml."""
+
+    activity_min_score: float
+    activity_margin: float
+    activity_title_min_ratio: float
+    jielong_sender_min_ratio: float
+    headcount_max: int
+    conf_jielong: float
+    conf_tagged: float
+    conf_strong: float
+    conf_weak: float
+    conf_none: float
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Compiled word lists of lexicon.yaml, plus the character tables of normalisation."""
+
+    t2s: dict[int, str]
+    typos: re.Pattern[str]
+    typo_map: dict[str, str]
+    notice_headers: re.Pattern[str]
+    request_headers: re.Pattern[str]
+    notice_phrases: re.Pattern[str]
+    ad_phrases: re.Pattern[str]
+    hypothetical: re.Pattern[str]
+    resolved: re.Pattern[str]
+    unresolved: re.Pattern[str]
+    thanks: re.Pattern[str]
+    past: re.Pattern[str]
+    info_question: re.Pattern[str]
+    problem_nouns: tuple[tuple[Category, re.Pattern[str]], ...]
+    problem_phrases: tuple[tuple[Category, re.Pattern[str]], ...]
+    faults: re.Pattern[str]
+    complaints: re.Pattern[str]
+    urgent: re.Pattern[str]
+    not_urgent: re.Pattern[str]
+    wish_tags: re.Pattern[str]
+    wish_askers: re.Pattern[str]
+    wish_helpers: re.Pattern[str]
+    wish_helps: re.Pattern[str]
+    not_wish: re.Pattern[str]
+    join_strong: re.Pattern[str]
+    join_weak: re.Pattern[str]
+    leave: re.Pattern[str]
+    not_join: re.Pattern[str]
+    activity_stopwords: re.Pattern[str]
+    relatives: re.Pattern[str]
+    thresholds: Thresholds
+
+
+def _alternation(words: list[str]) -> re.Pattern[str]:
+    """One pattern matching any of the fragments, longest first so that 楼道灯 beats 灯."""
+    ordered = sorted(words, key=len, reverse=True)
+    return re.compile("|".join(f"(?:{w})" for w in ordered))
+
+
+def _load(name: str) -> dict[str, Any]:
+    text = resources.files("intents").joinpath("data", name).read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.load(text, Loader=_Loader)
+    return data
+
+
+def _by_category(table: dict[str, list[str]]) -> tuple[tuple[Category, re.Pattern[str]], ...]:
+    return tuple((Category(cat), _alternation(words)) for cat, words in table.items())
+
+
+@cache
+def lexicon() -> Lexicon:
+    """Load and compile the lexicons once; later calls return the same object."""
+    lex = _load("lexicon.yaml")
+    t2s = _load("t2s.yaml")
+    th = _load("thresholds.yaml")
+    typo_map: dict[str, str] = {str(k): str(v) for k, v in lex["typos"].items()}
+    conf = th["confidence"]
+    thresholds = Thresholds(
+        activity_min_score=float(th["activity"]["min_score"]),
+        activity_margin=float(th["activity"]["margin"]),
+        activity_title_min_ratio=float(th["activity"]["title_min_ratio"]),
+        jielong_sender_min_ratio=float(th["jielong"]["sender_min_ratio"]),
+        headcount_max=int(th["headcount"]["max"]),
+        conf_jielong=float(conf["jielong"]),
+        conf_tagged=float(conf["tagged"]),
+        conf_strong=float(conf["strong"]),
+        conf_weak=float(conf["weak"]),
+        conf_none=float(conf["none"]),
+    )
+    headers = "|".join(lex["notice_headers"])
+    requests = "|".join(lex["request_headers"])
+    return Lexicon(
+        t2s=str.maketrans(t2s["traditional"], t2s["simplified"]),
+        typos=_alternation([re.escape(k) for k in typo_map]),
+        typo_map=typo_map,
+        notice_headers=re.compile(rf"^\s*(?:【[^】]{{0,10}}(?:{headers})[^】]{{0,6}}】|(?:{headers})[:：])"),
+        request_headers=re.compile(rf"^\s*[【#]?(?:{requests})"),
+        notice_phrases=_alternation(lex["notice_phrases"]),
+        ad_phrases=_alternation(lex["ad_phrases"]),
+        hypothetical=re.compile("^(?:" + "|".join(lex["hypothetical"]) + ")"),
+        resolved=_alternation(lex["resolved"]),
+        unresolved=_alternation(lex["unresolved"]),
+        thanks=_alternation(lex["thanks"]),
+        past=_alternation(lex["past"]),
+        info_question=_alternation(lex["info_question"]),
+        problem_nouns=_by_category(lex["problem_nouns"]),
+        problem_phrases=_by_category(lex["problem_phrases"]),
+        faults=_alternation(lex["faults"]),
+        complaints=_alternation([str(w) for w in lex["complaints"]]),
+        urgent=_alternation([str(w) for w in lex["urgent"]]),
+        not_urgent=_alternation(lex["not_urgent"]),
+        wish_tags=_alternation(lex["wish_tags"]),
+        wish_askers=_alternation(lex["wish_askers"]),
+        wish_helpers=_alternation(lex["wish_helpers"]),
+        wish_helps=_alternation(lex["wish_helps"]),
+        not_wish=_alternation(lex["not_wish"]),
+        join_strong=_alternation(lex["join_strong"]),
+        join_weak=_alternation(lex["join_weak"]),
+        leave=_alternation(lex["leave"]),
+        not_join=_alternation(lex["not_join"]),
+        activity_stopwords=_alternation(lex["activity_stopwords"]),
+        relatives=_alternation(lex["relatives"]),
+        thresholds=thresholds,
+    )

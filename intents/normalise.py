@@ -1,0 +1,81 @@
+"""Chat text → a clean body: forms folded, quotes, mentions and placeholders taken out."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from intents.lexicon import Lexicon
+
+# WeChat lays a quoted reply out as 「name：quoted text」, a dashed line, then the reply.
+_DASHES = re.compile(r"^\s*(?:[-－—─–_]\s*){4,}$", re.M)
+_QUOTE = re.compile(r"「[^「」]*」", re.S)
+# A mention runs to the next space; WeChat puts U+2005 after it, NFKC turns that into a space.
+_MENTION = re.compile(r"@([^\s@]{1,40})")
+_PLACEHOLDER = re.compile(r"\[([^\[\]\s]{1,8})\]")
+# Clause boundaries: punctuation, line breaks, runs of spaces between words.
+_CLAUSE = re.compile(r"[^，,。.!！?？;；\n:：~～…、]+[，,。.!！?？;；\n:：~～…、]*")
+_QUESTION_END = re.compile(r"(?:[?？]|(?:吗|么|嘛|呢|不)[啊呀哦]?)\s*[，,。.!！?？~～…]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One clause of the body, with the punctuation that closes it."""
+
+    text: str
+    question: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message made ready for the rules."""
+
+    full: str  # folded text with everything still in (for 接龙 blocks)
+    body: str  # the sender's own words: no quote, no mentions, no placeholders
+    mentions: tuple[str, ...]
+    placeholders: tuple[str, ...]
+    quoted: bool
+    clauses: tuple[Clause, ...]
+
+
+def fold(text: str, lex: Lexicon) -> str:
+    """Full-width to half-width, traditional to simplified, known typos fixed."""
+    t = unicodedata.normalize("NFKC", text).translate(lex.t2s)
+    return lex.typos.sub(lambda m: lex.typo_map[m[0]], t)
+
+
+def _strip_quote(text: str) -> tuple[str, bool]:
+    """Drop the quoted part of a WeChat reply; return the sender's own part."""
+    parts = _DASHES.split(text)
+    if len(parts) > 1:
+        own = [p for p in parts if not _QUOTE.fullmatch(p.strip())]
+        return "\n".join(own).strip(), True
+    stripped = text.strip()
+    m = _QUOTE.match(stripped)
+    if m and ("：" in m[0] or ":" in m[0]):  # 「name：...」 at the start is a quote
+        return stripped[m.end() :].strip(), True
+    return text, False
+
+
+def split_clauses(body: str) -> tuple[Clause, ...]:
+    """Cut the body into clauses, marking those asked as questions."""
+    out = []
+    for m in _CLAUSE.finditer(body):
+        piece = m[0]
+        words = piece.rstrip("，,。.!！?？;；\n:：~～…、 ").strip()
+        if words:
+            out.append(Clause(words, bool(_QUESTION_END.search(piece))))
+    return tuple(out)
+
+
+def normalise(text: str, lex: Lexicon) -> Message:
+    """Fold the text and separate what the sender wrote from what surrounds it."""
+    full = fold(text, lex)
+    own, quoted = _strip_quote(full)
+    mentions = tuple(_MENTION.findall(own))
+    body = _MENTION.sub(" ", own)
+    placeholders = tuple(_PLACEHOLDER.findall(body))
+    body = _PLACEHOLDER.sub(" ", body)
+    body = re.sub(r"[ \t]+", " ", body).strip()
+    return Message(full, body, mentions, placeholders, quoted, split_clauses(body))
