@@ -45,7 +45,7 @@ def _pairs(text: str) -> tuple[frozenset[str], frozenset[str]]:
 @cache
 def _title_keys(title: str, stopwords: re.Pattern[str]) -> tuple[frozenset[str], frozenset[str]]:
     """The distinctive pairs of a title, generic words (社区, 活动, dates) taken out."""
-    return _pairs(stopwords.sub(" ", title))
+    return _pairs(stopwords.sub("", title))
 
 
 def score_title(title: str, text: str, text_pairs: tuple[frozenset[str], frozenset[str]],

@@ -48,19 +48,31 @@ def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], li
 def problems(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
     """Problems stated: a thing with a fault in one clause, or a problem phrase."""
     found: list[Evidence] = []
+    previous = ""
     for c in clauses:
         for cat, pat in lex.problem_phrases:
             m = pat.search(c.text)
             if m:
                 found.append(Evidence(cat, m[0], True))
         fault = lex.faults.search(c.text)
-        if fault is None:
-            continue
-        for cat, pat in lex.problem_nouns:
-            m = pat.search(c.text)
-            if m and not (m.start() <= fault.start() < m.end()):
-                found.append(Evidence(cat, f"{m[0]}+{fault[0]}", False))
+        if fault is not None:
+            things = _things(c.text, fault, lex)
+            # the topic carries over: "装修垃圾倒在楼梯口，一个星期了没人清"
+            if not things and previous:
+                things = _things(previous, None, lex)
+            found.extend(Evidence(cat, f"{thing}+{fault[0]}", False) for cat, thing in things)
+        previous = c.text
     return found
+
+
+def _things(text: str, fault: re.Match[str] | None, lex: Lexicon) -> list[tuple[Category, str]]:
+    """The things of the compound a clause speaks of, not counting the fault word itself."""
+    out = []
+    for cat, pat in lex.problem_nouns:
+        m = pat.search(text)
+        if m and (fault is None or not (m.start() <= fault.start() < m.end())):
+            out.append((cat, m[0]))
+    return out
 
 
 def urgency(clauses: list[Clause], lex: Lexicon) -> str | None:
@@ -104,7 +116,8 @@ def _signup(msg: Message, clauses: list[Clause], ctx: ParseContext, lex: Lexicon
     if strong and not (problem_found and strong.strip().startswith("+")):
         return IntentKind.JOIN_ACTIVITY, f"join:{strong}"
     weak = _first(lex.join_weak, joinable, questions=False)
-    if weak and has_acts and not problem_found:
+    asking = any(c.question for c in clauses)  # "几点开始？我下午才有空" asks, it does not join
+    if weak and has_acts and not problem_found and not asking:
         named = match_activity(msg.body, ctx.activities, lex)
         if named.title is not None:
             return IntentKind.JOIN_ACTIVITY, f"join-weak:{weak}+{named.reason}"
@@ -119,6 +132,9 @@ def _wish(msg: Message, clauses: list[Clause], lex: Lexicon) -> str | None:
     if tag:
         return f"wish-tag:{tag[0].strip()}"
     text = " ".join(c.text for c in clauses)
+    direct = lex.wish_direct.search(text)
+    if direct:
+        return f"wish:{direct[0]}"
     asker = lex.wish_askers.search(text)
     if asker is None:
         return None
@@ -167,25 +183,25 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
         r.explain.append(f"gate:past:{past[0]}")
         return r
 
-    signup = _signup(msg, clauses, ctx, lex, problem_found=bool(found))
+    wish = _wish(msg, clauses, lex)
+    tagged = wish is not None and wish.startswith("wish-tag")
+    signup = None if tagged else _signup(msg, clauses, ctx, lex, problem_found=bool(found))
     if signup is not None:
         r.kind, why = signup
         r.confidence = th.conf_strong if "weak" not in why else th.conf_weak
         r.explain.append(why)
         return r
-
-    wish = _wish(msg, clauses, lex)
     resolved = lex.resolved.search(body)
     if resolved and not unresolved:
         r.explain.append(f"gate:resolved:{resolved[0]}")
         return r
     info = lex.info_question.search(body)
-    if wish and (wish.startswith("wish-tag") or not (found and complaint)):
-        if info and not wish.startswith("wish-tag"):
+    if wish and (tagged or not (found and complaint)):
+        if info and not tagged:
             r.explain.append(f"gate:info-question:{info[0]}")
             return r
         r.kind = IntentKind.MICRO_WISH
-        r.confidence = th.conf_tagged if wish.startswith("wish-tag") else th.conf_strong
+        r.confidence = th.conf_tagged if tagged else th.conf_strong
         r.explain.append(wish)
         return r
     if not found:

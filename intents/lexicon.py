@@ -61,6 +61,7 @@ class Lexicon:
     wish_askers: re.Pattern[str]
     wish_helpers: re.Pattern[str]
     wish_helps: re.Pattern[str]
+    wish_direct: re.Pattern[str]
     not_wish: re.Pattern[str]
     join_strong: re.Pattern[str]
     join_weak: re.Pattern[str]
@@ -133,6 +134,7 @@ def lexicon() -> Lexicon:
         wish_askers=_alternation(lex["wish_askers"]),
         wish_helpers=_alternation(lex["wish_helpers"]),
         wish_helps=_alternation(lex["wish_helps"]),
+        wish_direct=_alternation(lex["wish_direct"]),
         not_wish=_alternation(lex["not_wish"]),
         join_strong=_alternation(lex["join_strong"]),
         join_weak=_alternation(lex["join_weak"]),
