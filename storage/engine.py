@@ -25,6 +25,8 @@ def create_engine(url: str) -> AsyncEngine:
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the driver, open transactions, so SAVEPOINTs work.
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             if not in_memory:
                 cur.execute("PRAGMA journal_mode=WAL")
@@ -32,6 +34,12 @@ def create_engine(url: str) -> AsyncEngine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _begin(conn: Any) -> None:
+            # IMMEDIATE takes the write lock up front: no lock-upgrade deadlock between
+            # two transactions of the same process (dispatcher, sender, web, scheduler).
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -1,0 +1,179 @@
+"""The composition root: config + transport + clock + database → a running bot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.dispatcher import ActivityTitles, Dispatcher, configured_activity_titles
+from bot.grid import Grid
+from bot.messages import Incoming, Transport
+from bot.scheduler import TaskRunner, start_realtime
+from bot.sender import OutboxSender, SendPolicy
+from handlers.registry import Registry, build_registry
+from storage import schema
+from storage.engine import create_engine, session_factory
+from storage.grid_sync import GridCommunity, GridCompound, GridRole, GridRoom, sync_grid
+
+log = logging.getLogger(__name__)
+
+
+class SchemaOutdated(Exception):
+    """The database schema is behind the code; run `jinlin db upgrade`."""
+
+
+@dataclass
+class App:
+    """A wired bot: call start(), then serve() until cancelled, then stop()."""
+
+    config: Config
+    grid: Grid
+    transport: Transport
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    registry: Registry
+    dispatcher: Dispatcher
+    sender: OutboxSender
+    tasks: TaskRunner
+    _scheduler: AsyncIOScheduler | None = field(default=None, repr=False)
+
+    async def start(self, *, upgrade: bool | None = None) -> None:
+        """Bring the schema up to date (SQLite by default), sync the grid, plan upcoming tasks."""
+        if upgrade is None:
+            upgrade = self.engine.dialect.name == "sqlite"
+        if upgrade:
+            await schema.upgrade(self.engine)
+        else:
+            await ensure_schema_current(self.engine)
+        async with self.sessions() as session, session.begin():
+            communities, roles = grid_rows(self.config)
+            await sync_grid(session, communities, roles)
+        await self.tasks.plan()
+
+    async def handle(self, msg: Incoming) -> None:
+        """Process one incoming message (the transport loop calls this)."""
+        await self.dispatcher.handle(msg)
+
+    async def serve(self) -> None:
+        """Receive, dispatch, send and run scheduled tasks until cancelled."""
+        self._scheduler = start_realtime(self.tasks, self.config.bot.timezone, self.sender.wake)
+        sender = asyncio.create_task(self.sender.run(), name="outbox-sender")
+        try:
+            async for msg in self.transport.incoming():
+                await self.dispatcher.handle(msg)
+        finally:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    async def stop(self) -> None:
+        """Release the database."""
+        await self.engine.dispose()
+
+
+async def ensure_schema_current(engine: AsyncEngine) -> None:
+    """Refuse to run on a database whose schema is not at the code's head revision."""
+    from alembic.script import ScriptDirectory
+
+    from storage.schema import MIGRATIONS
+
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    current = await schema.current_revision(engine)
+    if current != head:
+        raise SchemaOutdated(
+            f"the database is at schema revision {current or 'none'}, the code needs {head}: "
+            "run `jinlin db upgrade --config FILE` first"
+        )
+
+
+def grid_rows(config: Config) -> tuple[list[GridCommunity], list[GridRole]]:
+    """The configured grid as rows for the grid tables."""
+    communities: list[GridCommunity] = []
+    roles: list[GridRole] = []
+    for com in config.grid:
+        compounds = []
+        for c in com.compounds:
+            compounds.append(
+                GridCompound(
+                    name=c.name,
+                    buildings=tuple(b.number for b in c.buildings),
+                    rooms=tuple(GridRoom(r.topic, tuple(r.buildings)) for r in c.rooms),
+                )
+            )
+            if c.secretary:
+                roles.append(GridRole(c.secretary.id, c.secretary.name, "secretary", c.name))
+            for b in c.buildings:
+                if b.head:
+                    roles.append(
+                        GridRole(b.head.id, b.head.name, "building_head", f"{c.name}/{b.number}")
+                    )
+            for v in c.volunteers:
+                roles.append(GridRole(v.id, v.name, "volunteer", c.name, v.team))
+        for w in com.workers:
+            roles.append(GridRole(w.id, w.name, "worker", com.community))
+        communities.append(GridCommunity(com.community, tuple(compounds)))
+    return communities, roles
+
+
+def build_app(
+    config: Config,
+    transport: Transport,
+    clock: Clock,
+    *,
+    db_url: str | None = None,
+    policy: SendPolicy | None = None,
+    registry: Registry | None = None,
+    activity_titles: ActivityTitles | None = None,
+) -> App:
+    """Wire a bot; nothing runs until start()."""
+    engine = create_engine(db_url or config.storage.url)
+    sessions = session_factory(engine)
+    grid = Grid(config)
+    registry = registry or build_registry()
+    sender = OutboxSender(
+        sessions=sessions,
+        transport=transport,
+        clock=clock,
+        account=config.bot.account,
+        policy=policy or SendPolicy.from_config(config.sending),
+    )
+    dispatcher = Dispatcher(
+        config=config,
+        grid=grid,
+        registry=registry,
+        sessions=sessions,
+        clock=clock,
+        activity_titles=activity_titles or configured_activity_titles(config),
+        on_enqueued=sender.wake,
+    )
+    runner = TaskRunner(
+        config=config, grid=grid, registry=registry, sessions=sessions, clock=clock
+    )
+    return App(
+        config=config,
+        grid=grid,
+        transport=transport,
+        clock=clock,
+        engine=engine,
+        sessions=sessions,
+        registry=registry,
+        dispatcher=dispatcher,
+        sender=sender,
+        tasks=runner,
+    )
+
+
+def local_now(clock: Clock, config: Config) -> datetime:
+    """The clock's now in the bot's timezone."""
+    return clock.now().astimezone(config.bot.tz)

@@ -1,0 +1,38 @@
+"""`jinlin run`: pick the configured transport, start the bot, serve until interrupted."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.app import build_app
+from bot.clock import SystemClock
+from bot.config import Config
+from bot.messages import Transport
+
+log = logging.getLogger(__name__)
+
+
+async def run_bot(config: Config) -> None:
+    """Run the bot on the transport named by `transport.kind`."""
+    clock = SystemClock()
+    kind = config.transport.kind
+    if kind == "web":
+        from bot.web.sandbox import serve_sandbox
+
+        await serve_sandbox(config, clock)
+        return
+    transport: Transport
+    if kind == "console":
+        from bot.transports.console import ConsoleTransport
+
+        transport = ConsoleTransport(config, clock)
+    else:
+        from bot.transports.wechaty_runner import make_wechaty_transport
+
+        transport = await make_wechaty_transport(config, clock)
+    app = build_app(config, transport, clock)
+    await app.start()
+    try:
+        await app.serve()
+    finally:
+        await app.stop()

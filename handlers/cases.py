@@ -1,0 +1,169 @@
+"""What happens when a building head (or the secretary) types 接单 / 办结 / 转 / 退回 / 待办."""
+
+from __future__ import annotations
+
+from bot.messages import Outgoing
+from handlers.context import HandlerContext
+from handlers.errors import NotAllowed, UnknownCase, UnknownTarget, WrongState
+from handlers.reports import describe_case
+from handlers.routing import SECRETARY, Assignee, case_label, resolve_transfer_target
+from handlers.texts import address_name, short
+from intents import Command
+from storage.cases import ACCEPTED, ACTIVE_STATUSES, OPEN, REPORT, RESOLVED
+from storage.models import Case
+
+
+async def load_case_for_change(ctx: HandlerContext, kind: str, number: int | None) -> Case:
+    """The case the command names, if the sender may change it; raises a DomainError otherwise."""
+    label = f"W{number}" if kind == "wish" else f"#{number}"
+    case = await ctx.cases.get(kind, number) if number is not None else None
+    if case is None:
+        raise UnknownCase(label)
+    if not may_change(ctx, case):
+        raise NotAllowed(label)
+    return case
+
+
+def may_change(ctx: HandlerContext, case: Case) -> bool:
+    """Only the assignee, the compound's secretary or the community's workers may change a case."""
+    return case.assignee_id == ctx.sender_id or ctx.grid.is_secretary_or_worker(
+        case.compound, ctx.sender_id
+    )
+
+
+def tell_reporter(case: Case, text: str) -> list[Outgoing]:
+    """A group message to the case's reporter in the room the case came from."""
+    if case.room is None:
+        return []
+    name = address_name(case.reporter_name)
+    return [
+        Outgoing(
+            to_room=case.room,
+            to_person=None,
+            text=f"@{name} {text}",
+            mention_ids=(case.reporter_id,),
+        )
+    ]
+
+
+async def accept_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+    """接单 N: the assignee takes the case; the reporter hears it in the group."""
+    case = await load_case_for_change(ctx, REPORT, command.number)
+    label = case_label(case)
+    if case.status == ACCEPTED and case.assignee_id == ctx.sender_id:
+        return [
+            ctx.reply_private(f"{label} 您已经接单了，办好后回复「办结 {case.number} 说明」。")
+        ]
+    if case.status not in ACTIVE_STATUSES:
+        raise WrongState(f"{label} 已办结，无需再接单。")
+    case.status = ACCEPTED
+    case.assignee_id = ctx.sender_id
+    case.assignee_name = ctx.sender_name
+    case.accepted_at = ctx.now
+    await ctx.cases.log(case, ctx.sender_id, "accepted", "", ctx.now)
+    return [
+        ctx.reply_private(f"已接单 {label}。办好后回复「办结 {case.number} 说明」。"),
+        *tell_reporter(case, f"您反映的 {label} 已由{ctx.sender_name}接单，正在处理。"),
+    ]
+
+
+async def resolve_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+    """办结 N [说明]: the case is done; the reporter hears it and is asked to rate."""
+    case = await load_case_for_change(ctx, REPORT, command.number)
+    label = case_label(case)
+    if case.status == RESOLVED:
+        raise WrongState(f"{label} 已经办结过了。")
+    note = command.arg.strip()
+    if case.accepted_at is None:
+        case.accepted_at = ctx.now
+    case.status = RESOLVED
+    case.resolved_at = ctx.now
+    await ctx.cases.log(case, ctx.sender_id, "resolved", note, ctx.now)
+    done = f"：{short(note, 60).rstrip('。.')}。" if note else "。"
+    return [
+        ctx.reply_private(f"{label} 已办结，谢谢您！"),
+        *tell_reporter(
+            case,
+            f"您反映的 {label} 已办结{done}请回复「满意」「基本满意」或「不满意」评价。",
+        ),
+    ]
+
+
+async def transfer_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+    """转 N <楼栋号|书记>: hand the case to another building head or the secretary."""
+    case = await load_case_for_change(ctx, REPORT, command.number)
+    label = case_label(case)
+    if case.status not in ACTIVE_STATUSES:
+        raise WrongState(f"{label} 已办结，不能再转派。")
+    if not command.arg:
+        raise UnknownTarget(f"请写明转给谁：「转 {case.number} 5」或「转 {case.number} 书记」。")
+    target, building = resolve_transfer_target(ctx.grid, case.compound, command.arg)
+    return await reassign(ctx, case, target, building, "transferred", command.arg)
+
+
+async def reassign(
+    ctx: HandlerContext,
+    case: Case,
+    target: Assignee,
+    building: str | None,
+    action: str,
+    note: str,
+) -> list[Outgoing]:
+    """Give a case to someone else: status back to open, logged, the new assignee told."""
+    label = case_label(case)
+    if target.id == case.assignee_id:
+        return [ctx.reply_private(f"{label} 已经在{target.name}名下。")]
+    case.assignee_id = target.id
+    case.assignee_name = target.name
+    case.status = OPEN
+    case.accepted_at = None
+    if building is not None:
+        case.building = building
+    await ctx.cases.log(case, ctx.sender_id, action, f"{target.role}:{target.id} {note}", ctx.now)
+    return [
+        ctx.reply_private(f"{label} 已转给{target.title}。"),
+        Outgoing(
+            to_room=None,
+            to_person=target.id,
+            text=(
+                f"{ctx.sender_name}转来 {describe_case(case)}\n回复「接单 {case.number}」接单。"
+            ),
+            urgent=case.urgent,
+        ),
+    ]
+
+
+async def return_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+    """退回 N <原因>: the assignee gives the case back to the secretary (or the workers)."""
+    case = await load_case_for_change(ctx, REPORT, command.number)
+    label = case_label(case)
+    if case.status not in ACTIVE_STATUSES:
+        raise WrongState(f"{label} 已办结，不能退回。")
+    reason = command.arg.strip()
+    if not reason:
+        raise WrongState(f"请写明退回原因：「退回 {case.number} 原因」。")
+    secretary = ctx.grid.secretary(case.compound)
+    if secretary is not None and secretary.id != ctx.sender_id:
+        target = Assignee(secretary.id, secretary.name, SECRETARY)
+    else:
+        workers = ctx.grid.workers(case.compound)
+        if not workers:
+            raise UnknownTarget(f"{case.compound} 没有可退回的书记或社区工作人员。")
+        target = Assignee(workers[0].id, workers[0].name, "worker")
+    out = await reassign(ctx, case, target, None, "returned", reason)
+    out[0] = ctx.reply_private(f"{label} 已退回{target.name}。")
+    return out
+
+
+async def list_todo(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+    """待办: the sender's open and taken cases."""
+    cases = await ctx.cases.active_for_assignee(ctx.sender_id)
+    if not cases:
+        return [ctx.reply_private("您目前没有待办事项。")]
+    lines = [f"您有 {len(cases)} 件待办："]
+    for c in cases:
+        state = "已接单" if c.status == ACCEPTED else "待接单"
+        where = f"{c.building}栋 " if c.building else ""
+        flag = "【紧急】" if c.urgent else ""
+        lines.append(f"{flag}{case_label(c)} {where}{state}：{short(c.text, 30)}")
+    return [ctx.reply_private("\n".join(lines))]

@@ -1,0 +1,78 @@
+"""What a handler gets: the message, the clock's now, the grid, and repositories on one session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Config
+from bot.grid import Grid, RoomInfo
+from bot.messages import Incoming, Outgoing
+from intents import Command, Intent
+from storage.cases import CaseRepository
+from storage.models import ScheduledTask
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerContext:
+    """Everything one handler call may use; the dispatcher commits the session afterwards."""
+
+    message: Incoming
+    now: datetime
+    config: Config
+    grid: Grid
+    session: AsyncSession
+    cases: CaseRepository
+    room: RoomInfo | None  # the configured room of a group message
+
+    @property
+    def sender_id(self) -> str:
+        """The WeChat id of whoever wrote the message."""
+        return self.message.sender_id
+
+    @property
+    def sender_name(self) -> str:
+        """How the sender is addressed: the configured name, else the display name."""
+        return self.grid.name_of(self.message.sender_id) or self.message.sender_name
+
+    def reply_private(self, text: str, *, urgent: bool = False) -> Outgoing:
+        """A private message back to the sender."""
+        return Outgoing(to_room=None, to_person=self.message.sender_id, text=text, urgent=urgent)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskContext:
+    """What a scheduled task gets: no incoming message, the rest as for handlers."""
+
+    now: datetime
+    config: Config
+    grid: Grid
+    session: AsyncSession
+    cases: CaseRepository
+
+
+class TaskHandler(Protocol):
+    """Runs one kind of scheduled task; returns what should be said."""
+
+    async def __call__(self, ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]: ...
+
+
+class Planner(Protocol):
+    """Schedules upcoming occasions (idempotently, by task key) as of `ctx.now`."""
+
+    async def __call__(self, ctx: TaskContext) -> None: ...
+
+
+class IntentHandler(Protocol):
+    """Handles one kind of group intent."""
+
+    async def __call__(self, ctx: HandlerContext, intent: Intent) -> list[Outgoing]: ...
+
+
+class CommandHandler(Protocol):
+    """Handles one private command."""
+
+    async def __call__(self, ctx: HandlerContext, command: Command) -> list[Outgoing]: ...

@@ -1,0 +1,123 @@
+"""A resident's report in a group becomes case #N and reaches the building head (群众申办 → 社区交办)."""
+
+from __future__ import annotations
+
+from bot.messages import Outgoing
+from handlers.context import HandlerContext
+from handlers.routing import Assignee, route_to_building_head
+from handlers.texts import address_name, safety_hint, short
+from intents import Intent
+from storage.cases import REPORT, NewCase
+from storage.models import Case
+
+CATEGORY_NAMES = {
+    "lift": "电梯",
+    "water": "水",
+    "power": "电",
+    "lighting": "照明",
+    "sanitation": "环境卫生",
+    "parking": "停车/消防通道",
+    "noise": "噪音",
+    "ebike": "电动车充电",
+    "structure": "门窗/设施",
+    "greenery": "绿化",
+    "dispute": "邻里纠纷",
+    "other": "其他",
+}
+
+
+async def file_report(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
+    """File the report, acknowledge it in the group, tell the assignee (and the secretary if urgent)."""
+    assert ctx.room is not None  # the dispatcher only passes group intents from known rooms
+    compound = ctx.room.compound.name
+    building = intent.building if intent.building else ctx.room.single_building
+    if building is not None and not ctx.grid.has_building(compound, building):
+        building_known = False
+    else:
+        building_known = building is not None
+    assignee = route_to_building_head(ctx.grid, compound, building if building_known else None)
+    case = await ctx.cases.create(
+        NewCase(
+            kind=REPORT,
+            compound=compound,
+            building=building,
+            text=ctx.message.text,
+            category=intent.category.value if intent.category else None,
+            urgent=intent.urgent,
+            reporter_id=ctx.sender_id,
+            reporter_name=ctx.message.sender_name,
+            room=ctx.message.room,
+            assignee_id=assignee.id if assignee else None,
+            assignee_name=assignee.name if assignee else None,
+            source_message_id=ctx.message.message_id,
+        ),
+        ctx.now,
+    )
+    if assignee is not None:
+        await ctx.cases.log(case, "bot", "assigned", f"{assignee.role}:{assignee.id}", ctx.now)
+    return [
+        _group_ack(ctx, case, assignee),
+        *_notify_assignee(ctx, case, assignee),
+    ]
+
+
+def _group_ack(ctx: HandlerContext, case: Case, assignee: Assignee | None) -> Outgoing:
+    who = assignee.title if assignee else "社区"
+    name = address_name(ctx.message.sender_name)
+    text = f"@{name} 收到，已登记 #{case.number}，已转{who}处理。"
+    if case.urgent:
+        text += "\n" + safety_hint(ctx.grid.hotlines(case.compound))
+    return Outgoing(
+        to_room=ctx.message.room,
+        to_person=None,
+        text=text,
+        mention_ids=(ctx.sender_id,),
+        urgent=case.urgent,
+    )
+
+
+def describe_case(case: Case) -> str:
+    """The lines a building head or secretary gets about a case."""
+    where = f"{case.compound}{case.building}栋" if case.building else case.compound
+    category = CATEGORY_NAMES.get(case.category or "other", "其他")
+    flag = "【紧急】" if case.urgent else ""
+    return (
+        f"{flag}#{case.number} {where} · {category}\n"
+        f"{case.reporter_name}（{case.room or '民情码'}）：{short(case.text, 120)}"
+    )
+
+
+def _notify_assignee(ctx: HandlerContext, case: Case, assignee: Assignee | None) -> list[Outgoing]:
+    out: list[Outgoing] = []
+    how = f"回复「接单 {case.number}」接单，「办结 {case.number} 说明」办结，「转 {case.number} 楼栋号」转派。"
+    if assignee is not None:
+        out.append(
+            Outgoing(
+                to_room=None,
+                to_person=assignee.id,
+                text=f"新报事 {describe_case(case)}\n{how}",
+                urgent=case.urgent,
+            )
+        )
+    secretary = ctx.grid.secretary(case.compound)
+    if case.urgent and secretary is not None and (assignee is None or secretary.id != assignee.id):
+        who = assignee.title if assignee else "（无人承办）"
+        out.append(
+            Outgoing(
+                to_room=None,
+                to_person=secretary.id,
+                text=f"紧急报事，已同时通知{who}：{describe_case(case)}",
+                urgent=True,
+            )
+        )
+    if assignee is None:
+        for worker in ctx.grid.workers(case.compound):
+            out.append(
+                Outgoing(
+                    to_room=None,
+                    to_person=worker.id,
+                    text=f"新报事（{case.compound}未配置楼栋长和书记）：{describe_case(case)}\n{how}",
+                    urgent=case.urgent,
+                )
+            )
+    return out

@@ -1,0 +1,61 @@
+"""Who gets a case: the building's head, else the compound's secretary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.grid import Grid
+from handlers.errors import UnknownTarget
+from storage.models import Case
+
+BUILDING_HEAD = "building_head"
+SECRETARY = "secretary"
+
+
+@dataclass(frozen=True, slots=True)
+class Assignee:
+    """The person a case goes to, and in which role."""
+
+    id: str
+    name: str
+    role: str
+
+    @property
+    def title(self) -> str:
+        """How the group is told who has the case."""
+        return "楼栋长" + self.name if self.role == BUILDING_HEAD else self.name
+
+
+def route_to_building_head(grid: Grid, compound: str, building: str | None) -> Assignee | None:
+    """The head of the building when known, else the secretary, else None."""
+    head = grid.building_head(compound, building)
+    if head is not None:
+        return Assignee(head.id, head.name, BUILDING_HEAD)
+    secretary = grid.secretary(compound)
+    if secretary is not None:
+        return Assignee(secretary.id, secretary.name, SECRETARY)
+    return None
+
+
+def resolve_transfer_target(grid: Grid, compound: str, target: str) -> tuple[Assignee, str | None]:
+    """Read a transfer target ("5", "5栋", "书记") as an assignee and the building it implies."""
+    t = target.strip().removesuffix("楼栋长").removesuffix("号楼").rstrip("栋幢#号楼 ")
+    if t in ("书记", "小区书记", "支部书记"):
+        sec = grid.secretary(compound)
+        if sec is None:
+            raise UnknownTarget(f"{compound} 没有配置小区书记。")
+        return Assignee(sec.id, sec.name, SECRETARY), None
+    number = t.upper()
+    if not grid.has_building(compound, number):
+        raise UnknownTarget(
+            f"{compound} 没有 {target} 这栋楼。请写「转 编号 楼栋号」（如 转 12 5）或「转 编号 书记」。"
+        )
+    head = grid.building_head(compound, number)
+    if head is None:
+        raise UnknownTarget(f"{compound} {number}栋 还没有楼栋长，可以「转 编号 书记」。")
+    return Assignee(head.id, head.name, BUILDING_HEAD), number
+
+
+def case_label(case: Case) -> str:
+    """How a case is written in messages: #12 for a report, W3 for a wish."""
+    return f"W{case.number}" if case.kind == "wish" else f"#{case.number}"

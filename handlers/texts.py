@@ -1,0 +1,58 @@
+"""Shared wording: help texts, safety hints, masking of phone and room numbers for groups."""
+
+from __future__ import annotations
+
+import re
+
+from bot.config import HotlinesConfig
+
+HELP_TEXT = (
+    "我是小邻，近邻服务助手。可用指令：\n"
+    "· 待办 —— 查看我手上的事项\n"
+    "· 接单 12 —— 接下 #12\n"
+    "· 办结 12 已换灯泡 —— 办结并说明\n"
+    "· 转 12 5 / 转 12 书记 —— 转给5栋楼栋长或小区书记\n"
+    "· 退回 12 原因 —— 不归我管，退回书记\n"
+    "· 认领 W3 / 完成 W3 说明 / 心愿 —— 微心愿\n"
+    "· 督办 12 / 派 12 3栋 —— 书记、社区督办与派单\n"
+    "· 满意 / 基本满意 / 不满意 / 评价 12 5 —— 评价办理结果\n"
+    "· 帮助 —— 显示本说明"
+)
+
+_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
+_ROOM_NO = re.compile(r"(?<![\d#])\d{3,4}(?:室|号房|房)?(?![\d栋幢号#])")
+
+
+def safety_hint(hotlines: HotlinesConfig) -> str:
+    """One line of emergency numbers for urgent cases."""
+    parts = [f"火警{hotlines.fire}", f"急救{hotlines.ambulance}"]
+    if hotlines.gas:
+        parts.append(f"燃气抢修{hotlines.gas}")
+    if hotlines.property:
+        parts.append(f"物业{hotlines.property}")
+    return "⚠️ 如有危险请先撤离并拨打：" + "，".join(parts)
+
+
+def mask_private_numbers(text: str) -> str:
+    """Hide phone numbers and room numbers before text is repeated into a group."""
+    return _ROOM_NO.sub("***", _PHONE.sub("***", text))
+
+
+def short(text: str, limit: int = 40) -> str:
+    """The first `limit` characters of a text, on one line."""
+    one = " ".join(text.split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+_ALIAS_ADDRESS = re.compile(
+    r"^[\s\-_—·.]*(?:(?:[0-9]+[A-Za-z]?\s*(?:号楼|栋|幢|#楼|#|号|单元|室|楼|F|f)?"
+    r"|[A-Za-z]\s*(?:座|栋|幢)|[一二三四五六七八九十]+\s*(?:号楼|栋|幢|单元))[\s\-_—·./]*)+"
+)
+
+
+def address_name(display_name: str) -> str:
+    """The part of a group alias that is a name: "3栋402-王阿姨" gives "王阿姨"."""
+    rest = _ALIAS_ADDRESS.sub("", display_name).strip(" -_—·")
+    if rest:
+        return rest
+    return "邻居" if re.search(r"\d{3,}", display_name) else display_name

@@ -1,0 +1,136 @@
+"""Cases (reports #N and wishes WN) and their append-only event log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.counters import next_value
+from storage.models import Case, CaseEvent
+
+REPORT = "report"
+WISH = "wish"
+
+OPEN = "open"  # filed and assigned, waiting to be taken
+ACCEPTED = "accepted"  # taken (接单 / 认领)
+RESOLVED = "resolved"  # done (办结 / 完成)
+ACTIVE_STATUSES = (OPEN, ACCEPTED)
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    """What is known about a case when it is filed."""
+
+    kind: str
+    compound: str
+    building: str | None
+    text: str
+    category: str | None
+    urgent: bool
+    reporter_id: str
+    reporter_name: str
+    room: str | None
+    assignee_id: str | None
+    assignee_name: str | None
+    source_message_id: str | None
+
+
+class CaseRepository:
+    """Reads and writes cases within one session; the caller commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def create(self, new: NewCase, now: datetime) -> Case:
+        """File a new case with the next number of its kind and log it."""
+        number = await next_value(self._session, f"case:{new.kind}")
+        case = Case(
+            kind=new.kind,
+            number=number,
+            compound=new.compound,
+            building=new.building,
+            text=new.text,
+            category=new.category,
+            urgent=new.urgent,
+            status=OPEN,
+            reporter_id=new.reporter_id,
+            reporter_name=new.reporter_name,
+            room=new.room,
+            assignee_id=new.assignee_id,
+            assignee_name=new.assignee_name,
+            source_message_id=new.source_message_id,
+            created_at=now,
+            updated_at=now,
+        )
+        self._session.add(case)
+        await self._session.flush()
+        await self.log(case, new.reporter_id, "filed", new.text, now)
+        return case
+
+    async def get(self, kind: str, number: int) -> Case | None:
+        """The case of this kind and number, or None."""
+        result = await self._session.execute(
+            select(Case).where(Case.kind == kind, Case.number == number)
+        )
+        return result.scalar_one_or_none()
+
+    async def log(self, case: Case, actor_id: str, action: str, note: str, now: datetime) -> None:
+        """Append an event to the case's log and touch its update time."""
+        case.updated_at = now
+        self._session.add(
+            CaseEvent(case_id=case.id, at=now, actor_id=actor_id, action=action, note=note)
+        )
+        await self._session.flush()
+
+    async def events(self, case: Case) -> Sequence[CaseEvent]:
+        """The case's log, oldest first."""
+        result = await self._session.execute(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        )
+        return result.scalars().all()
+
+    async def active_for_assignee(self, assignee_id: str) -> Sequence[Case]:
+        """Open and accepted cases assigned to a person, oldest first."""
+        result = await self._session.execute(
+            select(Case)
+            .where(Case.assignee_id == assignee_id, Case.status.in_(ACTIVE_STATUSES))
+            .order_by(Case.created_at, Case.id)
+        )
+        return result.scalars().all()
+
+    async def awaiting_rating(self, reporter_id: str, room: str | None = None) -> Case | None:
+        """The reporter's most recently resolved, not yet rated case (in a room, if given)."""
+        stmt = select(Case).where(
+            Case.reporter_id == reporter_id,
+            Case.status == RESOLVED,
+            Case.rating.is_(None),
+        )
+        if room is not None:
+            stmt = stmt.where(Case.room == room)
+        result = await self._session.execute(
+            stmt.order_by(Case.resolved_at.desc(), Case.id.desc()).limit(1)
+        )
+        return result.scalar_one_or_none()
+
+    async def search(
+        self,
+        *,
+        kind: str | None = None,
+        compound: str | None = None,
+        statuses: Sequence[str] | None = None,
+        limit: int = 200,
+    ) -> Sequence[Case]:
+        """Cases filtered by kind, compound and status, newest first."""
+        stmt = select(Case)
+        if kind is not None:
+            stmt = stmt.where(Case.kind == kind)
+        if compound is not None:
+            stmt = stmt.where(Case.compound == compound)
+        if statuses is not None:
+            stmt = stmt.where(Case.status.in_(statuses))
+        result = await self._session.execute(stmt.order_by(Case.id.desc()).limit(limit))
+        return result.scalars().all()

@@ -1,0 +1,176 @@
+"""The durable outbox: every message is stored before it is sent, unique by idempotency key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.messages import Outgoing
+from storage.models import OutboxMessage
+from storage.upsert import insert_ignore
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+DROPPED = "dropped"  # a group message that fell in quiet hours
+
+
+def _deliverable_any(now: datetime) -> object:
+    # A "sending" row whose lease ran out belongs to a process that died mid-send: retry it.
+    return or_(
+        OutboxMessage.status == PENDING,
+        and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_until < now),
+    )
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    account: str,
+    key: str,
+    msg: Outgoing,
+    now: datetime,
+    not_before: datetime | None = None,
+    status: str = PENDING,
+) -> bool:
+    """Store a message to send; False if a message with this key was stored before."""
+    return await insert_ignore(
+        session,
+        OutboxMessage,
+        {
+            "key": key,
+            "account": account,
+            "to_room": msg.to_room,
+            "to_person": msg.to_person,
+            "text": msg.text,
+            "mention_ids": list(msg.mention_ids),
+            "urgent": msg.urgent,
+            "status": status,
+            "attempts": 0,
+            "created_at": now,
+            "not_before": not_before or now,
+        },
+        ["key"],
+    )
+
+
+def _deliverable(account: str, now: datetime) -> object:
+    return and_(
+        OutboxMessage.account == account,
+        OutboxMessage.not_before <= now,
+        _deliverable_any(now),  # type: ignore[arg-type]
+    )
+
+
+async def due(
+    session: AsyncSession, account: str, now: datetime, limit: int = 50
+) -> Sequence[OutboxMessage]:
+    """Messages ready to send now, urgent first, then in order of creation."""
+    result = await session.execute(
+        select(OutboxMessage)
+        .where(_deliverable(account, now))  # type: ignore[arg-type]
+        .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
+        .limit(limit)
+    )
+    return result.scalars().all()
+
+
+async def claim(
+    session: AsyncSession, ids: Sequence[int], now: datetime, lease: timedelta
+) -> bool:
+    """Take messages for sending; False if another process took any of them first."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), _deliverable_any(now))
+        .values(status=SENDING, claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount) == len(ids)  # type: ignore[attr-defined]
+
+
+async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+    """Record that messages were delivered to the transport."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(status=SENT, sent_at=now, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_failed(
+    session: AsyncSession,
+    ids: Sequence[int],
+    error: str,
+    retry_at: datetime | None,
+) -> None:
+    """Record a failed attempt; retry at `retry_at`, or give up when it is None."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(
+            status=PENDING if retry_at is not None else FAILED,
+            attempts=OutboxMessage.attempts + 1,
+            last_error=error[:2000],
+            not_before=retry_at if retry_at is not None else OutboxMessage.not_before,
+            claimed_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def last_sent_to_room(session: AsyncSession, account: str, room: str) -> datetime | None:
+    """When this account last sent to a room."""
+    result = await session.execute(
+        select(func.max(OutboxMessage.sent_at)).where(
+            OutboxMessage.account == account, OutboxMessage.to_room == room
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def sent_since(session: AsyncSession, account: str, since: datetime) -> int:
+    """How many messages this account sent since a time (for the daily cap)."""
+    result = await session.execute(
+        select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.account == account,
+            OutboxMessage.status == SENT,
+            OutboxMessage.sent_at >= since,
+        )
+    )
+    return int(result.scalar_one())
+
+
+async def by_status(
+    session: AsyncSession, statuses: Sequence[str], limit: int = 200
+) -> Sequence[OutboxMessage]:
+    """Messages in the given states, oldest first (for `jinlin outbox`)."""
+    result = await session.execute(
+        select(OutboxMessage)
+        .where(OutboxMessage.status.in_(statuses))
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return result.scalars().all()
+
+
+async def depth(session: AsyncSession) -> int:
+    """How many messages wait to be sent."""
+    result = await session.execute(
+        select(func.count(OutboxMessage.id)).where(OutboxMessage.status.in_([PENDING, SENDING]))
+    )
+    return int(result.scalar_one())
+
+
+async def next_due_at(session: AsyncSession, account: str) -> datetime | None:
+    """When the earliest pending message becomes due."""
+    result = await session.execute(
+        select(func.min(OutboxMessage.not_before)).where(
+            OutboxMessage.account == account, OutboxMessage.status == PENDING
+        )
+    )
+    return result.scalar_one_or_none()
