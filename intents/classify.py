@@ -142,7 +142,7 @@ def _wish(msg: Message, clauses: list[Clause], lex: Lexicon) -> str | None:
     if help_ is None:
         return None
     helper = lex.wish_helpers.search(text)
-    soft = asker[0].startswith(("想", "希望", "找"))
+    soft = asker[0].startswith(("想要", "希望"))
     if soft and helper is None:
         return None
     return f"wish:{asker[0]}+{help_[0]}"
@@ -205,8 +205,13 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
         r.explain.append(wish)
         return r
     if not found:
-        r.explain.append("no request found")
-        return r
+        # an unknown thing with a fault, asked to be fixed: "物业，一期的道闸杆又不抬了，赶紧修"
+        demand = lex.demands.search(body)
+        fault = next((m for c in clauses if (m := lex.faults.search(c.text))), None)
+        if demand is None or fault is None:
+            r.explain.append("no request found")
+            return r
+        found = [Evidence(Category.OTHER, f"{fault[0]}+{demand[0]}", False)]
     strong = any(e.strong for e in found)
     if info and not strong:
         r.explain.append(f"gate:info-question:{info[0]}")

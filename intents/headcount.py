@@ -11,7 +11,7 @@ from intents.numerals import CN_NUMERAL, to_int
 _N = rf"(\d{{1,2}}|{CN_NUMERAL}{{1,3}})"
 _FAMILY = re.compile(rf"一家{_N}口|全家{_N}口")
 # "2人", "两个人", "算我们两个", "我和我妈两个": the total, sender included.
-_TOTAL = re.compile(rf"(?<!带){_N}\s*(?:个)?\s*(?:人|位)(?![家员])|{_N}\s*个(?=$|[\s,，。!！~]|都|一起)")
+_TOTAL = re.compile(rf"(?<!带){_N}\s*(?:个|口)?\s*(?:人|位)(?![家员])|{_N}\s*个(?=$|[\s,，。!！~]|都|一起)")
 
 
 @cache

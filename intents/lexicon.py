@@ -55,6 +55,7 @@ class Lexicon:
     problem_phrases: tuple[tuple[Category, re.Pattern[str]], ...]
     faults: re.Pattern[str]
     complaints: re.Pattern[str]
+    demands: re.Pattern[str]
     urgent: re.Pattern[str]
     not_urgent: re.Pattern[str]
     wish_tags: re.Pattern[str]
@@ -128,6 +129,7 @@ def lexicon() -> Lexicon:
         problem_phrases=_by_category(lex["problem_phrases"]),
         faults=_alternation(lex["faults"]),
         complaints=_alternation([str(w) for w in lex["complaints"]]),
+        demands=_alternation(lex["demands"]),
         urgent=_alternation([str(w) for w in lex["urgent"]]),
         not_urgent=_alternation(lex["not_urgent"]),
         wish_tags=_alternation(lex["wish_tags"]),
