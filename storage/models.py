@@ -204,3 +204,51 @@ class ScheduledTask(Base):
     status: Mapped[str] = mapped_column(String(10), index=True)  # pending|done|stale|cancelled
     done_at: Mapped[datetime | None]
     claimed_until: Mapped[datetime | None]
+
+
+class CaseSupporter(Base):
+    """A neighbour who reported the same problem again (附议) and joined an open case."""
+
+    __tablename__ = "case_supporters"
+    __table_args__ = (UniqueConstraint("case_id", "person_id", name="uq_case_supporters_person"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    person_id: Mapped[str] = mapped_column(String(100))
+    person_name: Mapped[str] = mapped_column(String(100))
+    source_message_id: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime]
+
+
+class Activity(Base):
+    """An activity residents sign up to: from the config, published, or the monthly 共建日."""
+
+    __tablename__ = "activities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "config:<compound>:<title>", "published:<message id>", "cobuilding:<compound>:<YYYY-MM>"
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    source: Mapped[str] = mapped_column(String(20))  # config | published | cobuilding
+    compound: Mapped[str] = mapped_column(String(100), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime]
+    place: Mapped[str | None] = mapped_column(String(200))
+    capacity: Mapped[int | None] = mapped_column(Integer)  # people; None = no limit
+    status: Mapped[str] = mapped_column(String(20), index=True)  # open | cancelled
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+
+class Signup(Base):
+    """One person's sign-up to an activity, for themselves and the people they bring."""
+
+    __tablename__ = "signups"
+    __table_args__ = (UniqueConstraint("activity_id", "person_id", name="uq_signups_person"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
+    person_id: Mapped[str] = mapped_column(String(100))
+    person_name: Mapped[str] = mapped_column(String(100))
+    headcount: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # confirmed|waiting|cancelled
+    room: Mapped[str | None] = mapped_column(String(200))
+    queued_at: Mapped[datetime]  # the waiting list is served in this order
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
