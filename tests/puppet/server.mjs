@@ -1,0 +1,183 @@
+// A wechaty puppet service serving the mock puppet, for jinlin's end-to-end tests.
+//
+// Usage: node server.mjs --grpc-port P --token T --self-id ID --self-name NAME
+//                        --sent-log FILE --ready-file FILE
+//
+// The gRPC endpoint (plain text, 127.0.0.1:P) is what the bot connects to. A small HTTP control
+// channel on a free loopback port lets the test build a world (contacts, rooms, room aliases) and
+// inject messages; every message the bot sends is appended to --sent-log as one JSON line, so
+// the record survives a kill -9 of this process. When everything listens, the control port is
+// written to --ready-file as JSON ({"control_port": N, "pid": N}).
+
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import http from 'node:http'
+import process from 'node:process'
+
+import * as PUPPET from 'wechaty-puppet'
+import { PuppetMock, mock } from 'wechaty-puppet-mock'
+import { PuppetServer } from 'wechaty-puppet-service'
+
+function parseArgs (argv) {
+  const args = {}
+  for (let i = 0; i < argv.length; i += 2) {
+    if (!argv[i].startsWith('--') || argv[i + 1] === undefined) {
+      throw new Error(`bad argument near ${argv[i]}`)
+    }
+    args[argv[i].slice(2)] = argv[i + 1]
+  }
+  for (const key of ['grpc-port', 'token', 'self-id', 'self-name', 'sent-log', 'ready-file']) {
+    if (!args[key]) throw new Error(`missing --${key}`)
+  }
+  return args
+}
+
+// The stock mock has no room aliases: answer them from a map the test fills in, and record
+// every text the bot sends (with its mentions, which the stock mock drops).
+class AliasPuppetMock extends PuppetMock {
+  constructor (options, sentLog) {
+    super(options)
+    this.roomAliases = new Map() // `${roomId}\n${contactId}` -> alias
+    this.sentLog = sentLog
+    this.failSends = 0
+  }
+
+  async roomMemberRawPayload (roomId, contactId) {
+    const payload = await super.roomMemberRawPayload(roomId, contactId)
+    const alias = this.roomAliases.get(`${roomId}\n${contactId}`)
+    return alias === undefined ? payload : { ...payload, roomAlias: alias }
+  }
+
+  async messageSendText (conversationId, text, mentionIdList) {
+    if (this.failSends > 0) {
+      this.failSends -= 1
+      throw new Error('injected send failure')
+    }
+    const record = {
+      conversation_id: conversationId,
+      room: conversationId.includes('@'),
+      text,
+      mention_ids: mentionIdList ?? [],
+      at: Date.now(),
+    }
+    fs.appendFileSync(this.sentLog, JSON.stringify(record) + '\n')
+    return super.messageSendText(conversationId, text)
+  }
+}
+
+function readBody (req) {
+  return new Promise((resolve, reject) => {
+    const chunks = []
+    req.on('data', chunk => chunks.push(chunk))
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8')
+      try {
+        resolve(raw ? JSON.parse(raw) : {})
+      } catch (e) {
+        reject(e)
+      }
+    })
+    req.on('error', reject)
+  })
+}
+
+function controlHandlers (puppet, mocker) {
+  return {
+    // {id, name, friend?: bool}
+    'POST /contacts': body => {
+      mocker.createContact({ id: body.id, name: body.name, friend: body.friend ?? true })
+      return { id: body.id }
+    },
+    // {id, topic, member_ids}
+    'POST /rooms': body => {
+      mocker.createRoom({ id: body.id, topic: body.topic, memberIdList: body.member_ids })
+      return { id: body.id }
+    },
+    // {room_id, contact_id, alias}
+    'POST /aliases': body => {
+      puppet.roomAliases.set(`${body.room_id}\n${body.contact_id}`, body.alias)
+      return {}
+    },
+    // {talker_id, room_id? | to_id?, text?, image?: bool, mention_ids?: [id], timestamp?: ms}
+    // Built like the mock's contact.say(text, mentions).to(room), plus a settable timestamp
+    // (to play a replay of an old message) and an image type.
+    'POST /say': body => {
+      mocker.ContactMock.load(body.talker_id) // throws for an unknown talker
+      const payload = {
+        id: crypto.randomUUID(),
+        talkerId: body.talker_id,
+        timestamp: body.timestamp ?? Date.now(),
+        type: body.image ? PUPPET.types.Message.Image : PUPPET.types.Message.Text,
+        ...(body.image ? {} : { text: body.text }),
+        ...(body.room_id
+          ? { roomId: mocker.RoomMock.load(body.room_id).id, mentionIdList: body.mention_ids ?? [] }
+          : { listenerId: mocker.ContactMock.load(body.to_id).id }),
+      }
+      const msg = mocker.MessageMock.create(payload)
+      puppet.emit('message', { messageId: msg.id })
+      return { id: msg.id }
+    },
+    // {count}: the next `count` sends fail with an error
+    'POST /fail-sends': body => {
+      puppet.failSends = body.count
+      return {}
+    },
+    'GET /status': () => ({ logged_in: puppet.isLoggedIn }),
+  }
+}
+
+async function main () {
+  const args = parseArgs(process.argv.slice(2))
+  const mocker = new mock.Mocker()
+  const puppet = new AliasPuppetMock({ mocker }, args['sent-log'])
+  const self = mocker.createContact({ id: args['self-id'], name: args['self-name'] })
+  // python-wechaty's start() stops and restarts the puppet, which logs the mock user out: log
+  // in from a behaviour, so that every start logs in again.
+  mocker.use(m => {
+    if (!m.puppet.isLoggedIn) m.login(self)
+    return () => {}
+  })
+
+  const server = new PuppetServer({
+    endpoint: `127.0.0.1:${args['grpc-port']}`,
+    puppet,
+    token: args.token,
+    tls: { disable: true },
+  })
+  await server.start()
+
+  const handlers = controlHandlers(puppet, mocker)
+  const control = http.createServer(async (req, res) => {
+    const handler = handlers[`${req.method} ${req.url}`]
+    if (!handler) {
+      res.writeHead(404).end()
+      return
+    }
+    try {
+      const result = handler(await readBody(req))
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result))
+    } catch (e) {
+      res.writeHead(500, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: String(e) }))
+    }
+  })
+  control.listen(0, '127.0.0.1', () => {
+    const info = { control_port: control.address().port, pid: process.pid }
+    // write then rename, so the test never reads a half-written file
+    fs.writeFileSync(args['ready-file'] + '.tmp', JSON.stringify(info))
+    fs.renameSync(args['ready-file'] + '.tmp', args['ready-file'])
+  })
+
+  const shutdown = async () => {
+    control.close()
+    await server.stop().catch(() => {})
+    process.exit(0)
+  }
+  process.on('SIGTERM', shutdown)
+  process.on('SIGINT', shutdown)
+}
+
+main().catch(e => {
+  console.error(e)
+  process.exit(1)
+})
