@@ -240,12 +240,60 @@ class ActivityConfig(_Model):
     capacity: int | None = Field(default=None, ge=1)
 
 
-class WebSection(_Model):
-    """The console's users and API tokens."""
+_PASSWORD_HASH_RE = re.compile(r"^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$")
+_TOKEN_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 
-    secret_env: str = "JINLIN_WEB_SECRET"
-    users: list[dict[str, Any]] = []
-    api_tokens: list[dict[str, Any]] = []
+
+class WebUserConfig(_Model):
+    """A console user: a password hash (see `jinlin web hash-password`) and what they may see."""
+
+    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s:]+$")]
+    display_name: str | None = None
+    password_hash: NonEmpty  # scrypt$N$r$p$<salt base64>$<hash base64>
+    admin: bool = False  # sees every compound
+    compounds: list[NonEmpty] = []
+    communities: list[NonEmpty] = []
+
+    @field_validator("password_hash")
+    @classmethod
+    def _scrypt_format(cls, v: str) -> str:
+        if not _PASSWORD_HASH_RE.match(v):
+            raise ValueError(
+                "expected scrypt$N$r$p$SALT$HASH; make one with `jinlin web hash-password`"
+            )
+        return v
+
+
+class ApiTokenConfig(_Model):
+    """A bearer token for the JSON API: its SHA-256 (hex) or the env variable holding it."""
+
+    name: NonEmpty
+    token_sha256: str | None = None
+    token_env: str | None = None
+    admin: bool = False
+    compounds: list[NonEmpty] = []
+    communities: list[NonEmpty] = []
+
+    @field_validator("token_sha256")
+    @classmethod
+    def _hex_digest(cls, v: str | None) -> str | None:
+        if v is not None and not _TOKEN_SHA256_RE.match(v):
+            raise ValueError("expected 64 lowercase hex digits (sha256 of the token)")
+        return v
+
+
+class WebSection(_Model):
+    """The web console: users, API tokens, where the session secret comes from, the public URL."""
+
+    secret_env: str = "JINLIN_WEB_SECRET"  # else a secret kept in the database is used
+    public_url: str | None = None  # base of the 民情码 QR codes, e.g. https://jinlin.example.org
+    login_token: bool = True  # with no users, print a one-time login token at start
+    max_failures: int = Field(default=5, ge=1)  # failed logins before the lock-out
+    lockout: Duration = timedelta(minutes=15)
+    session_ttl: Duration = timedelta(hours=12)
+    report_rate: int = Field(default=5, ge=1)  # 民情码 reports per address per 10 minutes
+    users: list[WebUserConfig] = []
+    api_tokens: list[ApiTokenConfig] = []
 
 
 class Config(_Model):
@@ -371,8 +419,7 @@ def parse_config(data: object, source: str = "<config>") -> Config:
         cfg = Config.model_validate(data)
     except ValidationError as e:
         problems = [
-            ConfigProblem(_key_path(tuple(err["loc"])), _friendly(dict(err)))
-            for err in e.errors()
+            ConfigProblem(_key_path(tuple(err["loc"])), _friendly(dict(err))) for err in e.errors()
         ]
         raise ConfigError(source, problems) from None
     problems = _cross_check(cfg)
@@ -413,7 +460,9 @@ def summarise(cfg: Config) -> str:
         f"activities:  {len(cfg.activities)}",
     ]
     for com in cfg.grid:
-        lines.append(f"- {com.community} (workers: {', '.join(w.name for w in com.workers) or '-'})")
+        lines.append(
+            f"- {com.community} (workers: {', '.join(w.name for w in com.workers) or '-'})"
+        )
         for c in com.compounds:
             sec = c.secretary.name if c.secretary else "no secretary"
             lines.append(f"  - {c.name}: {sec}; rooms: {', '.join(r.topic for r in c.rooms)}")

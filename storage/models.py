@@ -252,3 +252,34 @@ class Signup(Base):
     queued_at: Mapped[datetime]  # the waiting list is served in this order
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+# --- web (bot/web): 民情码 status links, login lock-out, the session secret -------------------
+
+
+class WebReportLink(Base):
+    """The unguessable status link a 民情码 reporter gets for their case."""
+
+    __tablename__ = "web_report_links"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    created_at: Mapped[datetime]
+
+
+class WebLoginFailure(Base):
+    """Failed console logins per user name or address, so every process applies one lock-out."""
+
+    __tablename__ = "web_login_failures"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # "user:li" | "addr:1.2.3.4"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+
+class WebSecret(Base):
+    """A generated secret (the session-signing key) shared by every process of one database."""
+
+    __tablename__ = "web_secrets"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
