@@ -48,7 +48,7 @@ def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], li
 def problems(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
     """Problems stated: a thing with a fault in one clause, or a problem phrase."""
     found: list[Evidence] = []
-    previous = ""
+    previous = ""  # all earlier clauses: the topic carries over
     for c in clauses:
         for cat, pat in lex.problem_phrases:
             m = pat.search(c.text)
@@ -61,7 +61,7 @@ def problems(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
             if not things and previous:
                 things = _things(previous, None, lex)
             found.extend(Evidence(cat, f"{thing}+{fault[0]}", False) for cat, thing in things)
-        previous = c.text
+        previous = f"{previous} {c.text}"
     return found
 
 
@@ -115,6 +115,8 @@ def _signup(msg: Message, clauses: list[Clause], ctx: ParseContext, lex: Lexicon
         strong = None
     if strong and not (problem_found and strong.strip().startswith("+")):
         return IntentKind.JOIN_ACTIVITY, f"join:{strong}"
+    if len(clauses) > 1:  # "我去，这么多人报名了": an exclamation opening a longer message
+        joinable = [c for c in joinable if c.text not in lex.exclamations]
     weak = _first(lex.join_weak, joinable, questions=False)
     asking = any(c.question for c in clauses)  # "几点开始？我下午才有空" asks, it does not join
     if weak and has_acts and not problem_found and not asking:
@@ -215,6 +217,10 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
     strong = any(e.strong for e in found)
     if info and not strong:
         r.explain.append(f"gate:info-question:{info[0]}")
+        return r
+    laughing = lex.laughter.search(msg.full)
+    if laughing and not strong and not lex.demands.search(body):
+        r.explain.append(f"gate:banter:{laughing[0]}")
         return r
     r.kind = IntentKind.REPORT_PROBLEM
     r.category = _category(found)

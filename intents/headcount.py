@@ -3,49 +3,85 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import cache
 
 from intents.lexicon import Lexicon
 from intents.numerals import CN_NUMERAL, to_int
 
 _N = rf"(\d{{1,2}}|{CN_NUMERAL}{{1,3}})"
-_FAMILY = re.compile(rf"一家{_N}口|全家{_N}口")
-# "2人", "两个人", "算我们两个", "我和我妈两个": the total, sender included.
-_TOTAL = re.compile(rf"(?<!带){_N}\s*(?:个|口)?\s*(?:人|位)(?![家员])|{_N}\s*个(?=$|[\s,，。!！~]|都|一起)")
+_FAMILY = re.compile(rf"(?:一家|全家){_N}口")
+# "2人", "两个人", "三口人", "算我们两个", "我和我妈两个": the total, sender included.
+_TOTAL = re.compile(
+    rf"(?<!带){_N}\s*(?:个|口)?\s*(?:人|位)(?![家员])|{_N}\s*个(?=$|[\s,，。!！~]|都|一起)"
+)
+_STOP = r"[^,，。!！?？;；\n]"
+
+
+@dataclass(frozen=True, slots=True)
+class _Patterns:
+    people: re.Pattern[str]  # "两个孩子", "老伴", "我家闺女": one group of companions
+    bring: re.Pattern[str]  # 带 ...: companions, the sender goes too
+    with_: re.Pattern[str]  # 我和 ...: companions
+    extra: re.Pattern[str]  # 还有 / 加上 ...: companions
+    also: re.Pattern[str]  # 老伴也去: a companion
+    proxy: re.Pattern[str]  # 帮 / 给 ... 报: someone else, the sender does not count
 
 
 @cache
-def _patterns(relatives: re.Pattern[str]) -> tuple[re.Pattern[str], ...]:
+def _patterns(relatives: re.Pattern[str]) -> _Patterns:
     rel = relatives.pattern
-    bring = re.compile(rf"带(?:上)?\s*(?:{_N}\s*个?)?\s*((?:我家|我)?(?:{rel}))")
-    with_ = re.compile(rf"我(?:和|跟|带|、)((?:(?:我家|我)?(?:{rel})[和、跟及,，]?(?:还有)?)+)")
-    also = re.compile(rf"(?:我家|我)?({rel})\s*也(?:去|来|参加|报)")
-    proxy = re.compile(rf"(?:帮|给|替)\s*((?:我家|我)?(?:{rel}))\s*(?:报|也报|报个|报一个)")
-    return bring, with_, also, proxy
+    return _Patterns(
+        people=re.compile(rf"(?:{_N}\s*个?\s*)?(?:我家|我们家|家里|我)?(?:{rel})"),
+        bring=re.compile(rf"带(?:上|着)?({_STOP}*)"),
+        with_=re.compile(rf"我(?:和|跟|与|、)({_STOP}*)"),
+        extra=re.compile(rf"(?:还有|加上|以及|外加|连同)({_STOP}*)"),
+        also=re.compile(rf"(?:我家|我)?(?:{rel})\s*也(?:去|来|参加|报)"),
+        proxy=re.compile(rf"(?:帮|给|替)\s*({_STOP}*?)\s*(?:报|也报)"),
+    )
+
+
+def _count(segment: str, p: _Patterns) -> int:
+    """People named in a companion phrase: "老公和孩子" is 2, "两个孩子" is 2."""
+    n = 0
+    for m in p.people.finditer(segment):
+        n += (to_int(m[1]) or 1) if m[1] else 1
+    return n
 
 
 def count_people(text: str, lex: Lexicon) -> tuple[int, str]:
     """The headcount of a sign-up text and the rule that gave it."""
     cap = lex.thresholds.headcount_max
+    p = _patterns(lex.relatives)
+    total: tuple[int, str] | None = None
     for pattern, rule in ((_FAMILY, "family"), (_TOTAL, "total")):
         for m in pattern.finditer(text):
-            raw = next(g for g in m.groups() if g)
-            n = to_int(raw)
-            if n is not None and 0 < n <= cap:
-                return n, f"{rule}:{m[0]}"
-    bring, with_, also, proxy = _patterns(lex.relatives)
-    m = proxy.search(text)
-    if m and not with_.search(text):
-        return 1, f"proxy:{m[0]}"
-    m = bring.search(text)
-    if m:
-        n = to_int(m[1]) if m[1] else 1
-        return 1 + (n or 1), f"bring:{m[0]}"
-    m = with_.search(text)
-    if m:
-        n = len(lex.relatives.findall(m[1]))
-        return 1 + max(n, 1), f"with:{m[0]}"
-    m = also.search(text)
-    if m:
-        return 2, f"also:{m[0]}"
+            n = to_int(next(g for g in m.groups() if g))
+            if n is not None and 0 < n <= cap and total is None:
+                total = (n, f"{rule}:{m[0]}")
+    if total is not None and total[0] >= 2:
+        return total
+    companions, why = 0, []
+    for pattern in (p.bring, p.with_, p.extra):
+        for m in pattern.finditer(text):
+            n = _count(m[1], p)
+            if n:
+                companions += n
+                why.append(m[0])
+    if not companions:
+        for m in p.also.finditer(text):
+            companions += 1
+            why.append(m[0])
+    if companions and 1 + companions <= cap:
+        return 1 + companions, "companions:" + "+".join(why)
+    m = p.proxy.search(text)
+    if m and _count(m[1], p):
+        return min(_count(m[1], p), cap), f"proxy:{m[0]}"
+    if total is not None:
+        return total
+    m = p.people.search(text)
+    if m and m[1]:  # "两个娃" on a 接龙 line: those people
+        n = to_int(m[1])
+        if n is not None and 0 < n <= cap:
+            return n, f"people:{m[0]}"
     return 1, "default:1"

@@ -49,6 +49,7 @@ class Lexicon:
     resolved: re.Pattern[str]
     unresolved: re.Pattern[str]
     thanks: re.Pattern[str]
+    laughter: re.Pattern[str]
     past: re.Pattern[str]
     info_question: re.Pattern[str]
     problem_nouns: tuple[tuple[Category, re.Pattern[str]], ...]
@@ -66,6 +67,7 @@ class Lexicon:
     not_wish: re.Pattern[str]
     join_strong: re.Pattern[str]
     join_weak: re.Pattern[str]
+    exclamations: frozenset[str]
     leave: re.Pattern[str]
     not_join: re.Pattern[str]
     activity_stopwords: re.Pattern[str]
@@ -123,6 +125,7 @@ def lexicon() -> Lexicon:
         resolved=_alternation(lex["resolved"]),
         unresolved=_alternation(lex["unresolved"]),
         thanks=_alternation(lex["thanks"]),
+        laughter=_alternation(lex["laughter"]),
         past=_alternation(lex["past"]),
         info_question=_alternation(lex["info_question"]),
         problem_nouns=_by_category(lex["problem_nouns"]),
@@ -140,6 +143,7 @@ def lexicon() -> Lexicon:
         not_wish=_alternation(lex["not_wish"]),
         join_strong=_alternation(lex["join_strong"]),
         join_weak=_alternation(lex["join_weak"]),
+        exclamations=frozenset(lex["exclamations"]),
         leave=_alternation(lex["leave"]),
         not_join=_alternation(lex["not_join"]),
         activity_stopwords=_alternation(lex["activity_stopwords"]),
