@@ -11,11 +11,17 @@ classes), listens to the puppet's events directly, and is torn down without any 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Coroutine,
+    Iterator,
+)
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -169,6 +175,7 @@ class WechatyTransport:
         rpc_timeout: float = 15.0,
         replay_grace: timedelta = timedelta(seconds=2),
         on_reconnected: OnReconnected | None = None,
+        check_people: Collection[str] = (),
     ) -> None:
         if not endpoint:
             raise ValueError("transport.endpoint is empty: give host:port of the puppet service")
@@ -183,7 +190,8 @@ class WechatyTransport:
         self._health_interval = health_interval
         self._rpc_timeout = rpc_timeout
         self._replay_grace = replay_grace
-        self._on_reconnected = on_reconnected
+        self.on_reconnected = on_reconnected  # called with the offline time after a reconnect
+        self._check_people = tuple(check_people)
 
         self._queue: asyncio.Queue[Incoming | None] = asyncio.Queue()
         self._message_ids: asyncio.Queue[tuple[_Connection, str]] = asyncio.Queue()
@@ -235,9 +243,7 @@ class WechatyTransport:
         tasks = [t for t in (self._runner, self._pump_task, *self._callbacks) if t is not None]
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -359,19 +365,35 @@ class WechatyTransport:
         conn.logged_in = True
         self._connected.set()
         lost_at, self._lost_at = self._lost_at, None
-        if self._ever_connected and lost_at is not None and self._on_reconnected is not None:
-            offline = self._clock.now() - lost_at
-            task = asyncio.create_task(self._notify_reconnected(offline))
-            self._callbacks.add(task)
-            task.add_done_callback(self._callbacks.discard)
+        if not self._ever_connected:
+            self._background(self._log_sync_report())
+        elif lost_at is not None and self.on_reconnected is not None:
+            self._background(self._notify_reconnected(self.on_reconnected, lost_at))
         self._ever_connected = True
 
-    async def _notify_reconnected(self, offline: timedelta) -> None:
-        assert self._on_reconnected is not None
+    def _background(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._callbacks.add(task)
+        task.add_done_callback(self._callbacks.discard)
+
+    async def _notify_reconnected(self, hook: OnReconnected, lost_at: datetime) -> None:
         try:
-            await self._on_reconnected(offline)
+            await hook(self._clock.now() - lost_at)
         except Exception:
             log.exception("on_reconnected hook failed")
+
+    async def _log_sync_report(self) -> None:
+        """After the first login: which configured rooms and people the account can reach."""
+        try:
+            rows = await self.sync_report(sorted(self._room_topics), self._check_people)
+        except Exception:
+            log.exception("could not check the configured rooms and people")
+            return
+        missing = sum(not row.found for row in rows)
+        level = logging.WARNING if missing else logging.INFO
+        log.log(
+            level, "WeChat rooms and people (%d missing):\n%s", missing, format_sync_table(rows)
+        )
 
     async def _refresh_rooms(self, conn: _Connection) -> None:
         """Map every room topic of the account to its id (exact match, unlike Room.find)."""
