@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -95,10 +96,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run the real bot with the transport chosen in the config."""
     cfg = _load(args.config)
     _setup_logging(args.verbose)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(cfg))
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -121,7 +121,9 @@ class BotSection(_Model):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {v!r} (use an IANA name like Asia/Shanghai)")
+            raise ValueError(
+                f"unknown timezone {v!r} (use an IANA name like Asia/Shanghai)"
+            ) from None
         return v
 
     @field_validator("quiet_hours")
@@ -434,14 +436,18 @@ def load_config(path: str | Path) -> Config:
     try:
         text = p.read_text(encoding="utf-8")
     except OSError as e:
-        raise ConfigError(str(p), [ConfigProblem("", f"cannot read the file: {e.strerror}")])
+        raise ConfigError(
+            str(p), [ConfigProblem("", f"cannot read the file: {e.strerror}")]
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(e, "problem", None) or str(e)
-        raise ConfigError(str(p), [ConfigProblem("", f"not valid YAML: {where}{problem}")])
+        raise ConfigError(
+            str(p), [ConfigProblem("", f"not valid YAML: {where}{problem}")]
+        ) from None
     return parse_config(data, str(p))
 
 

@@ -1,4 +1,4 @@
-"""Handing what handlers said to the outbox, in the caller's transaction, with quiet hours applied."""
+"""What handlers said goes to the outbox in the caller's transaction, quiet hours applied."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Quiet hours: private messages wait until morning, group messages are not sent, urgent ones go."""
+"""Quiet hours: private messages wait for morning, group ones are not sent, urgent ones go."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Sequence
@@ -147,10 +148,8 @@ class OutboxSender:
                     await asyncio.sleep(gap)
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
 
 
 def _combine(batch: Sequence[OutboxMessage]) -> Outgoing:

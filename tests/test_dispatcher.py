@@ -1,0 +1,129 @@
+"""The dispatcher: dedup, error boundary, refusals that change nothing, privacy of chit-chat."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App, build_app
+from bot.clock import VirtualClock
+from bot.messages import Incoming, Outgoing
+from bot.sender import SendPolicy
+from handlers import reports
+from handlers.context import HandlerContext
+from handlers.registry import DuplicateHandler, Registry, build_registry
+from intents import Intent, IntentKind
+from storage.cases import OPEN
+from storage.models import Case, CaseEvent, OutboxMessage, ProcessedMessage
+from tests.support.replaying import scenario_config
+
+T0 = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[Outgoing] = []
+
+    async def incoming(self) -> AsyncIterator[Incoming]:
+        return
+        yield
+
+    async def send(self, msg: Outgoing) -> None:
+        self.sent.append(msg)
+
+
+def group(mid: str, text: str, sender: str = "wx_r1", name: str = "7栋1502-孙阿姨") -> Incoming:
+    return Incoming(mid, "滨江花园7栋群", sender, name, text, False, T0)
+
+
+def private(mid: str, sender: str, text: str) -> Incoming:
+    return Incoming(mid, None, sender, sender, text, False, T0)
+
+
+async def started(db_url: str, registry: Registry | None = None) -> tuple[App, Recorder]:
+    t = Recorder()
+    app = build_app(
+        scenario_config(),
+        t,
+        VirtualClock(T0),
+        db_url=db_url,
+        policy=SendPolicy.immediate(),
+        registry=registry,
+    )
+    await app.start(upgrade=True)
+    return app, t
+
+
+async def test_a_failing_handler_is_contained(db_url: str) -> None:
+    async def broken(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
+        await reports.file_report(ctx, intent)  # writes a case, then fails like a bug would
+        raise RuntimeError("bug in a handler")
+
+    registry = build_registry()
+    registry.intents[IntentKind.REPORT_PROBLEM] = broken
+    app, t = await started(db_url, registry)
+    try:
+        await app.handle(group("m1", "7栋电梯坏了，按钮没反应"))
+        await app.handle(private("m2", "wx_head7", "待办"))
+        await app.sender.drain()
+        assert "抱歉" in t.sent[0].text and t.sent[0].to_room == "滨江花园7栋群"
+        assert "没有待办" in t.sent[1].text  # the bot kept listening
+        async with app.sessions() as s:
+            assert (await s.execute(select(Case))).first() is None
+            assert len((await s.execute(select(ProcessedMessage))).all()) == 2
+    finally:
+        await app.stop()
+
+
+async def test_a_refusal_changes_nothing(db_url: str) -> None:
+    app, t = await started(db_url)
+    try:
+        await app.handle(group("m1", "7栋电梯坏了，按钮没反应"))
+        await app.handle(private("m2", "wx_head8", "办结 1 修好了"))
+        await app.sender.drain()
+        assert "不在您的名下" in t.sent[-1].text
+        async with app.sessions() as s:
+            case = (await s.execute(select(Case))).scalar_one()
+            assert case.status == OPEN and case.resolved_at is None
+            actions = (await s.execute(select(CaseEvent.action))).scalars().all()
+            assert actions == ["filed", "assigned"]
+    finally:
+        await app.stop()
+
+
+async def test_chit_chat_leaves_no_trace(db_url: str) -> None:
+    app, t = await started(db_url)
+    try:
+        chat = "今晚谁家做饭这么香，我家孩子都饿了"
+        await app.handle(group("c1", chat))
+        await app.sender.drain()
+        assert t.sent == []
+        async with app.sessions() as s:
+            assert (await s.execute(select(ProcessedMessage))).first() is None
+            assert (await s.execute(select(OutboxMessage))).first() is None
+            assert (await s.execute(select(Case))).first() is None
+    finally:
+        await app.stop()
+
+
+async def test_unknown_private_message_gets_help_and_mention_gets_a_hint(db_url: str) -> None:
+    app, t = await started(db_url)
+    try:
+        await app.handle(private("p1", "wx_r1", "你好，请问怎么用"))
+        await app.handle(
+            Incoming("p2", "滨江花园7栋群", "wx_r1", "孙阿姨", "@小邻 你是谁", True, T0)
+        )
+        await app.sender.drain()
+        assert "接单" in t.sent[0].text and t.sent[0].to_person == "wx_r1"
+        assert t.sent[1].to_room == "滨江花园7栋群" and "报事" in t.sent[1].text
+    finally:
+        await app.stop()
+
+
+def test_registering_twice_is_an_error() -> None:
+    registry = build_registry()
+    with pytest.raises(DuplicateHandler):
+        registry.on_intent(IntentKind.REPORT_PROBLEM, registry.intents[IntentKind.REPORT_PROBLEM])

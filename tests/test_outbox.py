@@ -1,0 +1,173 @@
+"""The durable outbox and its sender: idempotent keys, pacing, merging, retries, crash recovery."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import VirtualClock
+from bot.messages import Incoming, Outgoing
+from bot.sender import OutboxSender, SendPolicy
+from storage import outbox, schema
+from storage.engine import create_engine, session_factory
+from storage.models import OutboxMessage
+
+T0 = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+
+
+class Recorder:
+    """A transport that records sends and fails the first `fail` of them."""
+
+    def __init__(self, fail: int = 0) -> None:
+        self.sent: list[Outgoing] = []
+        self.fail = fail
+
+    async def incoming(self) -> AsyncIterator[Incoming]:
+        return
+        yield
+
+    async def send(self, msg: Outgoing) -> None:
+        if self.fail > 0:
+            self.fail -= 1
+            raise ConnectionError("puppet unreachable")
+        self.sent.append(msg)
+
+
+@pytest.fixture
+async def sessions(db_url: str):  # type: ignore[no-untyped-def]
+    engine = create_engine(db_url)
+    await schema.upgrade(engine)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+async def put(sessions, key: str, msg: Outgoing, now: datetime = T0) -> bool:  # type: ignore[no-untyped-def]
+    async with sessions() as s, s.begin():
+        return await outbox.enqueue(s, account="a", key=key, msg=msg, now=now)
+
+
+def to_person(pid: str, text: str) -> Outgoing:
+    return Outgoing(to_room=None, to_person=pid, text=text)
+
+
+def to_room(topic: str, text: str, urgent: bool = False) -> Outgoing:
+    return Outgoing(to_room=topic, to_person=None, text=text, urgent=urgent)
+
+
+def sender_for(
+    sessions, transport: Recorder, clock: VirtualClock, policy: SendPolicy
+) -> OutboxSender:  # type: ignore[no-untyped-def]
+    return OutboxSender(
+        sessions=sessions, transport=transport, clock=clock, account="a", policy=policy
+    )
+
+
+async def test_same_key_is_stored_once(sessions) -> None:  # type: ignore[no-untyped-def]
+    assert await put(sessions, "in:m1:0", to_person("p", "hello"))
+    assert not await put(sessions, "in:m1:0", to_person("p", "hello again"))
+    t = Recorder()
+    await sender_for(sessions, t, VirtualClock(T0), SendPolicy.immediate()).drain()
+    assert [m.text for m in t.sent] == ["hello"]
+
+
+async def test_private_messages_to_one_person_are_merged(sessions) -> None:  # type: ignore[no-untyped-def]
+    for i in range(3):
+        await put(sessions, f"k{i}", to_person("head", f"case {i}"))
+    await put(sessions, "k9", to_person("other", "x"))
+    t = Recorder()
+    policy = SendPolicy(0, 0, 0, 100, merge_private=True, max_attempts=3)
+    sends = await sender_for(sessions, t, VirtualClock(T0), policy).drain()
+    assert sends == 2
+    assert t.sent[0].to_person == "head"
+    assert t.sent[0].text.count("case") == 3
+    assert t.sent[1].to_person == "other"
+
+
+async def test_room_gap_holds_the_second_message_to_a_room(sessions) -> None:  # type: ignore[no-untyped-def]
+    await put(sessions, "a", to_room("群", "one"))
+    await put(sessions, "b", to_room("群", "two"))
+    await put(sessions, "c", to_room("群", "three", urgent=True))
+    clock = VirtualClock(T0)
+    t = Recorder()
+    sender = sender_for(sessions, t, clock, SendPolicy(0, 0, 30, 100, False, 3))
+    await sender.drain()
+    # urgent first, never held; the urgent send starts the room's gap for the others
+    assert [m.text for m in t.sent] == ["three"]
+    clock.set(T0 + timedelta(seconds=29))
+    await sender.drain()
+    assert len(t.sent) == 1
+    clock.set(T0 + timedelta(seconds=31))
+    await sender.drain()
+    assert [m.text for m in t.sent] == ["three", "one"]
+    clock.set(T0 + timedelta(seconds=62))
+    await sender.drain()
+    assert [m.text for m in t.sent] == ["three", "one", "two"]
+
+
+async def test_daily_cap_stops_all_but_urgent(sessions) -> None:  # type: ignore[no-untyped-def]
+    for i in range(4):
+        await put(sessions, f"n{i}", to_person(f"p{i}", "n"))
+    await put(sessions, "u", Outgoing(None, "sec", "fire", urgent=True))
+    t = Recorder()
+    await sender_for(sessions, t, VirtualClock(T0), SendPolicy(0, 0, 0, 2, False, 3)).drain()
+    assert [m.text for m in t.sent] == ["fire", "n"]
+
+
+async def test_failures_are_retried_with_back_off_then_given_up(sessions) -> None:  # type: ignore[no-untyped-def]
+    await put(sessions, "r", to_person("p", "retry me"))
+    clock = VirtualClock(T0)
+    t = Recorder(fail=1)
+    sender = sender_for(sessions, t, clock, SendPolicy(0, 0, 0, 100, False, max_attempts=2))
+    await sender.drain()
+    assert t.sent == []
+    clock.set(T0 + timedelta(seconds=1))
+    await sender.drain()
+    assert t.sent == []  # backing off
+    clock.set(T0 + timedelta(seconds=3))
+    await sender.drain()
+    assert [m.text for m in t.sent] == ["retry me"]
+
+    await put(sessions, "g", to_person("p", "never"))
+    t.fail = 5
+    for step in range(1, 6):
+        clock.set(T0 + timedelta(minutes=step * 10))
+        await sender.drain()
+    async with sessions() as s:
+        row = (await s.execute(select(OutboxMessage).where(OutboxMessage.key == "g"))).scalar_one()
+    assert row.status == outbox.FAILED
+    assert row.attempts == 2
+    assert "ConnectionError" in (row.last_error or "")
+
+
+async def test_a_crash_mid_send_is_sent_again_after_the_lease(sessions) -> None:  # type: ignore[no-untyped-def]
+    await put(sessions, "c", to_person("p", "after crash"))
+    async with sessions() as s, s.begin():
+        (row,) = await outbox.due(s, "a", T0)
+        assert await outbox.claim(s, [row.id], T0, timedelta(minutes=2))
+    # the process died here: the row is "sending" and nobody marks it
+    clock = VirtualClock(T0 + timedelta(minutes=1))
+    t = Recorder()
+    sender = sender_for(sessions, t, clock, SendPolicy.immediate())
+    await sender.drain()
+    assert t.sent == []  # still leased to the dead process
+    clock.set(T0 + timedelta(minutes=3))
+    await sender.drain()
+    await sender.drain()
+    assert [m.text for m in t.sent] == ["after crash"]
+
+
+async def test_two_senders_never_send_the_same_message(sessions) -> None:  # type: ignore[no-untyped-def]
+    for i in range(10):
+        await put(sessions, f"m{i}", to_room(f"room{i}", f"text {i}"))
+    t1, t2 = Recorder(), Recorder()
+    clock = VirtualClock(T0)
+    s1 = sender_for(sessions, t1, clock, SendPolicy.immediate())
+    s2 = sender_for(sessions, t2, clock, SendPolicy.immediate())
+    import asyncio
+
+    await asyncio.gather(s1.drain(), s2.drain())
+    texts = [m.text for m in t1.sent + t2.sent]
+    assert sorted(texts) == sorted(f"text {i}" for i in range(10))
