@@ -38,7 +38,7 @@ def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], li
     """Clauses that state something: hypothetical and advice clauses are set aside."""
     kept, dropped = [], []
     for c in clauses:
-        if lex.hypothetical.search(c.text):
+        if lex.hypothetical.search(c.text) or lex.hearsay.search(c.text):
             dropped.append(c.text)
         else:
             kept.append(c)

@@ -16,6 +16,9 @@ _TOTAL = re.compile(
     rf"(?<!带){_N}\s*(?:个|口)?\s*(?:人|位)(?![家员])|{_N}\s*个(?=$|[\s,，。!！~]|都|一起)"
 )
 _STOP = r"[^,，。!！?？;；\n]"
+_PLUS = re.compile(r"^\s*\+\s*(\d)")  # "+2": two people
+_PAIR = re.compile(r"(?:我们|咱们|咱|我)俩")
+_ADULTS_KIDS = re.compile(rf"{_N}\s*大\s*{_N}\s*小")  # "2大1小"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +64,12 @@ def count_people(text: str, lex: Lexicon) -> tuple[int, str]:
                 total = (n, f"{rule}:{m[0]}")
     if total is not None and total[0] >= 2:
         return total
+    m = _PLUS.match(text) or _PAIR.search(text)
+    if m:
+        return 2 if m.lastindex is None else (to_int(m[1]) or 1), f"plus:{m[0]}"
+    m = _ADULTS_KIDS.search(text)
+    if m:
+        return (to_int(m[1]) or 0) + (to_int(m[2]) or 0), f"adults+kids:{m[0]}"
     companions, why = 0, []
     for pattern in (p.bring, p.with_, p.extra):
         for m in pattern.finditer(text):
@@ -79,9 +88,10 @@ def count_people(text: str, lex: Lexicon) -> tuple[int, str]:
         return min(_count(m[1], p), cap), f"proxy:{m[0]}"
     if total is not None:
         return total
-    m = p.people.search(text)
-    if m and m[1]:  # "两个娃" on a 接龙 line: those people
-        n = to_int(m[1])
-        if n is not None and 0 < n <= cap:
-            return n, f"people:{m[0]}"
+    # "两个娃" on a 接龙 line, "两个大人一个小孩": the people counted
+    counted = [m for m in p.people.finditer(text) if m[1]]
+    if counted:
+        n = _count(" ".join(m[0] for m in counted), p)
+        if 0 < n <= cap:
+            return n, "people:" + "+".join(m[0] for m in counted)
     return 1, "default:1"

@@ -46,6 +46,7 @@ class Lexicon:
     notice_phrases: re.Pattern[str]
     ad_phrases: re.Pattern[str]
     hypothetical: re.Pattern[str]
+    hearsay: re.Pattern[str]
     resolved: re.Pattern[str]
     unresolved: re.Pattern[str]
     thanks: re.Pattern[str]
@@ -122,6 +123,7 @@ def lexicon() -> Lexicon:
         notice_phrases=_alternation(lex["notice_phrases"]),
         ad_phrases=_alternation(lex["ad_phrases"]),
         hypothetical=re.compile("^(?:" + "|".join(lex["hypothetical"]) + ")"),
+        hearsay=_alternation(lex["hearsay"]),
         resolved=_alternation(lex["resolved"]),
         unresolved=_alternation(lex["unresolved"]),
         thanks=_alternation(lex["thanks"]),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from intents.activities import match_activity, match_title
 from intents.buildings import resolve_building
 from intents.classify import Reading, classify
@@ -10,6 +12,9 @@ from intents.jielong import Jielong, own_line, parse_jielong
 from intents.lexicon import Lexicon, lexicon
 from intents.model import Intent, IntentKind, ParseContext
 from intents.normalise import Message, normalise
+
+# On one's own 接龙 line a bare word is enough: "王姐 (取消)".
+_CANCELLED = re.compile(r"取消|退出|删除|不去|去不了|来不了")
 
 
 def _from_jielong(block: Jielong, ctx: ParseContext, lex: Lexicon) -> Intent:
@@ -23,7 +28,7 @@ def _from_jielong(block: Jielong, ctx: ParseContext, lex: Lexicon) -> Intent:
         )
     match = match_title(block.title, ctx.activities, lex)
     explain = ["jielong", f"jielong:own-line({line.reason}):{line.line}", f"activity:{match.reason}"]
-    if lex.leave.search(line.rest):
+    if lex.leave.search(line.rest) or _CANCELLED.search(line.rest):
         return Intent(
             IntentKind.LEAVE_ACTIVITY,
             activity=match.title,
