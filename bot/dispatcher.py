@@ -13,6 +13,7 @@ from bot.config import Config
 from bot.grid import Grid, RoomInfo
 from bot.messages import Incoming, Outgoing
 from bot.outbound import enqueue_all
+from handlers import attachments
 from handlers.context import HandlerContext
 from handlers.errors import DomainError
 from handlers.registry import Registry
@@ -92,6 +93,10 @@ class Dispatcher:
                 log.warning("ignoring messages from room %r: it is not in the config", msg.room)
             return False
         now = self._clock.now()
+        if attachments.is_image(msg.text):
+            async with self._sessions() as session:
+                await self._run(session, msg, room, now, "image", attachments.attach_image, None)
+            return False  # an image is only noted on the case; nothing is said
         async with self._sessions() as session:
             rating = parse_command(msg.text)
             async with session.begin():  # read-only look-ups before the handler's transaction

@@ -31,8 +31,15 @@ async def run_bot(config: Config) -> None:
 
         transport = await make_wechaty_transport(config, clock)
     app = build_app(config, transport, clock)
+    if kind == "wechaty":
+        from bot.transports.wechaty_runner import attach_offline_notice
+
+        attach_offline_notice(transport, app)  # type: ignore[arg-type]
     await app.start()
     try:
         await app.serve()
     finally:
+        stop = getattr(transport, "stop", None)
+        if stop is not None:
+            await stop()
         await app.stop()

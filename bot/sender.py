@@ -76,6 +76,8 @@ class OutboxSender:
 
     async def send_one(self) -> bool:
         """Send the next deliverable message (or merged group); False when nothing is due."""
+        if not getattr(self._transport, "connected", True):
+            return False  # nothing can be delivered; waiting is not a failed attempt
         now = self._clock.now()
         async with self._sessions() as session, session.begin():
             batch = await self._pick(session, now)
@@ -89,7 +91,8 @@ class OutboxSender:
             await self._transport.send(msg)
         except Exception as e:  # a transport failure must not stop the sender
             attempts = max(m.attempts for m in batch) + 1
-            give_up = attempts >= self._policy.max_attempts
+            # A transport says when retrying cannot help (e.g. an unknown recipient).
+            give_up = attempts >= self._policy.max_attempts or not getattr(e, "retryable", True)
             retry_at = None if give_up else self._clock.now() + self._policy.retry_delay(attempts)
             log.warning(
                 "sending outbox %s failed (attempt %d%s): %s",

@@ -116,6 +116,23 @@ class CaseRepository:
         )
         return result.scalar_one_or_none()
 
+    async def latest_by_reporter(
+        self, reporter_id: str, room: str | None, since: datetime, kind: str = REPORT
+    ) -> Case | None:
+        """The reporter's newest case of a kind filed in a room since a time."""
+        result = await self._session.execute(
+            select(Case)
+            .where(
+                Case.kind == kind,
+                Case.reporter_id == reporter_id,
+                Case.room == room,
+                Case.created_at >= since,
+            )
+            .order_by(Case.id.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
     async def search(
         self,
         *,

@@ -127,3 +127,22 @@ def test_registering_twice_is_an_error() -> None:
     registry = build_registry()
     with pytest.raises(DuplicateHandler):
         registry.on_intent(IntentKind.REPORT_PROBLEM, registry.intents[IntentKind.REPORT_PROBLEM])
+
+
+async def test_an_image_after_a_report_is_noted_on_the_case(db_url: str) -> None:
+    app, t = await started(db_url)
+    try:
+        await app.handle(group("m1", "7栋楼道墙皮掉下来了，差点砸到人"))
+        await app.handle(group("m2", "[图片]"))
+        await app.handle(group("m3", "[图片]", sender="wx_other", name="路人甲"))
+        await app.sender.drain()
+        assert len(t.sent) == 2  # the acknowledgement and the head's message; images are silent
+        async with app.sessions() as s:
+            notes = (
+                (await s.execute(select(CaseEvent.note).where(CaseEvent.action == "image")))
+                .scalars()
+                .all()
+            )
+        assert notes == ["图片 m2"]
+    finally:
+        await app.stop()
