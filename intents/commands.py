@@ -3,68 +3,86 @@
 from __future__ import annotations
 
 import re
-import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
 
 from intents.model import Command, CommandName
+from intents.normalise import fold_forms
+from intents.numerals import CN_NUMERAL, to_int
 
-_RATINGS = {"满意": 5, "非常满意": 5, "基本满意": 3, "一般": 3, "不满意": 1}
+# Chinese numerals only as a whole word: "接单 十二", not the 一 of "办结 一下".
+_NUMBER = rf"(?:\d+|{CN_NUMERAL}+(?=\s|$))"
+_TRAILING = "。.!！~～,，;； \t\n"
+_SCORE = re.compile(rf"^({_NUMBER})\s*(?:分|星|颗星)?$")
 
-# verb → (command, whether a number is required)
-_VERBS: dict[str, tuple[CommandName, bool]] = {
-    "接单": (CommandName.ACCEPT, True),
-    "办结": (CommandName.RESOLVE, True),
-    "转": (CommandName.TRANSFER, True),
-    "转派": (CommandName.TRANSFER, True),
-    "退回": (CommandName.RETURN, True),
-    "评价": (CommandName.RATE, True),
-    "认领": (CommandName.CLAIM, True),
-    "完成": (CommandName.COMPLETE_WISH, True),
-    "督办": (CommandName.NUDGE, True),
-    "派": (CommandName.DISPATCH, True),
-    "待办": (CommandName.TODO, False),
-    "帮助": (CommandName.HELP, False),
-    "help": (CommandName.HELP, False),
-    "?": (CommandName.HELP, False),
-    "心愿": (CommandName.LIST_WISHES, False),
-    "发布活动": (CommandName.PUBLISH_ACTIVITY, False),
-    "名单": (CommandName.ROSTER, False),
-}
-_VERB_RE = re.compile(
-    r"^(?P<verb>" + "|".join(sorted(map(re.escape, _VERBS), key=len, reverse=True)) + r")"
-    r"\s*(?:[#＃]|[Ww]\s*)?(?P<num>\d+)?\s*(?P<rest>.*)$",
-    re.S,
-)
+
+@dataclass(frozen=True, slots=True)
+class _Grammar:
+    verbs: dict[str, tuple[CommandName, bool]]
+    ratings: dict[str, int]
+    pattern: re.Pattern[str]
+
+
+@cache
+def _grammar() -> _Grammar:
+    """The verbs of data/commands.yaml, compiled once."""
+    text = resources.files("intents").joinpath("data", "commands.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    verbs = {
+        str(v).lower(): (CommandName(spec["command"]), bool(spec["number"]))
+        for v, spec in data["verbs"].items()
+    }
+    ratings = {str(k): int(v) for k, v in data["ratings"].items()}
+    alternation = "|".join(sorted(map(re.escape, verbs), key=len, reverse=True))
+    pattern = re.compile(
+        rf"^(?P<verb>{alternation})\s*(?:(?:[#№]|no\.?|[Ww])\s*)?(?P<num>{_NUMBER})?(?P<rest>.*)$",
+        re.S | re.I,
+    )
+    return _Grammar(verbs, ratings, pattern)
 
 
 def normalise_command_text(text: str) -> str:
-    """Fold full-width forms to half-width and trim spaces."""
-    return unicodedata.normalize("NFKC", text).strip()
+    """Fold full-width forms to half-width, drop a leading @mention, trim spaces and stops."""
+    t = fold_forms(text).strip()
+    t = re.sub(r"^@\S+\s+", "", t)
+    return t.strip(_TRAILING)
+
+
+def _rating(rest: str, ratings: dict[str, int]) -> int | None:
+    if rest in ratings:
+        return ratings[rest]
+    m = _SCORE.match(rest)
+    n = to_int(m[1]) if m else None
+    return n if n is not None and 1 <= n <= 5 else None
 
 
 def parse_command(text: str) -> Command | None:
     """Parse a private message into a Command, or None if it is not one."""
+    g = _grammar()
     t = normalise_command_text(text)
     if not t:
         return None
-    bare = t.rstrip("。.!！~ ")
-    if bare in _RATINGS:
-        return Command(CommandName.RATE, score=_RATINGS[bare])
-    m = _VERB_RE.match(t)
+    if t in g.ratings:
+        return Command(CommandName.RATE, score=g.ratings[t])
+    m = re.match(rf"^(?P<word>{'|'.join(map(re.escape, g.ratings))})\s*#?\s*(?P<num>\d+)$", t)
+    if m:  # "满意 #12"
+        return Command(CommandName.RATE, number=int(m["num"]), score=g.ratings[m["word"]])
+    m = g.pattern.match(t)
     if m is None:
         return None
-    name, needs_number = _VERBS[m["verb"]]
-    num = int(m["num"]) if m["num"] else None
-    rest = m["rest"].strip()
+    name, needs_number = g.verbs[m["verb"].lower()]
+    num = to_int(m["num"]) if m["num"] else None
+    rest = m["rest"].strip().strip(_TRAILING)
     if needs_number and num is None:
         return None
     if not needs_number and m["num"] is not None:
-        rest = (m["num"] + " " + rest).strip()
+        rest = f"{m['num']} {rest}".strip()
     if name is CommandName.RATE:
-        score_m = re.match(r"^(\d)\s*(?:分|星)?$", rest)
-        if score_m is None:
-            return None
-        score = int(score_m[1])
-        return Command(name, number=num, score=score) if 1 <= score <= 5 else None
+        score = _rating(rest, g.ratings)
+        return Command(name, number=num, score=score) if score is not None else None
     if name in (CommandName.TODO, CommandName.HELP, CommandName.LIST_WISHES) and rest:
         return None
     return Command(name, number=num, arg=rest)

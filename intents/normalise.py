@@ -39,9 +39,14 @@ class Message:
     clauses: tuple[Clause, ...]
 
 
+def fold_forms(text: str) -> str:
+    """Full-width to half-width (１２ → 12, ＃ → #), compatibility forms folded."""
+    return unicodedata.normalize("NFKC", text)
+
+
 def fold(text: str, lex: Lexicon) -> str:
     """Full-width to half-width, traditional to simplified, known typos fixed."""
-    t = unicodedata.normalize("NFKC", text).translate(lex.t2s)
+    t = fold_forms(text).translate(lex.t2s)
     return lex.typos.sub(lambda m: lex.typo_map[m[0]], t)
 
 
