@@ -33,7 +33,7 @@ from bot.messages import Incoming, Outgoing
 log = logging.getLogger(__name__)
 
 IMAGE_TEXT = "[图片]"  # text of the Incoming that stands for an image message
-AT_SEPARATOR = "\u2005"  # what WeChat puts after "@name" in a mention
+AT_SEPARATOR = "\u2005"  # what WeChat puts after "@name" in a mention it writes
 
 OnReconnected = Callable[[timedelta], Awaitable[None]]
 
@@ -485,8 +485,8 @@ class WechatyTransport:
         try:
             if msg.to_room is not None:
                 room_id = await self._room_id(conn, msg.to_room)
-                text = await self._with_mentions(conn, room_id, msg)
-                conversation_id, mention_ids = room_id, list(msg.mention_ids)
+                # the handlers write the "@name" into the text; the ids make WeChat notify them
+                conversation_id, text, mention_ids = room_id, msg.text, list(msg.mention_ids)
             elif msg.to_person is not None:
                 contact = conn.bot.Contact.load(msg.to_person)
                 try:
@@ -520,18 +520,6 @@ class WechatyTransport:
         if room_id is None:
             raise UnknownRecipient(f"the WeChat account is not in a room called {topic!r}")
         return room_id
-
-    async def _with_mentions(self, conn: _Connection, room_id: str, msg: Outgoing) -> str:
-        if not msg.mention_ids:
-            return msg.text
-        room = conn.bot.Room.load(room_id)
-        names = []
-        for contact_id in msg.mention_ids:
-            contact = conn.bot.Contact.load(contact_id)
-            await asyncio.wait_for(contact.ready(), self._rpc_timeout)
-            alias = await asyncio.wait_for(room.alias(contact), self._rpc_timeout)
-            names.append(f"@{alias or contact.name}")
-        return AT_SEPARATOR.join(names) + AT_SEPARATOR + msg.text
 
     # --- start-up check ---------------------------------------------------------------------
 
