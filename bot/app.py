@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.dispatcher import ActivityTitles, Dispatcher, configured_activity_titles
+from bot.dispatcher import ActivityTitles, Dispatcher
 from bot.grid import Grid
 from bot.messages import Incoming, Transport
 from bot.scheduler import TaskRunner, start_realtime
 from bot.sender import OutboxSender, SendPolicy
+from handlers.activities import activity_titles as stored_activity_titles
 from handlers.registry import Registry, build_registry
 from storage import schema
 from storage.engine import create_engine, session_factory
@@ -154,7 +155,7 @@ def build_app(
         registry=registry,
         sessions=sessions,
         clock=clock,
-        activity_titles=activity_titles or configured_activity_titles(config),
+        activity_titles=activity_titles or stored_activity_titles,
         on_enqueued=sender.wake,
     )
     runner = TaskRunner(

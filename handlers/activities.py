@@ -1,0 +1,364 @@
+"""Activities: configured ones synced to storage, 发布活动, announcements, reminders, 名单."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Config
+from bot.grid import Grid
+from bot.messages import Outgoing
+from bot.quiet_hours import in_quiet_hours, quiet_end
+from handlers.context import HandlerContext, TaskContext
+from handlers.dates import at_local, find_date, find_time, local_text
+from handlers.errors import DomainError
+from intents import Command
+from intents.numerals import CN_NUMERAL, to_int
+from storage import tasks
+from storage.activities import (
+    CONFIG,
+    CONFIRMED,
+    OPEN,
+    PUBLISHED,
+    WAITING,
+    ActivityRepository,
+    NewActivity,
+)
+from storage.models import Activity, ScheduledTask
+
+ANNOUNCE_TASK = "activity.announce"
+REMIND_TASK = "activity.remind"
+ANNOUNCE_GRACE = timedelta(days=1)
+REMIND_GRACE = timedelta(minutes=30)
+EVE_AT = time(20, 0)
+HOUR_BEFORE = timedelta(hours=1)
+# Titles stay visible to the parser a while after the start, so a late 报名 hears it is closed.
+CLOSED_VISIBLE = timedelta(hours=12)
+EXAMPLE = "发布活动 冬至包饺子 12月21日15:00 党群连心园 30人"
+
+_CAPACITY = re.compile(rf"(?:限|名额|共)?\s*(?P<n>\d+|{CN_NUMERAL}+)\s*(?:人|名|位)")
+
+
+class NotOrganiser(DomainError):
+    """Only a secretary or a community worker may do this."""
+
+
+async def activity_titles(session: AsyncSession, compound: str, now: datetime) -> tuple[str, ...]:
+    """Titles of a compound's activities open for sign-up (and just closed), for the parser."""
+    found = await ActivityRepository(session).of_compound(compound, now - CLOSED_VISIBLE)
+    return tuple(dict.fromkeys(a.title for a in found))
+
+
+async def sync_configured(ctx: TaskContext) -> None:
+    """Planner: store upcoming configured activities once, and schedule their announcements."""
+    repo = ActivityRepository(ctx.session)
+    tz = ctx.config.bot.tz
+    for item in ctx.config.activities:
+        starts = item.starts_at if item.starts_at.tzinfo else item.starts_at.replace(tzinfo=tz)
+        if starts <= ctx.now:
+            continue
+        key = f"config:{item.compound}:{item.title}:{starts.astimezone(tz).isoformat()}"
+        if await repo.by_key(key) is not None:
+            continue
+        activity, new = await repo.add(
+            NewActivity(
+                key=key,
+                source=CONFIG,
+                compound=item.compound,
+                title=item.title,
+                starts_at=starts,
+                place=item.place or None,
+                capacity=item.capacity,
+                created_by=None,
+            ),
+            ctx.now,
+        )
+        if new:
+            await schedule_announcement(ctx.session, ctx.config, activity, ctx.now)
+            await schedule_reminders(ctx.session, ctx.config, activity, ctx.now)
+
+
+async def schedule_announcement(
+    session: AsyncSession, config: Config, activity: Activity, now: datetime
+) -> None:
+    """Announce the activity in its compound's rooms now, or when the quiet hours end."""
+    tz, quiet = config.bot.tz, config.bot.quiet
+    due = quiet_end(now, tz, quiet) if quiet and in_quiet_hours(now, tz, quiet) else now
+    await tasks.schedule(
+        session,
+        key=f"activity:{activity.id}:announce",
+        kind=ANNOUNCE_TASK,
+        due_at=due,
+        payload={"activity_id": activity.id},
+    )
+
+
+async def schedule_reminders(
+    session: AsyncSession, config: Config, activity: Activity, now: datetime
+) -> None:
+    """The evening-before (20:00) and hour-before reminders, when still ahead."""
+    tz = config.bot.tz
+    eve = at_local(activity.starts_at.astimezone(tz).date() - timedelta(days=1), EVE_AT, tz)
+    for which, due in (("eve", eve), ("hour", activity.starts_at - HOUR_BEFORE)):
+        if due > now:
+            await tasks.schedule(
+                session,
+                key=f"activity:{activity.id}:{which}",
+                kind=REMIND_TASK,
+                due_at=due,
+                payload={"activity_id": activity.id, "which": which},
+            )
+
+
+def describe_activity(activity: Activity, config: Config) -> str:
+    """Time, place and places of an activity, one line each."""
+    lines = [f"时间：{local_text(activity.starts_at, config.bot.tz)}"]
+    if activity.place:
+        lines.append(f"地点：{activity.place}")
+    lines.append(f"名额：{activity.capacity}人" if activity.capacity else "名额：不限")
+    return "\n".join(lines)
+
+
+def announcement(activity: Activity, grid: Grid, config: Config) -> list[Outgoing]:
+    """The new-activity notice for every room of the compound."""
+    text = (
+        f"【活动报名】{activity.title}\n{describe_activity(activity, config)}\n"
+        f"在群里回复「报名 {activity.title} 人数」即可报名，不能来请回复「取消报名」。"
+    )
+    return [
+        Outgoing(to_room=r.room.topic, to_person=None, text=text)
+        for r in grid.rooms_of(activity.compound)
+    ]
+
+
+async def announce(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+    """Task: announce a configured activity."""
+    activity = await ActivityRepository(ctx.session).get(int(task.payload["activity_id"]))
+    if activity is None or activity.status != OPEN or activity.starts_at <= ctx.now:
+        return []
+    return announcement(activity, ctx.grid, ctx.config)
+
+
+async def remind(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+    """Task: remind the people signed up, in the rooms they signed up from."""
+    repo = ActivityRepository(ctx.session)
+    activity = await repo.get(int(task.payload["activity_id"]))
+    if activity is None or activity.status != OPEN or activity.starts_at <= ctx.now:
+        return []
+    by_room: dict[str, list[tuple[str, str]]] = {}
+    for s in await repo.signups(activity.id, CONFIRMED):
+        if s.room is not None:
+            by_room.setdefault(s.room, []).append((s.person_id, s.person_name))
+    start = activity.starts_at.astimezone(ctx.config.bot.tz)
+    where = f"，地点{activity.place}" if activity.place else ""
+    if task.payload.get("which") == "eve":
+        body = (
+            f"提醒：明天（{start.month}月{start.day}日）{start:%H:%M}「{activity.title}」{where}。"
+        )
+        body += "不能来请回复「取消报名」，把名额留给邻居。"
+    else:
+        body = f"「{activity.title}」1小时后（{start:%H:%M}）开始{where}，请准时参加。"
+    out = []
+    for room, people in by_room.items():
+        mentions = " ".join(f"@{name}" for _, name in people)
+        out.append(
+            Outgoing(
+                to_room=room,
+                to_person=None,
+                text=f"{mentions} {body}",
+                mention_ids=tuple(pid for pid, _ in people),
+            )
+        )
+    return out
+
+
+def organised_compounds(grid: Grid, person_id: str) -> list[str]:
+    """Compounds where the person is the secretary or a community worker."""
+    return [c.name for c in grid.compounds() if grid.is_secretary_or_worker(c.name, person_id)]
+
+
+async def publish_activity(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+    """发布活动 <标题> <日期时间> <地点> <人数>: store it, confirm, announce it in the rooms."""
+    compounds = organised_compounds(ctx.grid, ctx.sender_id)
+    if not compounds:
+        raise NotOrganiser("只有小区书记或社区工作人员可以发布活动。")
+    text = command.arg.strip()
+    compound = next((c for c in compounds if c in text), None)
+    if compound is not None:
+        text = text.replace(compound, " ", 1)
+    elif len(compounds) == 1:
+        compound = compounds[0]
+    else:
+        return [
+            ctx.reply_private(
+                f"您负责{len(compounds)}个小区（{'、'.join(compounds)}），请写明小区，"
+                f"如「发布活动 {compounds[0]} 冬至包饺子 12月21日15:00 党群连心园 30人」。"
+            )
+        ]
+    draft = read_activity(text, ctx.now, ctx.config)
+    understood = draft.understood()
+    if draft.missing():
+        return [
+            ctx.reply_private(
+                f"{understood}\n还缺：{'、'.join(draft.missing())}。"
+                f"请补全后重新发送，例如：{EXAMPLE}"
+            )
+        ]
+    assert draft.title is not None and draft.starts_at is not None
+    if draft.starts_at <= ctx.now:
+        return [ctx.reply_private(f"{understood}\n这个时间已经过去了，请核对日期后重新发送。")]
+    repo = ActivityRepository(ctx.session)
+    same = await repo.by_title(compound, draft.title, ctx.now)
+    if same is not None and same.starts_at == draft.starts_at:
+        return [ctx.reply_private(f"「{draft.title}」已经发布过了，无需重复发布。")]
+    activity, _ = await repo.add(
+        NewActivity(
+            key=f"published:{ctx.message.message_id}",
+            source=PUBLISHED,
+            compound=compound,
+            title=draft.title,
+            starts_at=draft.starts_at,
+            place=draft.place,
+            capacity=draft.capacity,
+            created_by=ctx.sender_id,
+        ),
+        ctx.now,
+    )
+    await schedule_reminders(ctx.session, ctx.config, activity, ctx.now)
+    return [
+        ctx.reply_private(
+            f"已发布到{compound}各群：\n活动：{activity.title}\n"
+            f"{describe_activity(activity, ctx.config)}\n发送「名单 {activity.title}」查看报名。"
+        ),
+        *announcement(activity, ctx.grid, ctx.config),
+    ]
+
+
+class ActivityDraft:
+    """What could be read from a 发布活动 text."""
+
+    def __init__(
+        self,
+        title: str | None,
+        starts_at: datetime | None,
+        day_found: bool,
+        time_found: bool,
+        place: str | None,
+        capacity: int | None,
+        config: Config,
+    ) -> None:
+        self.title = title
+        self.starts_at = starts_at
+        self.day_found = day_found
+        self.time_found = time_found
+        self.place = place
+        self.capacity = capacity
+        self._config = config
+
+    def missing(self) -> list[str]:
+        """The parts still needed, in Chinese."""
+        out = []
+        if not self.title:
+            out.append("活动名称")
+        if not self.day_found:
+            out.append("日期")
+        if not self.time_found:
+            out.append("开始时间")
+        if not self.place:
+            out.append("地点")
+        return out
+
+    def understood(self) -> str:
+        """What was understood, for the organiser to check."""
+        parts = ["我理解的是："]
+        parts.append(f"活动：{self.title or '？'}")
+        if self.starts_at is not None:
+            parts.append(f"时间：{local_text(self.starts_at, self._config.bot.tz)}")
+        parts.append(f"地点：{self.place or '？'}")
+        parts.append(f"名额：{self.capacity}人" if self.capacity else "名额：不限")
+        return "\n".join(parts)
+
+
+def read_activity(text: str, now: datetime, config: Config) -> ActivityDraft:
+    """Read title, date and time (Chinese forms), place and capacity from free text."""
+    tz = config.bot.tz
+    rest = text
+    day = find_date(rest, now.astimezone(tz).date())
+    if day is not None:
+        rest = _cut(rest, day.span)
+    clock = find_time(rest)
+    if clock is not None:
+        rest = _cut(rest, clock.span)
+    capacity = None
+    m = _CAPACITY.search(rest)
+    if m:
+        capacity = to_int(m["n"])
+        rest = _cut(rest, m.span())
+    words = [w for w in re.split(r"[\s,，;；、]+", rest) if w.strip()]
+    words = [re.sub(r"^(活动|主题|标题|地点|时间|名额)[:：]?", "", w) for w in words]
+    words = [w for w in words if w]
+    title = words[0] if words else None
+    place = " ".join(words[1:]) or None
+    starts_at = None
+    if day is not None and clock is not None:
+        starts_at = at_local(day.value, clock.value, tz)  # type: ignore[arg-type]
+    return ActivityDraft(
+        title, starts_at, day is not None, clock is not None, place, capacity or None, config
+    )
+
+
+def _cut(text: str, span: tuple[int, int]) -> str:
+    return text[: span[0]] + " " + text[span[1] :]
+
+
+async def show_roster(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+    """名单 <活动>: the full roster, in private, for the compound's organisers."""
+    compounds = organised_compounds(ctx.grid, ctx.sender_id)
+    repo = ActivityRepository(ctx.session)
+    since = ctx.now - timedelta(days=7)
+    candidates = [a for c in compounds for a in await repo.of_compound(c, since)]
+    own = await _created_by(ctx, since)
+    candidates += [a for a in own if a not in candidates]
+    if not candidates:
+        raise NotOrganiser("只有小区书记、社区工作人员或活动发布人可以查看报名名单。")
+    wanted = command.arg.strip()
+    matches = [a for a in candidates if wanted and (a.title in wanted or wanted in a.title)]
+    if len(matches) != 1:
+        titles = "、".join(dict.fromkeys(a.title for a in candidates))
+        return [
+            ctx.reply_private(
+                f"请写明活动名称，如「名单 {candidates[0].title}」。可查看：{titles}"
+            )
+        ]
+    return [ctx.reply_private(await roster_text(ctx.session, matches[0], ctx.config))]
+
+
+async def _created_by(ctx: HandlerContext, since: datetime) -> list[Activity]:
+    repo = ActivityRepository(ctx.session)
+    out = []
+    for compound in ctx.grid.compounds_of_person(ctx.sender_id):
+        found = await repo.of_compound(compound, since)
+        out += [a for a in found if a.created_by == ctx.sender_id]
+    return out
+
+
+async def roster_text(session: AsyncSession, activity: Activity, config: Config) -> str:
+    """The organiser's roster: every name with headcount and room, then the waiting list."""
+    repo = ActivityRepository(session)
+    confirmed = await repo.signups(activity.id, CONFIRMED)
+    waiting = await repo.signups(activity.id, WAITING)
+    people = sum(s.headcount for s in confirmed)
+    cap = f"/{activity.capacity}" if activity.capacity else ""
+    lines = [
+        f"「{activity.title}」{local_text(activity.starts_at, config.bot.tz)}",
+        f"已报名 {people}{cap} 人（{len(confirmed)} 户）：",
+    ]
+    for i, s in enumerate(confirmed, 1):
+        lines.append(f"{i}. {s.person_name} {s.headcount}人（{s.room or '私聊'}）")
+    if waiting:
+        lines.append(f"候补 {sum(s.headcount for s in waiting)} 人：")
+        for i, s in enumerate(waiting, 1):
+            lines.append(f"{i}. {s.person_name} {s.headcount}人（{s.room or '私聊'}）")
+    return "\n".join(lines)

@@ -1,0 +1,174 @@
+"""Activities and their sign-ups: capacity counted in people, a waiting list served in order."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Activity, Signup
+from storage.upsert import insert_ignore
+
+OPEN = "open"
+CANCELLED = "cancelled"
+
+CONFIRMED = "confirmed"
+WAITING = "waiting"
+WITHDRAWN = "cancelled"
+
+CONFIG = "config"
+PUBLISHED = "published"
+COBUILDING = "cobuilding"
+
+
+@dataclass(frozen=True, slots=True)
+class NewActivity:
+    """An activity to store; `key` makes storing it idempotent."""
+
+    key: str
+    source: str
+    compound: str
+    title: str
+    starts_at: datetime
+    place: str | None
+    capacity: int | None
+    created_by: str | None
+
+
+class ActivityRepository:
+    """Reads and writes activities and sign-ups within one session; the caller commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, new: NewActivity, now: datetime) -> tuple[Activity, bool]:
+        """Store an activity unless its key exists; returns it and whether it is new."""
+        inserted = await insert_ignore(
+            self._session,
+            Activity,
+            {
+                "key": new.key,
+                "source": new.source,
+                "compound": new.compound,
+                "title": new.title,
+                "starts_at": new.starts_at,
+                "place": new.place,
+                "capacity": new.capacity,
+                "status": OPEN,
+                "created_by": new.created_by,
+                "created_at": now,
+            },
+            ["key"],
+        )
+        activity = await self.by_key(new.key)
+        assert activity is not None
+        return activity, inserted
+
+    async def by_key(self, key: str) -> Activity | None:
+        """The activity with this key."""
+        result = await self._session.execute(select(Activity).where(Activity.key == key))
+        return result.scalar_one_or_none()
+
+    async def get(self, activity_id: int) -> Activity | None:
+        """The activity with this id."""
+        return await self._session.get(Activity, activity_id)
+
+    async def of_compound(self, compound: str, since: datetime) -> Sequence[Activity]:
+        """Open activities of a compound starting after `since`, soonest first."""
+        result = await self._session.execute(
+            select(Activity)
+            .where(
+                Activity.compound == compound,
+                Activity.status == OPEN,
+                Activity.starts_at > since,
+            )
+            .order_by(Activity.starts_at, Activity.id)
+        )
+        return result.scalars().all()
+
+    async def by_title(self, compound: str, title: str, since: datetime) -> Activity | None:
+        """The soonest open activity of a compound with this title starting after `since`."""
+        for a in await self.of_compound(compound, since):
+            if a.title == title:
+                return a
+        return None
+
+    async def signup(self, activity_id: int, person_id: str) -> Signup | None:
+        """A person's sign-up to an activity, in whatever state."""
+        result = await self._session.execute(
+            select(Signup).where(Signup.activity_id == activity_id, Signup.person_id == person_id)
+        )
+        return result.scalar_one_or_none()
+
+    async def signups(self, activity_id: int, status: str | None = None) -> Sequence[Signup]:
+        """Sign-ups of an activity in queue order, optionally of one status."""
+        stmt = select(Signup).where(Signup.activity_id == activity_id)
+        if status is not None:
+            stmt = stmt.where(Signup.status == status)
+        result = await self._session.execute(stmt.order_by(Signup.queued_at, Signup.id))
+        return result.scalars().all()
+
+    async def people_in(self, activity_id: int) -> int:
+        """How many people (headcounts summed) hold a confirmed place."""
+        result = await self._session.execute(
+            select(func.coalesce(func.sum(Signup.headcount), 0)).where(
+                Signup.activity_id == activity_id, Signup.status == CONFIRMED
+            )
+        )
+        return int(result.scalar_one())
+
+    async def active_signups_of(
+        self, person_id: str, compound: str, since: datetime
+    ) -> list[Signup]:
+        """A person's confirmed or waiting sign-ups to upcoming activities of a compound."""
+        result = await self._session.execute(
+            select(Signup)
+            .join(Activity, Activity.id == Signup.activity_id)
+            .where(
+                Signup.person_id == person_id,
+                Signup.status.in_((CONFIRMED, WAITING)),
+                Activity.compound == compound,
+                Activity.status == OPEN,
+                Activity.starts_at > since,
+            )
+            .order_by(Activity.starts_at)
+        )
+        return list(result.scalars().all())
+
+    async def latest_in_room(self, room: str, compound: str, since: datetime) -> Activity | None:
+        """The upcoming activity most recently signed up to in a room (for a bare "+1")."""
+        result = await self._session.execute(
+            select(Activity)
+            .join(Signup, Signup.activity_id == Activity.id)
+            .where(
+                Signup.room == room,
+                Activity.compound == compound,
+                Activity.status == OPEN,
+                Activity.starts_at > since,
+            )
+            .order_by(Signup.updated_at.desc())
+            .limit(1)
+        )
+        return result.scalar_one_or_none()
+
+    def add_signup(self, signup: Signup) -> None:
+        """Stage a new sign-up in the session."""
+        self._session.add(signup)
+
+    async def flush(self) -> None:
+        """Write staged changes so later queries see them."""
+        await self._session.flush()
+
+    async def in_range(self, start: datetime, end: datetime, compound: str) -> Sequence[Activity]:
+        """Activities of a compound starting in [start, end)."""
+        result = await self._session.execute(
+            select(Activity).where(
+                Activity.compound == compound,
+                Activity.starts_at >= start,
+                Activity.starts_at < end,
+            )
+        )
+        return result.scalars().all()

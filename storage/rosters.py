@@ -1,0 +1,65 @@
+"""When a room last got (or will get) an activity's roster, kept as rows of scheduled_tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import tasks
+from storage.models import ScheduledTask
+from storage.upsert import insert_ignore
+
+ROSTER_TASK = "activity.roster"
+
+
+def roster_prefix(activity_id: int, room: str) -> str:
+    """The key prefix of one activity's roster posts in one room."""
+    return f"roster:{activity_id}:{room}:"
+
+
+async def latest(session: AsyncSession, activity_id: int, room: str) -> ScheduledTask | None:
+    """The latest roster post of an activity in a room, pending or done."""
+    result = await session.execute(
+        select(ScheduledTask)
+        .where(
+            ScheduledTask.key.startswith(roster_prefix(activity_id, room)),
+            ScheduledTask.status.in_((tasks.PENDING, tasks.RUNNING, tasks.DONE)),
+        )
+        .order_by(ScheduledTask.due_at.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def record_posted(session: AsyncSession, activity_id: int, room: str, now: datetime) -> bool:
+    """Note that a roster went out now (posted by a handler, not by a task)."""
+    payload: dict[str, Any] = {"activity_id": activity_id, "room": room}
+    return await insert_ignore(
+        session,
+        ScheduledTask,
+        {
+            "key": roster_prefix(activity_id, room) + now.isoformat(),
+            "kind": ROSTER_TASK,
+            "due_at": now,
+            "payload": payload,
+            "status": tasks.DONE,
+            "done_at": now,
+        },
+        ["key"],
+    )
+
+
+async def schedule_post(
+    session: AsyncSession, activity_id: int, room: str, due_at: datetime
+) -> bool:
+    """Schedule the next roster post of an activity in a room."""
+    return await tasks.schedule(
+        session,
+        key=roster_prefix(activity_id, room) + due_at.isoformat(),
+        kind=ROSTER_TASK,
+        due_at=due_at,
+        payload={"activity_id": activity_id, "room": room},
+    )
