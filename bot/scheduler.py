@@ -63,6 +63,7 @@ class TaskRunner:
         now = self._clock.now()
         async with self._sessions() as session:
             due = await tasks.due(session, now)
+            session.expunge_all()  # keep the loaded rows usable: a rollback would expire them
             await session.rollback()
         ran = 0
         for task in due:
