@@ -49,12 +49,13 @@ class Registry:
 
 def build_registry() -> Registry:
     """Every handler of the bot, registered in one place."""
-    from handlers import activities, cases, help, jielong, ratings, reports, signups
+    from handlers import activities, cases, help, jielong, ratings, reports, signups, wishes
 
     r = Registry()
     r.on_intent(IntentKind.REPORT_PROBLEM, reports.file_report)
     r.on_intent(IntentKind.JOIN_ACTIVITY, signups.join_activity)
     r.on_intent(IntentKind.LEAVE_ACTIVITY, signups.leave_activity)
+    r.on_intent(IntentKind.MICRO_WISH, wishes.file_wish)
     r.on_command(CommandName.ACCEPT, cases.accept_case)
     r.on_command(CommandName.RESOLVE, cases.resolve_case)
     r.on_command(CommandName.TRANSFER, cases.transfer_case)
@@ -62,10 +63,15 @@ def build_registry() -> Registry:
     r.on_command(CommandName.TODO, cases.list_todo)
     r.on_command(CommandName.HELP, help.show_help)
     r.on_command(CommandName.RATE, ratings.rate_case)
+    r.on_command(CommandName.CLAIM, wishes.claim)
+    r.on_command(CommandName.COMPLETE_WISH, wishes.complete)
+    r.on_command(CommandName.LIST_WISHES, wishes.list_wishes)
     r.on_command(CommandName.PUBLISH_ACTIVITY, activities.publish_activity)
     r.on_command(CommandName.ROSTER, activities.show_roster)
     r.on_task(activities.ANNOUNCE_TASK, activities.announce, activities.ANNOUNCE_GRACE)
     r.on_task(activities.REMIND_TASK, activities.remind, activities.REMIND_GRACE)
     r.on_task(jielong.ROSTER_TASK, jielong.post_roster, jielong.ROSTER_GRACE)
+    r.on_task(wishes.REMIND_TASK, wishes.remind_volunteers, wishes.TASK_GRACE)
+    r.on_task(wishes.ESCALATE_TASK, wishes.escalate_to_secretary, wishes.TASK_GRACE)
     r.add_planner(activities.sync_configured)
     return r

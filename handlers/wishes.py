@@ -1,0 +1,229 @@
+"""便民微心愿: a wish W<n> goes to the building head and volunteers; the first claim wins."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.messages import Outgoing
+from handlers.cases import tell_reporter
+from handlers.context import HandlerContext, TaskContext
+from handlers.errors import DomainError, NotAllowed, UnknownCase, WrongState
+from handlers.texts import address_name, short
+from intents import Command, Intent
+from storage import tasks
+from storage.cases import ACCEPTED, OPEN, RESOLVED, WISH, NewCase
+from storage.models import Case, ScheduledTask
+from storage.wishes import claim_wish
+
+
+class NotHelper(DomainError):
+    """The sender is no volunteer, head, secretary or worker of the compound."""
+
+
+REMIND_TASK = "wish.remind"
+ESCALATE_TASK = "wish.escalate"
+REMIND_AFTER = timedelta(days=1)
+ESCALATE_AFTER = timedelta(days=3)
+TASK_GRACE = timedelta(days=1)
+
+
+def _where(case: Case) -> str:
+    return f"{case.compound}{case.building}栋" if case.building else case.compound
+
+
+def _resident(case: Case) -> str:
+    return address_name(case.reporter_name)
+
+
+def _helpers(ctx: HandlerContext | TaskContext, case: Case) -> list[tuple[str, str]]:
+    """The building head and the compound's volunteers (id, how they are named), once each."""
+    out: dict[str, str] = {}
+    head = ctx.grid.building_head(case.compound, case.building)
+    if head is not None:
+        out[head.id] = "楼栋长"
+    for v in ctx.grid.volunteers(case.compound):
+        out.setdefault(v.id, f"{v.team}队志愿者" if v.team else "志愿者")
+    return list(out.items())
+
+
+async def file_wish(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
+    """File the wish, thank the resident in one line, tell the head and the volunteers."""
+    assert ctx.room is not None
+    compound = ctx.room.compound.name
+    building = intent.building or ctx.room.single_building
+    if building is not None and not ctx.grid.has_building(compound, building):
+        building = None
+    case = await ctx.cases.create(
+        NewCase(
+            kind=WISH,
+            compound=compound,
+            building=building,
+            text=ctx.message.text,
+            category=None,
+            urgent=False,
+            reporter_id=ctx.sender_id,
+            reporter_name=ctx.message.sender_name,
+            room=ctx.message.room,
+            assignee_id=None,
+            assignee_name=None,
+            source_message_id=ctx.message.message_id,
+        ),
+        ctx.now,
+    )
+    for kind, after, step in (
+        (REMIND_TASK, REMIND_AFTER, "remind"),
+        (ESCALATE_TASK, ESCALATE_AFTER, "escalate"),
+    ):
+        await tasks.schedule(
+            ctx.session,
+            key=f"wish:{case.id}:{step}",
+            kind=kind,
+            due_at=ctx.now + after,
+            payload={"case_id": case.id},
+        )
+    name = address_name(ctx.message.sender_name)
+    out = [
+        Outgoing(
+            to_room=ctx.message.room,
+            to_person=None,
+            text=f"@{name} 收到您的微心愿 W{case.number}，已转告楼栋长和志愿者，认领后告诉您。",
+            mention_ids=(ctx.sender_id,),
+        )
+    ]
+    for person_id, role in _helpers(ctx, case):
+        out.append(
+            Outgoing(
+                to_room=None,
+                to_person=person_id,
+                text=(
+                    f"新微心愿 W{case.number}（{_where(case)}，{_resident(case)}）：\n"
+                    f"{short(case.text, 120)}\n{role}可回复「认领 W{case.number}」认领。"
+                ),
+            )
+        )
+    return out
+
+
+async def _load_wish(ctx: HandlerContext, number: int | None) -> Case:
+    case = await ctx.cases.get(WISH, number) if number is not None else None
+    if case is None:
+        raise UnknownCase(f"W{number}" if number is not None else "这个心愿")
+    return case
+
+
+def _may_claim(ctx: HandlerContext, case: Case) -> bool:
+    """Volunteers, building heads, the secretary and workers of the wish's compound."""
+    sender = ctx.sender_id
+    compound = ctx.grid.compound(case.compound)
+    return (
+        any(v.id == sender for v in compound.volunteers)
+        or any(b.head is not None and b.head.id == sender for b in compound.buildings)
+        or ctx.grid.is_secretary_or_worker(case.compound, sender)
+    )
+
+
+async def claim(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+    """认领 W3: the first volunteer or head wins; later ones hear who has it."""
+    case = await _load_wish(ctx, command.number)
+    label = f"W{case.number}"
+    if not _may_claim(ctx, case):
+        raise NotHelper(f"{label} 只能由{case.compound}的志愿者、楼栋长或书记认领。")
+    if case.assignee_id == ctx.sender_id:
+        return [ctx.reply_private(f"{label} 已经是您认领的了，完成后回复「完成 {label} 说明」。")]
+    if not await claim_wish(ctx.session, case.id, ctx.sender_id, ctx.sender_name, ctx.now):
+        await ctx.session.refresh(case)
+        if case.status == RESOLVED:
+            return [ctx.reply_private(f"{label} 已经完成了，谢谢您的热心！")]
+        return [ctx.reply_private(f"{label} 已由{case.assignee_name}认领，谢谢您的热心！")]
+    await ctx.session.refresh(case)
+    await ctx.cases.log(case, ctx.sender_id, "claimed", "", ctx.now)
+    await tasks.cancel(ctx.session, f"wish:{case.id}:", ctx.now)
+    return [
+        ctx.reply_private(
+            f"已认领 {label}（{_where(case)}，{_resident(case)}）：{short(case.text, 60)}\n"
+            f"请在群里或私信联系居民，完成后回复「完成 {label} 说明」。"
+        ),
+        *tell_reporter(case, f"您的微心愿 {label} 已由{ctx.sender_name}认领，会尽快和您联系。"),
+    ]
+
+
+async def complete(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+    """完成 W3 [说明]: the resident is thanked and asked to rate."""
+    case = await _load_wish(ctx, command.number)
+    label = f"W{case.number}"
+    if case.assignee_id != ctx.sender_id and not ctx.grid.is_secretary_or_worker(
+        case.compound, ctx.sender_id
+    ):
+        if case.assignee_id is None:
+            raise WrongState(f"{label} 还没有人认领，请先回复「认领 {label}」。")
+        raise NotAllowed(label)
+    if case.status == RESOLVED:
+        raise WrongState(f"{label} 已经完成过了。")
+    note = command.arg.strip()
+    case.status = RESOLVED
+    case.resolved_at = ctx.now
+    if case.accepted_at is None:
+        case.accepted_at = ctx.now
+    await ctx.cases.log(case, ctx.sender_id, "completed", note, ctx.now)
+    await tasks.cancel(ctx.session, f"wish:{case.id}:", ctx.now)
+    done = f"：{short(note, 60).rstrip('。.')}。" if note else "。"
+    helper = case.assignee_name or ctx.sender_name
+    return [
+        ctx.reply_private(f"{label} 已完成，感谢您为邻里出力！"),
+        *tell_reporter(
+            case,
+            f"您的微心愿 {label} 已由{helper}帮您完成{done}感谢邻里互助！"
+            "请回复「满意」「基本满意」或「不满意」评价。",
+        ),
+    ]
+
+
+async def list_wishes(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+    """心愿: open wishes of the compounds where the sender helps."""
+    compounds = ctx.grid.compounds_of_person(ctx.sender_id)
+    if not compounds:
+        raise NotHelper("心愿列表只对志愿者、楼栋长和书记开放。有心愿请在群里发「微心愿：……」。")
+    lines: list[str] = []
+    for compound in compounds:
+        for c in reversed(
+            await ctx.cases.search(kind=WISH, compound=compound, statuses=(OPEN, ACCEPTED))
+        ):
+            who = f"已由{c.assignee_name}认领" if c.status == ACCEPTED else "待认领"
+            days = (ctx.now - c.created_at).days
+            age = f"，已等{days}天" if days else ""
+            lines.append(f"W{c.number} {_where(c)} {who}{age}：{short(c.text, 30)}")
+    if not lines:
+        return [ctx.reply_private("目前没有待办的微心愿，谢谢您！")]
+    return [
+        ctx.reply_private(
+            f"微心愿 {len(lines)} 个：\n" + "\n".join(lines) + "\n回复「认领 W编号」认领。"
+        )
+    ]
+
+
+async def remind_volunteers(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+    """Task: a wish still unclaimed after a day goes to the volunteers again."""
+    case = await ctx.session.get(Case, int(task.payload["case_id"]))
+    if case is None or case.status != OPEN or case.assignee_id is not None:
+        return []
+    await ctx.cases.log(case, "bot", "reminded", "volunteers", ctx.now)
+    text = (
+        f"微心愿 W{case.number}（{_where(case)}）已等了1天还没人认领：{short(case.text, 60)}\n"
+        f"方便的话请回复「认领 W{case.number}」。"
+    )
+    return [Outgoing(to_room=None, to_person=pid, text=text) for pid, _ in _helpers(ctx, case)]
+
+
+async def escalate_to_secretary(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+    """Task: a wish unclaimed after three days goes to the secretary."""
+    case = await ctx.session.get(Case, int(task.payload["case_id"]))
+    if case is None or case.status != OPEN or case.assignee_id is not None:
+        return []
+    secretary = ctx.grid.secretary(case.compound)
+    targets = [secretary] if secretary is not None else ctx.grid.workers(case.compound)
+    await ctx.cases.log(case, "bot", "escalated", "secretary" if secretary else "workers", ctx.now)
+    text = (
+        f"微心愿 W{case.number}（{_where(case)}，{address_name(case.reporter_name)}）"
+        f"已3天无人认领，请帮忙协调：{short(case.text, 80)}"
+    )
+    return [Outgoing(to_room=None, to_person=p.id, text=text) for p in targets]
