@@ -15,7 +15,9 @@ _BUILDING = re.compile(
 # "一栋楼", "一幢楼" count a building, they do not name building 1.
 _COUNTING = re.compile(r"^[一]\s*[栋幢]楼")
 # Aliases such as 5-1-301, 3-402, B-2005, 11#-904: the building comes first.
-_ALIAS_DASH = re.compile(r"^\s*(?P<b>\d{1,2}|[A-Za-z])\s*[-_—]\s*\d{1,2}(?:\s*[-_—]\s*\d{2,4}|\d{1,2})")
+_ALIAS_DASH = re.compile(
+    r"^\s*(?P<b>\d{1,2}|[A-Za-z])\s*[-_—]\s*\d{1,4}(?:\s*[-_—]\s*\d{1,4})?(?!\d)"
+)
 
 
 def _read(m: re.Match[str]) -> str | None:

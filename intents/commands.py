@@ -16,7 +16,7 @@ from intents.numerals import CN_NUMERAL, to_int
 # Chinese numerals only as a whole word: "接单 十二", not the 一 of "办结 一下".
 _NUMBER = rf"(?:\d+|{CN_NUMERAL}+(?=\s|$))"
 _TRAILING = "。.!！~～,，;； \t\n"
-_SCORE = re.compile(rf"^({_NUMBER})\s*(?:分|星|颗星)?$")
+_SCORE = re.compile(r"^([1-5]|[一二三四五])\s*(?:分|星|颗星)?$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,8 @@ _PLACEHOLDER = re.compile(r"\[([^\[\]\s]{1,8})\]")
 # Clause boundaries: punctuation, line breaks, runs of spaces between words.
 _CLAUSE = re.compile(r"[^，,。.!！?？;；\n:：~～…、]+[，,。.!！?？;；\n:：~～…、]*")
 _QUESTION_END = re.compile(r"(?:[?？]|(?:吗|么|嘛|呢|不)[啊呀哦]?)\s*[，,。.!！?？~～…]*$")
+# A-not-A asks too: 管不管, 能不能, 有没有, 是不是.
+_A_NOT_A = re.compile(r"(.)[不没]\1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +72,8 @@ def split_clauses(body: str) -> tuple[Clause, ...]:
         piece = m[0]
         words = piece.rstrip("，,。.!！?？;；\n:：~～…、 ").strip()
         if words:
-            out.append(Clause(words, bool(_QUESTION_END.search(piece))))
+            asks = bool(_QUESTION_END.search(piece) or _A_NOT_A.search(words))
+            out.append(Clause(words, asks))
     return tuple(out)
 
 
