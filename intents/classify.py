@@ -179,12 +179,6 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
     if thanks:
         r.explain.append(f"gate:thanks:{thanks[0]}")
         return r
-    past = lex.past.search(body)
-    unresolved = lex.unresolved.search(body)
-    if past and not unresolved:
-        r.explain.append(f"gate:past:{past[0]}")
-        return r
-
     wish = _wish(msg, clauses, lex)
     tagged = wish is not None and wish.startswith("wish-tag")
     signup = None if tagged else _signup(msg, clauses, ctx, lex, problem_found=bool(found))
@@ -192,6 +186,11 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
         r.kind, why = signup
         r.confidence = th.conf_strong if "weak" not in why else th.conf_weak
         r.explain.append(why)
+        return r
+    unresolved = lex.unresolved.search(body)
+    past = lex.past.search(body)
+    if past and not unresolved:  # a story, not a report: "想当年...水淹到腰了"
+        r.explain.append(f"gate:past:{past[0]}")
         return r
     resolved = lex.resolved.search(body)
     if resolved and not unresolved:
