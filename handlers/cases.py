@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.messages import Outgoing
+from handlers import escalation
 from handlers.context import HandlerContext
 from handlers.errors import NotAllowed, UnknownCase, UnknownTarget, WrongState
 from handlers.reports import describe_case
@@ -61,6 +62,7 @@ async def accept_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
     case.assignee_name = ctx.sender_name
     case.accepted_at = ctx.now
     await ctx.cases.log(case, ctx.sender_id, "accepted", "", ctx.now)
+    await escalation.start_chain(ctx.session, ctx.config, case, escalation.RESOLVE, ctx.now)
     return [
         ctx.reply_private(f"已接单 {label}。办好后回复「办结 {case.number} 说明」。"),
         *tell_reporter(case, f"您反映的 {label} 已由{ctx.sender_name}接单，正在处理。"),
@@ -79,6 +81,7 @@ async def resolve_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
     case.status = RESOLVED
     case.resolved_at = ctx.now
     await ctx.cases.log(case, ctx.sender_id, "resolved", note, ctx.now)
+    await escalation.stop_chain(ctx.session, case, ctx.now)
     done = f"：{short(note, 60).rstrip('。.')}。" if note else "。"
     return [
         ctx.reply_private(f"{label} 已办结，谢谢您！"),
@@ -120,6 +123,7 @@ async def reassign(
     if building is not None:
         case.building = building
     await ctx.cases.log(case, ctx.sender_id, action, f"{target.role}:{target.id} {note}", ctx.now)
+    await escalation.start_chain(ctx.session, ctx.config, case, escalation.ACCEPT, ctx.now)
     return [
         ctx.reply_private(f"{label} 已转给{target.title}。"),
         Outgoing(

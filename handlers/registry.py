@@ -49,7 +49,17 @@ class Registry:
 
 def build_registry() -> Registry:
     """Every handler of the bot, registered in one place."""
-    from handlers import activities, cases, help, jielong, ratings, reports, signups, wishes
+    from handlers import (
+        activities,
+        cases,
+        escalation,
+        help,
+        jielong,
+        ratings,
+        reports,
+        signups,
+        wishes,
+    )
 
     r = Registry()
     r.on_intent(IntentKind.REPORT_PROBLEM, reports.file_report)
@@ -66,6 +76,8 @@ def build_registry() -> Registry:
     r.on_command(CommandName.CLAIM, wishes.claim)
     r.on_command(CommandName.COMPLETE_WISH, wishes.complete)
     r.on_command(CommandName.LIST_WISHES, wishes.list_wishes)
+    r.on_command(CommandName.NUDGE, escalation.nudge)
+    r.on_command(CommandName.DISPATCH, escalation.dispatch)
     r.on_command(CommandName.PUBLISH_ACTIVITY, activities.publish_activity)
     r.on_command(CommandName.ROSTER, activities.show_roster)
     r.on_task(activities.ANNOUNCE_TASK, activities.announce, activities.ANNOUNCE_GRACE)
@@ -73,5 +85,6 @@ def build_registry() -> Registry:
     r.on_task(jielong.ROSTER_TASK, jielong.post_roster, jielong.ROSTER_GRACE)
     r.on_task(wishes.REMIND_TASK, wishes.remind_volunteers, wishes.TASK_GRACE)
     r.on_task(wishes.ESCALATE_TASK, wishes.escalate_to_secretary, wishes.TASK_GRACE)
+    r.on_task(escalation.SLA_TASK, escalation.run_step, escalation.SLA_GRACE)
     r.add_planner(activities.sync_configured)
     return r

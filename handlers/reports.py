@@ -1,4 +1,4 @@
-"""A resident's report in a group becomes case #N and reaches the building head (群众申办 → 社区交办)."""
+"""A report in a group becomes case #N and reaches the building head (群众申办 → 社区交办)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ CATEGORY_NAMES = {
 
 
 async def file_report(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
-    """File the report, acknowledge it in the group, tell the assignee (and the secretary if urgent)."""
+    """File the report (or join an open one like it), acknowledge it, tell the assignee."""
+    from handlers import duplicates, escalation  # they use describe_case from here
+
     assert ctx.room is not None  # the dispatcher only passes group intents from known rooms
     compound = ctx.room.compound.name
     building = intent.building if intent.building else ctx.room.single_building
@@ -35,6 +37,11 @@ async def file_report(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
         building_known = False
     else:
         building_known = building is not None
+    same = await duplicates.find_duplicate(
+        ctx, compound, building if building_known else None, intent
+    )
+    if same is not None:
+        return await duplicates.join_case(ctx, same, intent)
     assignee = route_to_building_head(ctx.grid, compound, building if building_known else None)
     case = await ctx.cases.create(
         NewCase(
@@ -55,6 +62,7 @@ async def file_report(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
     )
     if assignee is not None:
         await ctx.cases.log(case, "bot", "assigned", f"{assignee.role}:{assignee.id}", ctx.now)
+    await escalation.start_chain(ctx.session, ctx.config, case, escalation.ACCEPT, ctx.now)
     return [
         _group_ack(ctx, case, assignee),
         *_notify_assignee(ctx, case, assignee),
@@ -89,7 +97,8 @@ def describe_case(case: Case) -> str:
 
 def _notify_assignee(ctx: HandlerContext, case: Case, assignee: Assignee | None) -> list[Outgoing]:
     out: list[Outgoing] = []
-    how = f"回复「接单 {case.number}」接单，「办结 {case.number} 说明」办结，「转 {case.number} 楼栋号」转派。"
+    n = case.number
+    how = f"回复「接单 {n}」接单，「办结 {n} 说明」办结，「转 {n} 楼栋号」转派。"
     if assignee is not None:
         out.append(
             Outgoing(
@@ -116,7 +125,9 @@ def _notify_assignee(ctx: HandlerContext, case: Case, assignee: Assignee | None)
                 Outgoing(
                     to_room=None,
                     to_person=worker.id,
-                    text=f"新报事（{case.compound}未配置楼栋长和书记）：{describe_case(case)}\n{how}",
+                    text=(
+                        f"新报事（{case.compound}未配置楼栋长和书记）：{describe_case(case)}\n{how}"
+                    ),
                     urgent=case.urgent,
                 )
             )

@@ -48,7 +48,8 @@ def resolve_transfer_target(grid: Grid, compound: str, target: str) -> tuple[Ass
     number = t.upper()
     if not grid.has_building(compound, number):
         raise UnknownTarget(
-            f"{compound} 没有 {target} 这栋楼。请写「转 编号 楼栋号」（如 转 12 5）或「转 编号 书记」。"
+            f"{compound} 没有 {target} 这栋楼。"
+            "请写「转 编号 楼栋号」（如 转 12 5）或「转 编号 书记」。"
         )
     head = grid.building_head(compound, number)
     if head is None:
