@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.messages import Outgoing
 from storage.models import OutboxMessage
@@ -19,7 +20,7 @@ FAILED = "failed"
 DROPPED = "dropped"  # a group message that fell in quiet hours
 
 
-def _deliverable_any(now: datetime) -> object:
+def _deliverable_any(now: datetime) -> ColumnElement[bool]:
     # A "sending" row whose lease ran out belongs to a process that died mid-send: retry it.
     return or_(
         OutboxMessage.status == PENDING,
@@ -58,11 +59,11 @@ async def enqueue(
     )
 
 
-def _deliverable(account: str, now: datetime) -> object:
+def _deliverable(account: str, now: datetime) -> ColumnElement[bool]:
     return and_(
         OutboxMessage.account == account,
         OutboxMessage.not_before <= now,
-        _deliverable_any(now),  # type: ignore[arg-type]
+        _deliverable_any(now),
     )
 
 
@@ -72,7 +73,7 @@ async def due(
     """Messages ready to send now, urgent first, then in order of creation."""
     result = await session.execute(
         select(OutboxMessage)
-        .where(_deliverable(account, now))  # type: ignore[arg-type]
+        .where(_deliverable(account, now))
         .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
         .limit(limit)
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import ScheduledTask
 from storage.upsert import insert_ignore
@@ -43,7 +44,7 @@ async def schedule(
     )
 
 
-def _runnable(now: datetime) -> object:
+def _runnable(now: datetime) -> ColumnElement[bool]:
     # A "running" task whose lease ran out belongs to a process that died: run it again.
     return or_(
         ScheduledTask.status == PENDING,
@@ -55,7 +56,7 @@ async def due(session: AsyncSession, now: datetime, limit: int = 100) -> Sequenc
     """Tasks whose time has come, oldest first."""
     result = await session.execute(
         select(ScheduledTask)
-        .where(ScheduledTask.due_at <= now, _runnable(now))  # type: ignore[arg-type]
+        .where(ScheduledTask.due_at <= now, _runnable(now))
         .order_by(ScheduledTask.due_at, ScheduledTask.id)
         .limit(limit)
     )
@@ -66,7 +67,7 @@ async def claim(session: AsyncSession, task_id: int, now: datetime, lease: timed
     """Take a task to run it; False if another process has it."""
     result = await session.execute(
         update(ScheduledTask)
-        .where(ScheduledTask.id == task_id, _runnable(now))  # type: ignore[arg-type]
+        .where(ScheduledTask.id == task_id, _runnable(now))
         .values(status=RUNNING, claimed_until=now + lease)
         .execution_options(synchronize_session=False)
     )
