@@ -202,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot import parse_tools
 
     parse_tools.register(sub)
+    from bot.web import cli_tools as web_tools
+
+    web_tools.register(sub)
     return parser
 
 
