@@ -36,9 +36,22 @@ async def run_bot(config: Config) -> None:
 
         attach_offline_notice(transport, app)  # type: ignore[arg-type]
     await app.start()
+    web_runner = None
+    if kind == "wechaty":
+        # The console, 民情码, API and /healthz run beside the real bot on transport.host/port.
+        from bot.web.server import serve_web
+
+        web_runner = await serve_web(
+            app,
+            config.transport.host,
+            config.transport.port,
+            transport_connected=lambda: getattr(transport, "connected", None),
+        )
     try:
         await app.serve()
     finally:
+        if web_runner is not None:
+            await web_runner.cleanup()
         stop = getattr(transport, "stop", None)
         if stop is not None:
             await stop()
