@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from intents import Intent, IntentKind, ParseContext, parse
+from intents import Intent, ParseContext, parse
 
 ENTITIES = ("building", "urgent", "activity", "headcount")
 # Which entities SCHEMA.md judges for which intent.
@@ -60,7 +60,9 @@ def read_jsonl(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
 def _run_parse(args: argparse.Namespace) -> int:
     out = sys.stdout
     for row in read_jsonl(sys.stdin):
-        out.write(json.dumps(as_json(parse(row.get("text", ""), context_of(row))), ensure_ascii=False))
+        out.write(
+            json.dumps(as_json(parse(row.get("text", ""), context_of(row))), ensure_ascii=False)
+        )
         out.write("\n")
     out.flush()
     return 0

@@ -48,8 +48,9 @@ def _title_keys(title: str, stopwords: re.Pattern[str]) -> tuple[frozenset[str],
     return _pairs(stopwords.sub("", title))
 
 
-def score_title(title: str, text: str, text_pairs: tuple[frozenset[str], frozenset[str]],
-                lex: Lexicon) -> float:
+def score_title(
+    title: str, text: str, text_pairs: tuple[frozenset[str], frozenset[str]], lex: Lexicon
+) -> float:
     """How strongly the text names this title."""
     near, skip = _title_keys(title, lex.activity_stopwords)
     t_near, t_skip = text_pairs

@@ -101,8 +101,9 @@ def _first(pattern: re.Pattern[str], clauses: list[Clause], questions: bool) -> 
     return None
 
 
-def _signup(msg: Message, clauses: list[Clause], ctx: ParseContext, lex: Lexicon,
-            problem_found: bool) -> tuple[IntentKind, str] | None:
+def _signup(
+    msg: Message, clauses: list[Clause], ctx: ParseContext, lex: Lexicon, problem_found: bool
+) -> tuple[IntentKind, str] | None:
     """Join or leave, said by the sender about an open activity."""
     has_acts = bool(ctx.activities)
     statements = [c for c in clauses if not c.question]
@@ -156,7 +157,9 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
     th = lex.thresholds
     body = msg.body
     if not _WORDS.search(body):
-        r.explain.append("gate:empty" + (f"[{','.join(msg.placeholders)}]" if msg.placeholders else ""))
+        r.explain.append(
+            "gate:empty" + (f"[{','.join(msg.placeholders)}]" if msg.placeholders else "")
+        )
         return r
     first_line = body.split("\n", 1)[0]
     if lex.notice_headers.search(first_line) and not lex.request_headers.search(first_line):

@@ -64,12 +64,12 @@ def count_people(text: str, lex: Lexicon) -> tuple[int, str]:
                 total = (n, f"{rule}:{m[0]}")
     if total is not None and total[0] >= 2:
         return total
-    m = _PLUS.match(text) or _PAIR.search(text)
-    if m:
-        return 2 if m.lastindex is None else (to_int(m[1]) or 1), f"plus:{m[0]}"
-    m = _ADULTS_KIDS.search(text)
-    if m:
-        return (to_int(m[1]) or 0) + (to_int(m[2]) or 0), f"adults+kids:{m[0]}"
+    plus = _PLUS.match(text) or _PAIR.search(text)
+    if plus:
+        return 2 if plus.lastindex is None else (to_int(plus[1]) or 1), f"plus:{plus[0]}"
+    pair = _ADULTS_KIDS.search(text)
+    if pair:
+        return (to_int(pair[1]) or 0) + (to_int(pair[2]) or 0), f"adults+kids:{pair[0]}"
     companions, why = 0, []
     for pattern in (p.bring, p.with_, p.extra):
         for m in pattern.finditer(text):

@@ -38,7 +38,7 @@ class Thresholds:
 class Lexicon:
     """Compiled word lists of lexicon.yaml, plus the character tables of normalisation."""
 
-    t2s: dict[int, str]
+    t2s: dict[int, int]
     typos: re.Pattern[str]
     typo_map: dict[str, str]
     notice_headers: re.Pattern[str]
@@ -118,7 +118,9 @@ def lexicon() -> Lexicon:
         t2s=str.maketrans(t2s["traditional"], t2s["simplified"]),
         typos=_alternation([re.escape(k) for k in typo_map]),
         typo_map=typo_map,
-        notice_headers=re.compile(rf"^\s*(?:【[^】]{{0,10}}(?:{headers})[^】]{{0,6}}】|(?:{headers})[:：])"),
+        notice_headers=re.compile(
+            rf"^\s*(?:【[^】]{{0,10}}(?:{headers})[^】]{{0,6}}】|(?:{headers})[:：])"
+        ),
         request_headers=re.compile(rf"^\s*[【#]?(?:{requests})"),
         notice_phrases=_alternation(lex["notice_phrases"]),
         ad_phrases=_alternation(lex["ad_phrases"]),

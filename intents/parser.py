@@ -27,7 +27,11 @@ def _from_jielong(block: Jielong, ctx: ParseContext, lex: Lexicon) -> Intent:
             explain=("jielong", f"jielong:title:{block.title}", "jielong:no line of the sender"),
         )
     match = match_title(block.title, ctx.activities, lex)
-    explain = ["jielong", f"jielong:own-line({line.reason}):{line.line}", f"activity:{match.reason}"]
+    explain = [
+        "jielong",
+        f"jielong:own-line({line.reason}):{line.line}",
+        f"activity:{match.reason}",
+    ]
     if lex.leave.search(line.rest) or _CANCELLED.search(line.rest):
         return Intent(
             IntentKind.LEAVE_ACTIVITY,

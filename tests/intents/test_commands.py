@@ -47,8 +47,21 @@ def test_commands_are_parsed(text: str, expected: Command) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "你好", "接单", "办结 一下", "转发一下", "派对", "评价 12 6", "评价 12", "待办 12",
-     "帮助我一下", "完成了吗", "3栋电梯坏了"],
+    [
+        "",
+        "   ",
+        "你好",
+        "接单",
+        "办结 一下",
+        "转发一下",
+        "派对",
+        "评价 12 6",
+        "评价 12",
+        "待办 12",
+        "帮助我一下",
+        "完成了吗",
+        "3栋电梯坏了",
+    ],
 )
 def test_non_commands_are_none(text: str) -> None:
     assert parse_command(text) is None

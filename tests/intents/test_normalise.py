@@ -42,6 +42,12 @@ def test_clauses_know_their_questions() -> None:
 
 def test_chinese_numerals() -> None:
     assert [to_int(s) for s in ("三", "十", "十二", "二十", "二十三", "两", "12")] == [
-        3, 10, 12, 20, 23, 2, 12,
+        3,
+        10,
+        12,
+        20,
+        23,
+        2,
+        12,
     ]
     assert to_int("几") is None
