@@ -83,9 +83,9 @@ def count_people(text: str, lex: Lexicon) -> tuple[int, str]:
             why.append(m[0])
     if companions and 1 + companions <= cap:
         return 1 + companions, "companions:" + "+".join(why)
-    m = p.proxy.search(text)
-    if m and _count(m[1], p):
-        return min(_count(m[1], p), cap), f"proxy:{m[0]}"
+    proxy = p.proxy.search(text)
+    if proxy and _count(proxy[1], p):
+        return min(_count(proxy[1], p), cap), f"proxy:{proxy[0]}"
     if total is not None:
         return total
     # "两个娃" on a 接龙 line, "两个大人一个小孩": the people counted
