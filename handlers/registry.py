@@ -52,6 +52,7 @@ def build_registry() -> Registry:
     from handlers import (
         activities,
         cases,
+        cobuilding,
         escalation,
         help,
         jielong,
@@ -86,5 +87,8 @@ def build_registry() -> Registry:
     r.on_task(wishes.REMIND_TASK, wishes.remind_volunteers, wishes.TASK_GRACE)
     r.on_task(wishes.ESCALATE_TASK, wishes.escalate_to_secretary, wishes.TASK_GRACE)
     r.on_task(escalation.SLA_TASK, escalation.run_step, escalation.SLA_GRACE)
+    r.on_task(cobuilding.REMINDER_TASK, cobuilding.remind_room, cobuilding.REMINDER_GRACE)
+    r.on_task(cobuilding.RECAP_TASK, cobuilding.send_recap, cobuilding.RECAP_GRACE)
     r.add_planner(activities.sync_configured)
+    r.add_planner(cobuilding.plan_cobuilding)
     return r

@@ -1,0 +1,179 @@
+"""每月28日共建日: reminders with the month's theme, the month's activity, the recap after."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from bot.config import Config, parse_reminder_offset
+from bot.messages import Outgoing
+from handlers.activities import schedule_reminders
+from handlers.context import TaskContext
+from handlers.dates import at_local
+from storage import tasks
+from storage.activities import COBUILDING, ActivityRepository, NewActivity
+from storage.models import ScheduledTask
+from storage.stats import MonthFigures, month_figures
+
+REMINDER_TASK = "cobuilding.reminder"
+RECAP_TASK = "cobuilding.recap"
+# A restart a few minutes after the time still posts; hours later the reminder is stale.
+REMINDER_GRACE = timedelta(minutes=30)
+RECAP_GRACE = timedelta(hours=6)
+RECAP_AT = time(9, 0)
+ACTIVITY_AT = time(9, 0)  # the co-building activity starts at 09:00 on the day
+ACTIVITY_AHEAD = timedelta(days=31)  # the month's activity opens right after last month's
+
+
+def month_key(day: date) -> str:
+    """ "2026-12" for a day in December 2026."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def theme_of(config: Config, year: int, month: int) -> str:
+    """The month's theme: the configured themes in turn, one a month, the same in every process."""
+    themes = config.co_building_day.themes
+    return themes[(year * 12 + month - 1) % len(themes)]
+
+
+def activity_title(month: int) -> str:
+    """The title residents sign up with: "12月共建日"."""
+    return f"{month}月共建日"
+
+
+def _occasion_days(now: datetime, config: Config) -> list[date]:
+    local = now.astimezone(config.bot.tz).date()
+    nxt = date(local.year + (local.month == 12), local.month % 12 + 1, 1)
+    day = config.co_building_day.day
+    return [date(local.year, local.month, day), date(nxt.year, nxt.month, day)]
+
+
+async def plan_cobuilding(ctx: TaskContext) -> None:
+    """Planner: this and next month's reminders per room, recaps and activities per compound."""
+    tz = ctx.config.bot.tz
+    for day in _occasion_days(ctx.now, ctx.config):
+        month = month_key(day)
+        existing = set(
+            (
+                await ctx.session.execute(
+                    select(ScheduledTask.key).where(
+                        ScheduledTask.key.startswith(f"cobuild:{month}:")
+                    )
+                )
+            ).scalars()
+        )
+        for offset in ctx.config.co_building_day.reminders:
+            days, at = parse_reminder_offset(offset)
+            due = at_local(day + timedelta(days=days), at, tz)
+            # Occasions already past their grace are not planned: a late start posts nothing stale.
+            if due < ctx.now - REMINDER_GRACE:
+                continue
+            for room in ctx.grid.rooms():
+                key = f"cobuild:{month}:{offset.strip()}:{room.room.topic}"
+                if key not in existing:
+                    await tasks.schedule(
+                        ctx.session,
+                        key=key,
+                        kind=REMINDER_TASK,
+                        due_at=due,
+                        payload={"room": room.room.topic, "day": day.isoformat(), "offset": days},
+                    )
+        recap_due = at_local(day + timedelta(days=1), RECAP_AT, tz)
+        for compound in ctx.grid.compounds():
+            key = f"cobuild:{month}:recap:{compound.name}"
+            if recap_due >= ctx.now - RECAP_GRACE and key not in existing:
+                await tasks.schedule(
+                    ctx.session,
+                    key=key,
+                    kind=RECAP_TASK,
+                    due_at=recap_due,
+                    payload={"compound": compound.name, "day": day.isoformat()},
+                )
+            await _ensure_activity(ctx, compound.name, day)
+
+
+async def _ensure_activity(ctx: TaskContext, compound: str, day: date) -> None:
+    starts = at_local(day, ACTIVITY_AT, ctx.config.bot.tz)
+    if not (ctx.now < starts <= ctx.now + ACTIVITY_AHEAD):
+        return
+    repo = ActivityRepository(ctx.session)
+    key = f"cobuilding:{compound}:{month_key(day)}"
+    if await repo.by_key(key) is not None:
+        return
+    activity, new = await repo.add(
+        NewActivity(
+            key=key,
+            source=COBUILDING,
+            compound=compound,
+            title=activity_title(day.month),
+            starts_at=starts,
+            place=None,
+            capacity=None,
+            created_by=None,
+        ),
+        ctx.now,
+    )
+    if new:
+        await schedule_reminders(ctx.session, ctx.config, activity, ctx.now)
+
+
+async def remind_room(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+    """Task: one room's reminder of the co-building day, naming the month's theme."""
+    day = date.fromisoformat(str(task.payload["day"]))
+    offset = int(task.payload["offset"])
+    theme = theme_of(ctx.config, day.year, day.month)
+    title = activity_title(day.month)
+    head = f"【每月{day.day}日共建日】"
+    if offset == 0:
+        text = (
+            f"{head}今天是本月共建日，主题「{theme}」，{ACTIVITY_AT:%H:%M}开始。"
+            f"欢迎邻里一起参加，报名请回复「报名 {title}」。"
+        )
+    else:
+        when = {-1: "明天", -2: "后天"}.get(offset, f"{-offset}天后")
+        text = (
+            f"{head}{when}（{day.month}月{day.day}日）是本月共建日，主题「{theme}」。"
+            f"欢迎邻里一起参加，报名请回复「报名 {title} 人数」。"
+        )
+    return [Outgoing(to_room=str(task.payload["room"]), to_person=None, text=text)]
+
+
+async def send_recap(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+    """Task: the month's figures to the compound's secretary, the day after the 共建日."""
+    compound = str(task.payload["compound"])
+    day = date.fromisoformat(str(task.payload["day"]))
+    secretary = ctx.grid.secretary(compound)
+    targets = [secretary] if secretary is not None else ctx.grid.workers(compound)
+    if not targets:
+        return []
+    tz = ctx.config.bot.tz
+    start = at_local(day.replace(day=1), time(0, 0), tz)
+    figures = await month_figures(ctx.session, compound, start, ctx.now)
+    text = recap_text(compound, day, theme_of(ctx.config, day.year, day.month), figures)
+    return [Outgoing(to_room=None, to_person=p.id, text=text) for p in targets]
+
+
+def recap_text(compound: str, day: date, theme: str, f: MonthFigures) -> str:
+    """The secretary's recap, a few short lines."""
+    lines = [f"{compound} {day.month}月共建日小结（主题「{theme}」）"]
+    for a in f.activities:
+        extra = f"，候补 {a.waiting} 户" if a.waiting else ""
+        lines.append(
+            f"· {a.title}：报名 {a.households} 户 {a.people} 人，取消 {a.withdrawn} 户{extra}"
+        )
+    if not f.activities:
+        lines.append("· 本月没有活动报名。")
+    lines.append(f"· 报事：新增 {f.reports_filed} 件，办结 {f.reports_resolved} 件")
+    if f.escalations:
+        lines.append(f"· 超时升级（统办）：{f.escalations} 次")
+    lines.append(f"· 微心愿：新增 {f.wishes_filed} 个，完成 {f.wishes_done} 个")
+    if f.mean_time_to_take is not None:
+        minutes = int(f.mean_time_to_take.total_seconds() // 60)
+        took = f"{minutes}分钟" if minutes < 120 else f"{minutes / 60:.1f}小时"
+        lines.append(f"· 平均接单用时：{took}")
+    if f.mean_rating is not None:
+        lines.append(f"· 满意度：{f.satisfied}/{f.ratings} 满意，平均 {f.mean_rating:.1f} 分")
+    else:
+        lines.append("· 满意度：本月暂无评价")
+    return "\n".join(lines)
