@@ -80,9 +80,10 @@ def format_sync_table(rows: Collection[SyncRow]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    """Reconnect delays: `first` after a lost connection, doubling up to `cap`, with jitter."""
+    """Reconnect delays: `first` after a lost connection, growing by `factor` up to `cap`."""
 
     first: float = 1.0
+    factor: float = 1.5  # gentle: a restarted service is usually back within seconds
     cap: float = 30.0
     jitter: float = 0.2  # each delay is stretched by up to this fraction, at random
 
@@ -91,7 +92,7 @@ class Backoff:
         delay = self.first
         while True:
             yield delay * (1 + random.uniform(0, self.jitter))
-            delay = min(delay * 2, self.cap)
+            delay = min(delay * self.factor, self.cap)
 
 
 class _Connection:

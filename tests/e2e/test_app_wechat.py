@@ -1,0 +1,247 @@
+"""The whole bot on WeChat: app + outbox sender + WeChat transport + a real puppet service."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.app import App, build_app
+from bot.clock import SystemClock
+from bot.config import load_config
+from bot.transports.wechaty import WechatyTransport
+from bot.transports.wechaty_runner import attach_offline_notice, make_wechaty_transport
+from tests.e2e.conftest import BUILDING_ROOM, BUILDING_TOPIC
+from tests.e2e.puppet import PuppetServer
+
+HEAD = "wxid_wang"
+SECRETARY = "wxid_li"
+CASE = re.compile(r"#(\d+)")
+# Small but real pacing, so the burst test can check it in a few seconds. (With min_gap below
+# room_gap the sender idles a whole second whenever only the room gap holds a message back.)
+SENDING = {"min_gap": 0.2, "jitter": 0.05, "room_gap": 0.2, "daily_cap": 500, "max_attempts": 8}
+TOLERANCE_MS = 25  # timer and RPC jitter between the sender's sleep and the service's clock
+
+
+def write_config(tmp_path: Path, puppet: PuppetServer, **overrides: Any) -> Path:
+    """A config for one compound whose 3栋 group is the mock's building room."""
+    config: dict[str, Any] = {
+        "bot": {"name": "小邻", "timezone": "Asia/Shanghai", "quiet_hours": None},
+        "storage": {"url": f"sqlite+aiosqlite:///{tmp_path / 'jinlin.db'}"},
+        "transport": {
+            "kind": "wechaty",
+            "endpoint": puppet.endpoint,
+            "token": puppet.token,
+            "data_dir": str(tmp_path / "data"),
+            "offline_notice_after": "1h",
+        },
+        "sending": SENDING,
+        "grid": [
+            {
+                "community": "剑津社区",
+                "workers": [],
+                "compounds": [
+                    {
+                        "name": "武夷香榭",
+                        "secretary": {"id": SECRETARY, "name": "李书记"},
+                        "rooms": [{"topic": BUILDING_TOPIC, "buildings": ["3"]}],
+                        "buildings": [{"number": "3", "head": {"id": HEAD, "name": "王姐"}}],
+                    }
+                ],
+            }
+        ],
+    }
+    for section, values in overrides.items():
+        config[section] = {**config[section], **values}
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@dataclass
+class RunningBot:
+    """A bot wired as `jinlin run` wires it, serving in a task."""
+
+    app: App
+    transport: WechatyTransport
+    task: asyncio.Task[None]
+
+
+@contextlib.asynccontextmanager
+async def running_bot(config_path: Path) -> AsyncIterator[RunningBot]:
+    """Start the bot like bot/runner.py does, logged in to the mock account."""
+    config = load_config(config_path)
+    clock = SystemClock()
+    transport = await make_wechaty_transport(config, clock)
+    app = build_app(config, transport, clock)
+    attach_offline_notice(transport, app)
+    task: asyncio.Task[None] | None = None
+    try:
+        await app.start()
+        task = asyncio.create_task(app.serve())
+        await transport.wait_connected(10)
+        yield RunningBot(app, transport, task)
+    finally:
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await transport.stop()
+        await app.stop()
+
+
+@pytest.fixture
+async def compound(puppet: PuppetServer) -> PuppetServer:
+    """The mock world plus the secretary."""
+    await puppet.add_contact(SECRETARY, "李书记")
+    return puppet
+
+
+def to(sent: list[dict[str, Any]], conversation: str) -> list[dict[str, Any]]:
+    """The sent messages of one conversation."""
+    return [m for m in sent if m["conversation_id"] == conversation]
+
+
+async def test_report_reaches_head_and_chit_chat_gets_nothing(
+    compound: PuppetServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.transports.wechaty")
+    async with running_bot(write_config(tmp_path, compound)) as bot:
+        await compound.say("wxid_zhou", "今天天气真好啊，大家吃了吗", room_id=BUILDING_ROOM)
+        await compound.say("wxid_liu", "3栋电梯又坏了，按钮没反应", room_id=BUILDING_ROOM)
+        sent = await compound.wait_sent(2)
+        await asyncio.sleep(0.5)  # room for a wrong extra message to show up
+        sent = compound.sent()
+        assert bot.transport.connected
+
+    ack, head = to(sent, BUILDING_ROOM), to(sent, HEAD)
+    assert len(ack) == 1 and "#1" in ack[0]["text"]
+    assert ack[0]["mention_ids"] == ["wxid_liu"]
+    assert len(head) == 1 and "#1" in head[0]["text"] and "电梯" in head[0]["text"]
+    assert "3栋-502刘" in head[0]["text"]  # the room alias is the name the head sees
+    assert not to(sent, "wxid_zhou")
+    assert all("天气" not in m["text"] for m in sent)
+    # jinlin run's start-up check
+    assert re.search(rf"room\s+{BUILDING_TOPIC}\s+found", caplog.text)
+    assert re.search(rf"person\s+{HEAD}\s+found", caplog.text)
+
+
+async def test_head_takes_the_case_in_private(compound: PuppetServer, tmp_path: Path) -> None:
+    async with running_bot(write_config(tmp_path, compound)):
+        await compound.say("wxid_liu", "3栋楼道灯坏了，晚上看不见", room_id=BUILDING_ROOM)
+        await compound.wait_sent(2)
+        await compound.say(HEAD, "接单 1")
+        sent = await compound.wait_sent(4)
+
+    head, room = to(sent, HEAD), to(sent, BUILDING_ROOM)
+    assert len(head) == 2 and "#1" in head[1]["text"] and "接单" in head[1]["text"]
+    assert len(room) == 2 and "#1" in room[1]["text"]
+
+
+BURST = [
+    "3栋2单元楼道灯坏了",
+    "3栋电梯按钮失灵了",
+    "3栋门禁刷不开了",
+    "3栋楼顶水箱漏水",
+    "3栋1楼下水道堵了",
+    "3栋单元门关不上",
+    "3栋楼道扶手松了",
+    "3栋消防通道被电动车堵了",
+    "3栋垃圾桶满了没人清",
+    "3栋二楼窗户玻璃碎了没人修",
+    "3栋信报箱门掉了",
+    "3栋楼梯间墙皮掉了",
+    "3栋地下室有积水",
+    "3栋路灯不亮了",
+    "3栋楼下井盖松动",
+    "3栋快递柜屏幕坏了",
+    "3栋屋顶漏水了",
+    "3栋外墙瓷砖掉了",
+    "3栋楼道有人堆杂物",
+    "3栋门口的台阶裂了",
+]
+
+
+async def test_burst_is_answered_within_the_rate_limits(
+    compound: PuppetServer, tmp_path: Path
+) -> None:
+    for i in range(len(BURST)):
+        await compound.add_contact(f"wxid_r{i}", f"居民{i}")
+    async with running_bot(write_config(tmp_path, compound)):
+        for i, text in enumerate(BURST):
+            await compound.say(f"wxid_r{i}", text, room_id=BUILDING_ROOM)
+        # every report gets an acknowledgement in the group: wait until they stop coming
+        sent = await settle(compound, quiet_for=1.5, timeout=30)
+
+    acks, head = to(sent, BUILDING_ROOM), to(sent, HEAD)
+    acked = {n for m in acks for n in CASE.findall(m["text"])}
+    notified = {n for m in head for n in CASE.findall(m["text"])}
+    assert len(acked) >= 15, [m["text"] for m in acks]  # nearly all of the 20 are reports
+    assert acked == notified  # every case went to the head, and was acknowledged
+    assert len(head) < len(notified)  # queued messages to one person went merged
+    assert not [k for k, n in Counter(m["text"] for m in sent).items() if n > 1]  # no repeats
+    times = [m["at"] for m in sent]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= SENDING["min_gap"] * 1000 - TOLERANCE_MS, gaps
+    room_times = [m["at"] for m in acks]
+    room_gaps = [b - a for a, b in itertools.pairwise(room_times)]
+    assert min(room_gaps) >= SENDING["room_gap"] * 1000 - TOLERANCE_MS, room_gaps
+
+
+async def settle(
+    puppet: PuppetServer, *, quiet_for: float, timeout: float
+) -> list[dict[str, Any]]:
+    """Wait until the bot has sent nothing new for `quiet_for` seconds."""
+    deadline = time.monotonic() + timeout
+    count, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now_count = len(puppet.sent())
+        if now_count != count:
+            count, since = now_count, time.monotonic()
+        elif time.monotonic() - since >= quiet_for:
+            return puppet.sent()
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"the bot was still sending after {timeout} s")
+
+
+async def test_puppet_service_killed_mid_run_loses_and_repeats_nothing(
+    compound: PuppetServer, tmp_path: Path
+) -> None:
+    # a slow pace, so the kill lands while the bot still has messages to send
+    config = write_config(
+        tmp_path,
+        compound,
+        sending={"min_gap": 0.6, "jitter": 0.0, "room_gap": 0.6},
+        transport={"offline_notice_after": "1s"},
+    )
+    async with running_bot(config) as bot:
+        await compound.say("wxid_liu", "3栋电梯困人了，快来人", room_id=BUILDING_ROOM)
+        await compound.say("wxid_wang", "3栋楼道灯坏了", room_id=BUILDING_ROOM)
+        first = await compound.wait_sent(1)
+        await compound.kill()
+        killed_at = time.monotonic()
+        await asyncio.sleep(2)  # down long enough to be noticed and reported
+        await compound.start()
+        await bot.transport.wait_connected(15)
+        reconnect = time.monotonic() - killed_at
+        sent = await settle(compound, quiet_for=3, timeout=40)
+
+    assert reconnect < 15
+    texts = [m["text"] for m in sent]
+    assert not [t for t, n in Counter(texts).items() if n > 1], texts  # nothing twice
+    acks = to(sent, BUILDING_ROOM)
+    assert {n for m in acks for n in CASE.findall(m["text"])} == {"1", "2"}  # nothing lost
+    assert {n for m in to(sent, HEAD) for n in CASE.findall(m["text"])} == {"1", "2"}
+    notices = [m for m in to(sent, SECRETARY) if "离线" in m["text"]]
+    assert len(notices) == 1  # the secretary hears about the outage once
+    assert len(first) >= 1
