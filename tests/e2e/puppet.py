@@ -29,11 +29,16 @@ class PuppetSetupError(RuntimeError):
     """Node, npm or the puppet server is missing or broken: the e2e tests cannot run."""
 
 
-def _lock_hash() -> str:
-    lock = PUPPET_DIR / "package-lock.json"
-    digest = hashlib.sha256(lock.read_bytes())
-    digest.update((PUPPET_DIR / "package.json").read_bytes())
-    return digest.hexdigest()
+def _installed_matches_lock() -> bool:
+    # npm records what it installed in node_modules/.package-lock.json; it matches the committed
+    # lock after `npm ci` (whether this fixture or tests/run.sh ran it).
+    installed = PUPPET_DIR / "node_modules" / ".package-lock.json"
+    if not installed.is_file():
+        return False
+    wanted = json.loads((PUPPET_DIR / "package-lock.json").read_text(encoding="utf-8"))
+    have = json.loads(installed.read_text(encoding="utf-8"))
+    packages = {k: v for k, v in wanted.get("packages", {}).items() if k}
+    return bool(packages == have.get("packages"))
 
 
 def ensure_node_modules() -> None:
@@ -44,14 +49,12 @@ def ensure_node_modules() -> None:
             "node and npm are needed for the end-to-end tests (Node 18 or later); "
             f"found node={node}, npm={npm}"
         )
-    stamp = PUPPET_DIR / "node_modules" / ".jinlin-lock-hash"
-    wanted = _lock_hash()
     # Several engineers and runs share this checkout: one npm ci at a time.
     checkout = hashlib.sha256(bytes(PUPPET_DIR)).hexdigest()[:12]
     lock_path = Path(tempfile.gettempdir()) / f"jinlin-npm-ci-{checkout}.lock"
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if stamp.is_file() and stamp.read_text() == wanted:
+        if _installed_matches_lock():
             return
         try:
             result = subprocess.run(
@@ -68,7 +71,8 @@ def ensure_node_modules() -> None:
             raise PuppetSetupError(
                 f"npm ci in {PUPPET_DIR} failed ({result.returncode}):\n{result.stderr[-3000:]}"
             )
-        stamp.write_text(wanted)
+        if not _installed_matches_lock():
+            raise PuppetSetupError(f"npm ci in {PUPPET_DIR} left node_modules unlike the lock")
 
 
 def free_port() -> int:
@@ -199,10 +203,16 @@ class PuppetServer:
         room_id: str | None = None,
         mention_ids: tuple[str, ...] = (),
         image: bool = False,
+        kind: str | None = None,
         timestamp_ms: int | None = None,
     ) -> str:
-        """Make a contact say something in a room, or privately to the bot; returns its id."""
+        """Make a contact say something in a room, or privately to the bot; returns its id.
+
+        `kind` names another message type of wechaty-puppet (Audio, Emoticon, Url, ...).
+        """
         body: dict[str, Any] = {"talker_id": talker_id, "text": text, "image": image}
+        if kind is not None:
+            body["type"] = kind
         if room_id is not None:
             body |= {"room_id": room_id, "mention_ids": list(mention_ids)}
         else:

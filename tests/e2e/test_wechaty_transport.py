@@ -108,7 +108,7 @@ async def test_private_message(puppet: PuppetServer, transport: WechatyTransport
     )
 
 
-async def test_ignores_unknown_rooms_old_messages_and_own_messages(
+async def test_ignores_unknown_rooms_old_own_and_non_text_messages(
     puppet: PuppetServer, transport: WechatyTransport, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.transports.wechaty")
@@ -117,6 +117,8 @@ async def test_ignores_unknown_rooms_old_messages_and_own_messages(
     an_hour_ago = int((time.time() - 3600) * 1000)
     await puppet.say("wxid_wang", "一小时前的话", room_id=BUILDING_ROOM, timestamp_ms=an_hour_ago)
     await transport.send(Outgoing(to_room=BUILDING_TOPIC, to_person=None, text="收到"))
+    await puppet.say("wxid_wang", "[语音]", room_id=BUILDING_ROOM, kind="Audio")
+    await puppet.say("wxid_wang", "[表情]", room_id=BUILDING_ROOM, kind="Emoticon")
     await puppet.say("wxid_wang", "这条要收到", room_id=BUILDING_ROOM)
 
     msg = await next_incoming(transport)

@@ -98,7 +98,8 @@ function controlHandlers (puppet, mocker) {
       puppet.roomAliases.set(`${body.room_id}\n${body.contact_id}`, body.alias)
       return {}
     },
-    // {talker_id, room_id? | to_id?, text?, image?: bool, mention_ids?: [id], timestamp?: ms}
+    // {talker_id, room_id? | to_id?, text?, image?: bool, type?: name of a PUPPET.types.Message,
+    //  mention_ids?: [id], timestamp?: ms}
     // Built like the mock's contact.say(text, mentions).to(room), plus a settable timestamp
     // (to play a replay of an old message) and an image type.
     'POST /say': body => {
@@ -107,7 +108,9 @@ function controlHandlers (puppet, mocker) {
         id: crypto.randomUUID(),
         talkerId: body.talker_id,
         timestamp: body.timestamp ?? Date.now(),
-        type: body.image ? PUPPET.types.Message.Image : PUPPET.types.Message.Text,
+        type: body.type
+          ? PUPPET.types.Message[body.type]
+          : body.image ? PUPPET.types.Message.Image : PUPPET.types.Message.Text,
         ...(body.image ? {} : { text: body.text }),
         ...(body.room_id
           ? { roomId: mocker.RoomMock.load(body.room_id).id, mentionIdList: body.mention_ids ?? [] }
