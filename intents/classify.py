@@ -62,7 +62,24 @@ def problems(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
                 things = _things(previous, None, lex)
             found.extend(Evidence(cat, f"{thing}+{fault[0]}", False) for cat, thing in things)
         previous = f"{previous} {c.text}"
+    if not found:
+        found.extend(_at_a_place(clauses, lex))
     return found
+
+
+def _at_a_place(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
+    """Dangers and repeated nuisances with no known thing, at a place of the compound."""
+    text = " ".join(c.text for c in clauses)
+    place = lex.places.search(text)
+    if place is None:
+        return []
+    danger = lex.dangers.search(text)
+    if danger:
+        return [Evidence(Category.OTHER, f"{danger[0]}@{place[0]}", False)]
+    repeated = lex.repeated.search(text)
+    if repeated and "有人" in text:  # "有人...好几晚了": someone keeps doing it
+        return [Evidence(Category.DISPUTE, f"有人+{repeated[0]}@{place[0]}", False)]
+    return []
 
 
 def _things(text: str, fault: re.Match[str] | None, lex: Lexicon) -> list[tuple[Category, str]]:

@@ -17,7 +17,7 @@ _TOTAL = re.compile(
 )
 _STOP = r"[^,，。!！?？;；\n]"
 _PLUS = re.compile(r"^\s*\+\s*(\d)")  # "+2": two people
-_PAIR = re.compile(r"(?:我们|咱们|咱|我)俩")
+_PAIR = re.compile(r"(?:我们|咱们|咱|我)俩|老两口|两口子|(?:夫妻|母子|父子|母女|父女|姐妹|兄弟)俩")
 _ADULTS_KIDS = re.compile(rf"{_N}\s*大\s*{_N}\s*小")  # "2大1小"
 
 

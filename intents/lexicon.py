@@ -56,6 +56,9 @@ class Lexicon:
     problem_nouns: tuple[tuple[Category, re.Pattern[str]], ...]
     problem_phrases: tuple[tuple[Category, re.Pattern[str]], ...]
     faults: re.Pattern[str]
+    places: re.Pattern[str]
+    dangers: re.Pattern[str]
+    repeated: re.Pattern[str]
     complaints: re.Pattern[str]
     demands: re.Pattern[str]
     urgent: re.Pattern[str]
@@ -135,6 +138,9 @@ def lexicon() -> Lexicon:
         problem_nouns=_by_category(lex["problem_nouns"]),
         problem_phrases=_by_category(lex["problem_phrases"]),
         faults=_alternation(lex["faults"]),
+        places=_alternation(lex["places"]),
+        dangers=_alternation(lex["dangers"]),
+        repeated=_alternation(lex["repeated"]),
         complaints=_alternation([str(w) for w in lex["complaints"]]),
         demands=_alternation(lex["demands"]),
         urgent=_alternation([str(w) for w in lex["urgent"]]),

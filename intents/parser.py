@@ -68,7 +68,9 @@ def _complete(reading: Reading, msg: Message, ctx: ParseContext, lex: Lexicon) -
         explain.append(f"activity:{match.reason}")
         headcount = None
         if kind is IntentKind.JOIN_ACTIVITY:
-            headcount, why = count_people(msg.body, lex)
+            # "能带孩子吗？" asks, it does not bring anyone
+            stated = " ".join(c.text for c in msg.clauses if not c.question) or msg.body
+            headcount, why = count_people(stated, lex)
             explain.append(f"headcount:{why}")
         return Intent(
             kind,
