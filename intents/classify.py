@@ -35,10 +35,11 @@ class Reading:
 
 
 def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], list[str]]:
-    """Clauses that state something: hypothetical and advice clauses are set aside."""
+    """Clauses that state something: hypotheses, advice, rules and hearsay are set aside."""
     kept, dropped = [], []
     for c in clauses:
-        if lex.hypothetical.search(c.text) or lex.hearsay.search(c.text):
+        rule = lex.prohibitions.search(c.text) and not lex.rule_broken.search(c.text)
+        if rule or lex.hypothetical.search(c.text) or lex.hearsay.search(c.text):
             dropped.append(c.text)
         else:
             kept.append(c)

@@ -47,6 +47,8 @@ class Lexicon:
     ad_phrases: re.Pattern[str]
     hypothetical: re.Pattern[str]
     hearsay: re.Pattern[str]
+    prohibitions: re.Pattern[str]
+    rule_broken: re.Pattern[str]
     resolved: re.Pattern[str]
     unresolved: re.Pattern[str]
     thanks: re.Pattern[str]
@@ -129,6 +131,8 @@ def lexicon() -> Lexicon:
         ad_phrases=_alternation(lex["ad_phrases"]),
         hypothetical=re.compile("^(?:" + "|".join(lex["hypothetical"]) + ")"),
         hearsay=_alternation(lex["hearsay"]),
+        prohibitions=_alternation(lex["prohibitions"]),
+        rule_broken=_alternation(lex["rule_broken"]),
         resolved=_alternation(lex["resolved"]),
         unresolved=_alternation(lex["unresolved"]),
         thanks=_alternation(lex["thanks"]),
