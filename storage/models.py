@@ -262,7 +262,7 @@ class WebReportLink(Base):
 
     __tablename__ = "web_report_links"
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     created_at: Mapped[datetime]
 
 

@@ -35,9 +35,9 @@ async def add_report_link(session: AsyncSession, case: Case, now: datetime) -> s
 async def case_by_token(session: AsyncSession, token: str) -> Case | None:
     """The case a status token points to, or None."""
     result = await session.execute(
-        select(Case).join(WebReportLink, WebReportLink.case_id == Case.id).where(
-            WebReportLink.token == token
-        )
+        select(Case)
+        .join(WebReportLink, WebReportLink.case_id == Case.id)
+        .where(WebReportLink.token == token)
     )
     return result.scalar_one_or_none()
 

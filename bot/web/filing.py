@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
 from bot.grid import RoomInfo
@@ -15,7 +16,7 @@ from handlers.context import HandlerContext
 from handlers.reports import file_report
 from intents import Intent, IntentKind, ParseContext, parse
 from storage.cases import CaseRepository
-from storage.models import Case
+from storage.models import Case, CaseSupporter
 from storage.web_state import add_report_link
 
 MAX_WHAT = 500
@@ -46,6 +47,7 @@ class Filed:
 
     label: str
     token: str
+    joined: bool = False  # the same problem was open already: the reporter seconded it
 
 
 def check_report(form: WebReport) -> list[str]:
@@ -108,8 +110,7 @@ async def file_web_report(bot: App, form: WebReport, room: RoomInfo) -> Filed:
             room=room,
         )
         out = await handler(ctx, intent)
-        found = await session.execute(select(Case).where(Case.source_message_id == msg.message_id))
-        case = found.scalar_one()
+        case, joined = await _filed_case(session, msg.message_id)
         if form.phone.strip():
             # Kept in the case log for the console only, never in a chat message.
             await repo.log(case, reporter, "contact", form.phone.strip(), now)
@@ -119,4 +120,18 @@ async def file_web_report(bot: App, form: WebReport, room: RoomInfo) -> Filed:
         await enqueue_all(session, bot.config, f"web:{token_id}", send, now)
     bot.sender.wake()
     label = f"W{case.number}" if case.kind == "wish" else f"#{case.number}"
-    return Filed(label=label, token=token)
+    return Filed(label=label, token=token, joined=joined)
+
+
+async def _filed_case(session: AsyncSession, message_id: str) -> tuple[Case, bool]:
+    """The case the handler filed for this message, or the open one it joined (附议)."""
+    found = await session.execute(select(Case).where(Case.source_message_id == message_id))
+    case = found.scalar_one_or_none()
+    if case is not None:
+        return case, False
+    joined = await session.execute(
+        select(Case)
+        .join(CaseSupporter, CaseSupporter.case_id == Case.id)
+        .where(CaseSupporter.source_message_id == message_id)
+    )
+    return joined.scalar_one(), True

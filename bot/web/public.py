@@ -86,15 +86,6 @@ async def submit_report(request: web.Request) -> web.Response:
     state = state_of(request)
     compound, building = request.match_info["compound"], request.match_info["building"]
     room = _room_for(state, compound, building)
-    if not state.report_limiter.allow(request.remote or "?"):
-        return state.render(
-            request,
-            "error.html",
-            429,
-            title="提交太频繁",
-            message="请过几分钟再提交；急事请直接联系楼栋长或拨打 119 / 120。",
-            back=None,
-        )
     data = await request.post()
     form = {
         "kind": "wish" if data.get("kind") == "wish" else "report",
@@ -117,11 +108,22 @@ async def submit_report(request: web.Request) -> web.Response:
         # Oversized input is not echoed back in full.
         form = {k: (v[:1000] if isinstance(v, str) else v) for k, v in form.items()}
         return _form_page(request, state, 400, form, problems)
+    # Only reports that would be filed count: a typo corrected and resent is not spam.
+    if not state.report_limiter.allow(request.remote or "?"):
+        return state.render(
+            request,
+            "error.html",
+            429,
+            title="提交太频繁",
+            message="请过几分钟再提交；急事请直接联系楼栋长或拨打 119 / 120。",
+            back=None,
+        )
     filed = await filing.file_web_report(state.bot, report, room)
     return state.render(
         request,
         "report_done.html",
         label=filed.label,
+        joined=filed.joined,
         status_url=public_url(state, request, f"/s/{filed.token}"),
     )
 

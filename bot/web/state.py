@@ -93,8 +93,8 @@ class WebState:
         self, request: web.Request, name: str, status: int = 200, **ctx: Any
     ) -> web.Response:
         """Render a template (autoescaped) with the common context."""
-        principal = request.get("principal")
-        session = request.get("session") or {}
+        principal = request.get(PRINCIPAL)
+        session = request.get(SESSION) or {}
         text = self.templates.get_template(name).render(
             bot_name=self.config.bot.name,
             principal=principal,
@@ -132,8 +132,8 @@ class WebState:
             if cfg is None:  # removed from the config: the cookie no longer opens anything
                 return None
             principal = user_principal(self.grid, cfg)
-        request["session"] = data
-        request["principal"] = principal
+        request[SESSION] = data
+        request[PRINCIPAL] = principal
         return principal
 
     def bearer_principal(self, request: web.Request) -> Principal | None:
@@ -150,13 +150,13 @@ class WebState:
                 want = token_sha256(env) if env else None
             if want is not None and hmac.compare_digest(want, digest):
                 principal = token_principal(self.grid, cfg)
-                request["principal"] = principal
+                request[PRINCIPAL] = principal
                 return principal
         return None
 
     def check_csrf(self, request: web.Request, form: Any) -> bool:
         """True when the form carries the session's CSRF token."""
-        session = request.get("session") or {}
+        session = request.get(SESSION) or {}
         want = session.get("c")
         got = form.get("csrf", "")
         return isinstance(want, str) and isinstance(got, str) and hmac.compare_digest(want, got)
@@ -178,6 +178,8 @@ class WebState:
 
 
 WEB_STATE = web.AppKey("jinlin_web", WebState)
+PRINCIPAL = web.RequestKey("jinlin_principal", Principal)
+SESSION = web.RequestKey("jinlin_session", dict)
 
 
 def state_of(request: web.Request) -> WebState:

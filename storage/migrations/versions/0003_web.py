@@ -26,8 +26,9 @@ def upgrade() -> None:
             ["case_id"], ["cases.id"], name=op.f("fk_web_report_links_case_id_cases")
         ),
         sa.PrimaryKeyConstraint("token", name=op.f("pk_web_report_links")),
-        sa.UniqueConstraint("case_id", name=op.f("uq_web_report_links_case_id")),
     )
+    with op.batch_alter_table("web_report_links", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_web_report_links_case_id"), ["case_id"], unique=False)
     op.create_table(
         "web_login_failures",
         sa.Column("key", sa.String(length=200), nullable=False),
@@ -48,4 +49,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("web_secrets")
     op.drop_table("web_login_failures")
+    with op.batch_alter_table("web_report_links", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_web_report_links_case_id"))
     op.drop_table("web_report_links")
