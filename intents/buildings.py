@@ -14,6 +14,8 @@ _BUILDING = re.compile(
 )
 # "一栋楼", "一幢楼" count a building, they do not name building 1.
 _COUNTING = re.compile(r"^[一]\s*[栋幢]楼")
+# "我是5-1-702的": building-unit-room written in the text.
+_ROOM_ADDRESS = re.compile(r"(?<![\d\-.:/])(?P<b>\d{1,2})-\d{1,2}-\d{3,4}(?![\d\-])")
 # Aliases such as 5-1-301, 3-402, B-2005, 11#-904: the building comes first.
 _ALIAS_DASH = re.compile(
     r"^\s*(?P<b>\d{1,2}|[A-Za-z])\s*[-_—]\s*\d{1,4}(?:\s*[-_—]\s*\d{1,4})?(?!\d)"
@@ -31,12 +33,13 @@ def _read(m: re.Match[str]) -> str | None:
 
 def buildings_in(text: str) -> list[str]:
     """Every building named in the text, in order of appearance."""
-    found = []
+    found: list[tuple[int, str]] = []
     for m in _BUILDING.finditer(text):
         b = _read(m)
         if b is not None:
-            found.append(b)
-    return found
+            found.append((m.start(), b))
+    found.extend((m.start(), m["b"]) for m in _ROOM_ADDRESS.finditer(text))
+    return [b for _, b in sorted(found)]
 
 
 def building_in(text: str) -> str | None:

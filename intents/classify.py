@@ -218,7 +218,9 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
         r.explain.append(f"gate:resolved:{resolved[0]}")
         return r
     info = lex.info_question.search(body)
-    if wish and (tagged or not (found and complaint)):
+    demand = lex.demands.search(body)
+    # a wish asks neighbours; a fault with a demand on 物业 is a report even if it asks
+    if wish and (tagged or not (found and demand)):
         if info and not tagged:
             r.explain.append(f"gate:info-question:{info[0]}")
             return r
@@ -228,7 +230,6 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
         return r
     if not found:
         # an unknown thing with a fault, asked to be fixed: "物业，一期的道闸杆又不抬了，赶紧修"
-        demand = lex.demands.search(body)
         fault = next((m for c in clauses if (m := lex.faults.search(c.text))), None)
         if demand is None or fault is None:
             r.explain.append("no request found")
