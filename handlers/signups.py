@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from bot.messages import Outgoing
@@ -12,7 +13,7 @@ from intents import Intent
 from storage.activities import CONFIRMED, WAITING, WITHDRAWN, ActivityRepository
 from storage.models import Activity, Signup
 
-# A bare "+1" joins the activity this room signed up to lately, not any activity.
+# A bare "+1" joins the activity this room signed up to lately; with no chain going on, silence.
 RECENT_IN_ROOM = timedelta(days=2)
 
 
@@ -35,11 +36,21 @@ async def _named_or_recent(ctx: HandlerContext, title: str | None) -> Activity |
         return await repo.by_title(compound, title, ctx.now) or await repo.by_title(
             compound, title, ctx.now - timedelta(hours=12)
         )
-    recent = await repo.latest_in_room(ctx.message.room, compound, ctx.now)
-    if recent is not None:
-        return recent
-    upcoming = await repo.of_compound(compound, ctx.now)
-    return upcoming[0] if len(upcoming) == 1 else None
+    if not is_bare_signup(ctx.message.text):
+        return None  # it names something that is no open activity here
+    return await repo.latest_in_room(
+        ctx.message.room, compound, ctx.now, active_since=ctx.now - RECENT_IN_ROOM
+    )
+
+
+_BARE = re.compile(
+    r"[\s\d+＋.。!！,，~、]|报名|参加|算我|加我|我|一个|一|两|二|三|人|个|位|家|口|也|了|吧"
+)
+
+
+def is_bare_signup(text: str) -> bool:
+    """ "+1", "算我一个", "报名2人": a sign-up that names no activity."""
+    return len(_BARE.sub("", text)) <= 1
 
 
 async def join_activity(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:

@@ -138,13 +138,16 @@ class ActivityRepository:
         )
         return list(result.scalars().all())
 
-    async def latest_in_room(self, room: str, compound: str, since: datetime) -> Activity | None:
-        """The upcoming activity most recently signed up to in a room (for a bare "+1")."""
+    async def latest_in_room(
+        self, room: str, compound: str, since: datetime, active_since: datetime
+    ) -> Activity | None:
+        """The upcoming activity signed up to in a room most recently, if after `active_since`."""
         result = await self._session.execute(
             select(Activity)
             .join(Signup, Signup.activity_id == Activity.id)
             .where(
                 Signup.room == room,
+                Signup.updated_at >= active_since,
                 Activity.compound == compound,
                 Activity.status == OPEN,
                 Activity.starts_at > since,
