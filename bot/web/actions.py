@@ -1,4 +1,4 @@
-"""Console actions (派/转/督办): the same handler code as the private commands, a console actor."""
+"""Console actions (派/转/督办): the private commands' handlers, the console user as actor."""
 
 from __future__ import annotations
 
@@ -6,22 +6,26 @@ import uuid
 from dataclasses import dataclass
 
 from bot.app import App
-from bot.messages import Incoming, Outgoing
+from bot.config import Config
+from bot.grid import Grid
+from bot.messages import Incoming
 from bot.outbound import enqueue_all
 from bot.web.auth import Principal
-from handlers.cases import reassign
 from handlers.context import HandlerContext
-from handlers.errors import DomainError, WrongState
-from handlers.reports import describe_case
-from handlers.routing import case_label, resolve_transfer_target
-from storage.cases import ACTIVE_STATUSES, CaseRepository
-from storage.models import Case
+from handlers.errors import DomainError
+from intents import Command, CommandName
+from storage.cases import REPORT, CaseRepository
 
-ACTIONS = ("assign", "transfer", "nudge")
+# Console action → the private command it is (派 N 3栋, 转 N 5, 督办 N).
+ACTIONS = {
+    "assign": CommandName.DISPATCH,
+    "transfer": CommandName.TRANSFER,
+    "nudge": CommandName.NUDGE,
+}
 
 
 class ActionRefused(Exception):
-    """The action cannot be done; the text says why (as a private command would)."""
+    """The action cannot be done; the text says why (as the private command would)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +35,34 @@ class ActionResult:
     message: str
 
 
+class ConsoleGrid(Grid):
+    """The grid as the handlers see it during a console action: the console user supervises."""
+
+    def __init__(self, config: Config, principal: Principal) -> None:
+        super().__init__(config)
+        self._principal = principal
+
+    def is_secretary_or_worker(self, compound: str, person_id: str) -> bool:
+        """The console user counts as a worker of every compound they may see."""
+        if person_id == self._principal.actor_id:
+            return self._principal.may_see(compound)
+        return super().is_secretary_or_worker(compound, person_id)
+
+    def name_of(self, person_id: str) -> str | None:
+        """The console user's display name, else the configured name."""
+        if person_id == self._principal.actor_id:
+            return self._principal.display_name
+        return super().name_of(person_id)
+
+
 async def run_action(
     bot: App, principal: Principal, kind: str, number: int, action: str, target: str
 ) -> ActionResult:
-    """Run one console action on a case in one transaction with its outbox rows."""
+    """Run one console action through its command handler, in one transaction with the outbox."""
+    name = ACTIONS.get(action)
+    handler = None if name is None else bot.registry.commands.get(name)
+    if name is None or handler is None or kind != REPORT:
+        raise ActionRefused("这项操作不适用于这件事项。")
     now = bot.clock.now()
     async with bot.sessions() as session, session.begin():
         repo = CaseRepository(session)
@@ -54,13 +82,13 @@ async def run_action(
             message=msg,
             now=now,
             config=bot.config,
-            grid=bot.grid,
+            grid=ConsoleGrid(bot.config, principal),
             session=session,
             cases=repo,
             room=None,
         )
         try:
-            out = await _dispatch(ctx, case, action, target)
+            out = await handler(ctx, Command(name, number=number, arg=target.strip()))
         except DomainError as e:
             raise ActionRefused(str(e)) from e
         # Replies to the console user are shown on the page, not sent through a chat.
@@ -69,35 +97,3 @@ async def run_action(
         await enqueue_all(session, bot.config, f"web:{msg.message_id}", send, now)
     bot.sender.wake()
     return ActionResult("；".join(told) or "已完成。")
-
-
-async def _dispatch(ctx: HandlerContext, case: Case, action: str, target: str) -> list[Outgoing]:
-    label = case_label(case)
-    if case.status not in ACTIVE_STATUSES:
-        verb = "督办" if action == "nudge" else "转派"
-        raise WrongState(f"{label} 已办结，不能再{verb}。")
-    if action in ("assign", "transfer"):
-        if not target.strip():
-            raise WrongState("请写明派给谁：楼栋号（如 5）或「书记」。")
-        assignee, building = resolve_transfer_target(ctx.grid, case.compound, target)
-        return await reassign(
-            ctx, case, assignee, building, "assigned" if action == "assign" else "transferred", ""
-        )
-    if action == "nudge":
-        if case.assignee_id is None:
-            raise WrongState(f"{label} 还没有承办人，请先派单。")
-        await ctx.cases.log(case, ctx.sender_id, "nudged", target.strip(), ctx.now)
-        note = f"\n{target.strip()}" if target.strip() else ""
-        return [
-            ctx.reply_private(f"已督办 {label}。"),
-            Outgoing(
-                to_room=None,
-                to_person=case.assignee_id,
-                text=(
-                    f"【督办】{ctx.sender_name}请您尽快处理 {describe_case(case)}{note}\n"
-                    f"回复「接单 {case.number}」接单，「办结 {case.number} 说明」办结。"
-                ),
-                urgent=case.urgent,
-            ),
-        ]
-    raise WrongState("未知的操作。")

@@ -123,16 +123,20 @@ async def test_assign_and_nudge(env: WebEnv) -> None:
     resp = await env.client.post(
         "/console/cases/report/1/assign", data={"target": "9", "csrf": csrf}
     )
-    assert "林阿姨" in await resp.text()
-    resp = await env.client.post(
-        "/console/cases/report/1/nudge", data={"target": "今天务必处理", "csrf": csrf}
-    )
+    assert "已派给楼栋长林阿姨" in await resp.text()
+    resp = await env.client.post("/console/cases/report/1/nudge", data={"csrf": csrf})
     assert "已督办 #1" in await resp.text()
     await env.bot.sender.drain()
     assert any(
-        m.to_person == "wxid_lin" and "督办" in m.text and "今天务必处理" in m.text
+        m.to_person == "wxid_lin" and "社区小陈督办" not in m.text and "督办" in m.text
         for m in env.transport.sent
     )
+    async with env.bot.sessions() as session:
+        log = (await session.execute(select(CaseEvent))).scalars().all()
+    assert [(e.actor_id, e.action) for e in log if e.actor_id.startswith("console:")] == [
+        ("console:chen", "dispatched"),
+        ("console:chen", "nudged"),
+    ]
     bad = await env.client.post(
         "/console/cases/report/1/assign", data={"target": "77", "csrf": csrf}
     )
