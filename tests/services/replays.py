@@ -38,7 +38,9 @@ def scenario_lines(name: str) -> list[str]:
     return (SCENARIOS / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
 
 
-async def check_scenario(name: str, db_url: str, config: Config | None = None) -> list[dict[str, Any]]:
+async def check_scenario(
+    name: str, db_url: str, config: Config | None = None
+) -> list[dict[str, Any]]:
     """Replay NAME.jsonl and check what was sent against NAME.expected.jsonl."""
     sent = await replay_lines(config or services_config(), scenario_lines(name), db_url)
     expected = [

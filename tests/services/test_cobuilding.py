@@ -23,8 +23,9 @@ async def test_three_months_rotate_themes_once_per_room(db_url: str) -> None:
     assert set(per_occasion.values()) == {1}
     assert len(reminders) == 3 * 2 * 3  # months x offsets (-1d 20:00, 0d 08:30) x rooms
     by_time = {m["at"][:16]: m["text"] for m in reminders}
-    assert "提一提发展良策" in by_time["2026-12-27T20:00"] and "明天" in by_time["2026-12-27T20:00"]
-    assert "提一提发展良策" in by_time["2026-12-28T08:30"] and "今天" in by_time["2026-12-28T08:30"]
+    eve, day = by_time["2026-12-27T20:00"], by_time["2026-12-28T08:30"]
+    assert "提一提发展良策" in eve and "明天" in eve
+    assert "提一提发展良策" in day and "今天" in day
     assert "管一管身边小事" in by_time["2027-01-28T08:30"]
     assert "扫一扫小区街巷" in by_time["2027-02-28T08:30"]
     # The month's co-building activity takes sign-ups and reminds those signed up.
@@ -78,4 +79,3 @@ async def test_start_long_after_posts_nothing_stale(db_url: str) -> None:
         services_config(), _ticks("2026-12-28T12:00", "2026-12-28T18:00"), db_url
     )
     assert _reminders(sent) == []
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from tests.services.replays import check_scenario
 
@@ -15,6 +16,6 @@ async def test_thirty_line_jielong_gives_at_most_three_rosters(db_url: str) -> N
     rosters = [m for m in sent if m.get("to_room") and "已报名" in m["text"]]
     assert len(rosters) == 3
     times = [datetime.fromisoformat(m["at"]) for m in rosters]
-    assert all(b - a >= ROSTER_GAP for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= ROSTER_GAP for a, b in pairwise(times))
     # Signing up twice (every repost repeats earlier lines) never doubles anyone.
     assert rosters[-1]["text"].count("王芳") == 1
