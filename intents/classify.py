@@ -37,12 +37,15 @@ class Reading:
 def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], list[str]]:
     """Clauses that state something: hypotheses, advice, rules and hearsay are set aside."""
     kept, dropped = [], []
+    after_condition = False
     for c in clauses:
         rule = lex.prohibitions.search(c.text) and not lex.rule_broken.search(c.text)
-        if rule or lex.hypothetical.search(c.text) or lex.hearsay.search(c.text):
+        aside = rule or lex.hypothetical.search(c.text) or lex.hearsay.search(c.text)
+        if aside or after_condition or "的话" in c.text:
             dropped.append(c.text)
         else:
             kept.append(c)
+        after_condition = bool(lex.conditionals.search(c.text)) and not after_condition
     return kept, dropped
 
 
@@ -231,10 +234,17 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
     if not found:
         # an unknown thing with a fault, asked to be fixed: "物业，一期的道闸杆又不抬了，赶紧修"
         fault = next((m for c in clauses if (m := lex.faults.search(c.text))), None)
-        if demand is None or fault is None:
+        things = _things(" ".join(c.text for c in clauses), None, lex)
+        insist = lex.insistence.search(body)
+        if demand is not None and fault is not None:
+            found = [Evidence(Category.OTHER, f"{fault[0]}+{demand[0]}", False)]
+        elif things and insist is not None and not any(c.question for c in clauses):
+            # a known thing complained about: "电梯这个月第三次了，一直这样"
+            cat, thing = things[0]
+            found = [Evidence(cat, f"{thing}+{insist[0]}", False)]
+        else:
             r.explain.append("no request found")
             return r
-        found = [Evidence(Category.OTHER, f"{fault[0]}+{demand[0]}", False)]
     strong = any(e.strong for e in found)
     if info and not strong:
         r.explain.append(f"gate:info-question:{info[0]}")

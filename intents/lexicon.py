@@ -46,6 +46,7 @@ class Lexicon:
     notice_phrases: re.Pattern[str]
     ad_phrases: re.Pattern[str]
     hypothetical: re.Pattern[str]
+    conditionals: re.Pattern[str]
     hearsay: re.Pattern[str]
     prohibitions: re.Pattern[str]
     rule_broken: re.Pattern[str]
@@ -63,6 +64,7 @@ class Lexicon:
     repeated: re.Pattern[str]
     complaints: re.Pattern[str]
     demands: re.Pattern[str]
+    insistence: re.Pattern[str]
     urgent: re.Pattern[str]
     not_urgent: re.Pattern[str]
     wish_tags: re.Pattern[str]
@@ -131,6 +133,7 @@ def lexicon() -> Lexicon:
         ad_phrases=_alternation(lex["ad_phrases"]),
         hypothetical=re.compile("^(?:" + "|".join(lex["hypothetical"]) + ")"),
         hearsay=_alternation(lex["hearsay"]),
+        conditionals=re.compile("^(?:" + "|".join(lex["conditionals"]) + ")|的话"),
         prohibitions=_alternation(lex["prohibitions"]),
         rule_broken=_alternation(lex["rule_broken"]),
         resolved=_alternation(lex["resolved"]),
@@ -147,6 +150,7 @@ def lexicon() -> Lexicon:
         repeated=_alternation(lex["repeated"]),
         complaints=_alternation([str(w) for w in lex["complaints"]]),
         demands=_alternation(lex["demands"]),
+        insistence=_alternation(lex["insistence"]),
         urgent=_alternation([str(w) for w in lex["urgent"]]),
         not_urgent=_alternation(lex["not_urgent"]),
         wish_tags=_alternation(lex["wish_tags"]),
