@@ -18,12 +18,43 @@ from bot.web.state import WebState, state_of
 from handlers.routing import case_label
 from storage import web_state
 from storage.cases import ACTIVE_STATUSES, REPORT, WISH
+from storage.models import Case
 
 FAILURE_WINDOW_FACTOR = 1  # failures count within one lock-out period
 # A hash to check against when the user name is unknown, so both paths take the same time.
 _DUMMY_HASH = (
     "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 )
+
+
+ACTION_NAMES = {
+    "filed": "登记",
+    "assigned": "派单",
+    "dispatched": "派单",
+    "transferred": "转派",
+    "returned": "退回",
+    "accepted": "接单",
+    "resolved": "办结",
+    "rated": "评价",
+    "nudged": "督办",
+    "escalated": "上报",
+    "seconded": "附议",
+    "claimed": "认领",
+    "completed": "完成",
+    "contact": "联系电话",
+}
+
+
+def actor_name(state: WebState, case: Case, actor_id: str) -> str:
+    """Who did a step, in words: a configured person, the reporter, a console user, the bot."""
+    if actor_id.startswith("console:"):
+        user = state.user(actor_id.removeprefix("console:"))
+        return f"{user.display_name or user.name if user else actor_id}（工作台）"
+    if actor_id == "bot":
+        return "小邻（自动）"
+    if actor_id == case.reporter_id:
+        return case.reporter_name
+    return state.grid.name_of(actor_id) or actor_id
 
 
 def require_user(request: web.Request) -> Principal:
@@ -261,8 +292,8 @@ async def case_page(
         log=[
             {
                 "at": local(state, e.at),
-                "actor": state.grid.name_of(e.actor_id) or e.actor_id,
-                "action": e.action,
+                "actor": actor_name(state, case, e.actor_id),
+                "action": f"{ACTION_NAMES.get(e.action, e.action)}（{e.action}）",
                 "note": e.note,
             }
             for e in log
