@@ -43,6 +43,7 @@ def tell_reporter(case: Case, text: str) -> list[Outgoing]:
             to_person=None,
             text=f"@{name} {text}",
             mention_ids=(case.reporter_id,),
+            urgent=case.urgent,  # news of an urgent case is worth a message at night
         )
     ]
 
@@ -64,7 +65,9 @@ async def accept_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
     await ctx.cases.log(case, ctx.sender_id, "accepted", "", ctx.now)
     await escalation.start_chain(ctx.session, ctx.config, case, escalation.RESOLVE, ctx.now)
     return [
-        ctx.reply_private(f"已接单 {label}。办好后回复「办结 {case.number} 说明」。"),
+        ctx.reply_private(
+            f"已接单 {label}。办好后回复「办结 {case.number} 说明」。", urgent=case.urgent
+        ),
         *tell_reporter(case, f"您反映的 {label} 已由{ctx.sender_name}接单，正在处理。"),
     ]
 
@@ -84,7 +87,7 @@ async def resolve_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
     await escalation.stop_chain(ctx.session, case, ctx.now)
     done = f"：{short(note, 60).rstrip('。.')}。" if note else "。"
     return [
-        ctx.reply_private(f"{label} 已办结，谢谢您！"),
+        ctx.reply_private(f"{label} 已办结，谢谢您！", urgent=case.urgent),
         *tell_reporter(
             case,
             f"您反映的 {label} 已办结{done}请回复「满意」「基本满意」或「不满意」评价。",

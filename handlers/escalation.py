@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Config
 from bot.messages import Outgoing
+from bot.quiet_hours import in_quiet_hours, quiet_end
 from handlers.context import HandlerContext, TaskContext
 from handlers.errors import DomainError, UnknownCase, WrongState
 from handlers.reports import describe_case
@@ -42,14 +43,19 @@ async def start_chain(
         sla = config.sla.accept_urgent if case.urgent else config.sla.accept
     else:
         sla = config.sla.resolve
+    start = now
+    tz, quiet = config.bot.tz, config.bot.quiet
+    if not case.urgent and quiet is not None and in_quiet_hours(now, tz, quiet):
+        # Filed at night, not urgent: the clock starts in the morning, when people can act.
+        start = quiet_end(now, tz, quiet)
     stamp = int(now.timestamp())
     for i, step in enumerate(STEPS):
         await tasks.schedule(
             session,
             key=f"sla:{case.id}:{stage}:{stamp}:{step}",
             kind=SLA_TASK,
-            due_at=now + sla + i * _step_gap(sla),
-            payload={"case_id": case.id, "stage": stage, "step": step, "since": now.isoformat()},
+            due_at=start + sla + i * _step_gap(sla),
+            payload={"case_id": case.id, "stage": stage, "step": step, "since": start.isoformat()},
         )
 
 
