@@ -54,10 +54,10 @@ def problems(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
     found: list[Evidence] = []
     previous = ""  # all earlier clauses: the topic carries over
     for c in clauses:
-        for cat, pat in lex.problem_phrases:
-            m = pat.search(c.text)
-            if m:
-                found.append(Evidence(cat, m[0], True))
+        found.extend(
+            Evidence(Category(m.lastgroup or "other"), m[0], True)
+            for m in lex.problem_phrases.finditer(c.text)
+        )
         fault = lex.faults.search(c.text)
         if fault is not None:
             things = _things(c.text, fault, lex)
@@ -88,12 +88,12 @@ def _at_a_place(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
 
 def _things(text: str, fault: re.Match[str] | None, lex: Lexicon) -> list[tuple[Category, str]]:
     """The things of the compound a clause speaks of, not counting the fault word itself."""
-    out = []
-    for cat, pat in lex.problem_nouns:
-        m = pat.search(text)
-        if m and (fault is None or not (m.start() <= fault.start() < m.end())):
-            out.append((cat, m[0]))
-    return out
+    out: dict[Category, str] = {}
+    for m in lex.problem_nouns.finditer(text):
+        cat = Category(m.lastgroup or "other")
+        if cat not in out and (fault is None or not (m.start() <= fault.start() < m.end())):
+            out[cat] = m[0]
+    return list(out.items())
 
 
 def urgency(clauses: list[Clause], lex: Lexicon) -> str | None:
@@ -127,6 +127,8 @@ def _signup(
 ) -> tuple[IntentKind, str] | None:
     """Join or leave, said by the sender about an open activity."""
     has_acts = bool(ctx.activities)
+    if not has_acts and "报名" not in msg.body:  # nothing open, nothing named: no sign-up
+        return None
     statements = [c for c in clauses if not c.question]
     leave = _first(lex.leave, statements, questions=False)
     if leave and (has_acts or "报名" in msg.body) and not problem_found:

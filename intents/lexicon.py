@@ -56,8 +56,8 @@ class Lexicon:
     laughter: re.Pattern[str]
     past: re.Pattern[str]
     info_question: re.Pattern[str]
-    problem_nouns: tuple[tuple[Category, re.Pattern[str]], ...]
-    problem_phrases: tuple[tuple[Category, re.Pattern[str]], ...]
+    problem_nouns: re.Pattern[str]  # named groups: the categories
+    problem_phrases: re.Pattern[str]
     faults: re.Pattern[str]
     places: re.Pattern[str]
     dangers: re.Pattern[str]
@@ -95,8 +95,12 @@ def _load(name: str) -> dict[str, Any]:
     return data
 
 
-def _by_category(table: dict[str, list[str]]) -> tuple[tuple[Category, re.Pattern[str]], ...]:
-    return tuple((Category(cat), _alternation(words)) for cat, words in table.items())
+def _by_category(table: dict[str, list[str]]) -> re.Pattern[str]:
+    """One pattern whose named group (the category) tells which list matched."""
+    groups = (f"(?P<{cat}>{_alternation(words).pattern})" for cat, words in table.items())
+    for cat in table:
+        Category(cat)  # a misspelt category fails at load, not at the first report
+    return re.compile("|".join(groups))
 
 
 @cache
