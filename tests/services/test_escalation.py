@@ -1,4 +1,4 @@
-"""统办: every step of the accept and resolve chains, 督办 and 派, each recorded in the case log."""
+"""统办: every step of the accept and resolve chains, 督办 and 派, each in the case log."""
 
 from __future__ import annotations
 
