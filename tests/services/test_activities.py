@@ -23,9 +23,7 @@ DUMPLINGS = {
 
 async def test_full_activity_with_waiting_list_and_cancellation(db_url: str) -> None:
     """Past capacity people wait; a cancellation promotes in order; 名单 and CSV export agree."""
-    await check_scenario(
-        "activity_waiting_list", db_url, services_config(activities=[DUMPLINGS])
-    )
+    await check_scenario("activity_waiting_list", db_url, services_config(activities=[DUMPLINGS]))
     engine = create_engine(db_url)
     try:
         async with session_factory(engine)() as session:
