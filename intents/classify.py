@@ -224,8 +224,9 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
         return r
     info = lex.info_question.search(body)
     demand = lex.demands.search(body)
-    # a wish asks neighbours; a fault with a demand on 物业 is a report even if it asks
-    if wish and (tagged or not (found and demand)):
+    emergency = urgency(clauses, lex) if found else None
+    # a wish asks neighbours; a fault with a demand on 物业, or an emergency, is a report
+    if wish and (tagged or not (found and (demand or emergency))):
         if info and not tagged:
             r.explain.append(f"gate:info-question:{info[0]}")
             return r
@@ -261,7 +262,7 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
     if complaint:
         r.explain.append(f"complaint:{complaint[0]}")
     r.confidence = th.conf_strong if (strong or complaint) else th.conf_weak
-    urgent = urgency(clauses, lex)
+    urgent = emergency or urgency(clauses, lex)
     if urgent:
         r.urgent = True
         r.explain.append(f"urgent:{urgent}")

@@ -14,6 +14,7 @@ _HEADER = re.compile(
 )
 _ENTRY = re.compile(r"^\s*(?P<n>\d{1,3})\s*[.、)）]\s*(?P<who>.*?)\s*$")
 # "3栋402-", "5-1-301", "B座806", "12#楼 ": the building-room part of an alias.
+_SYMBOLS = re.compile(r"[^\w\s\-#.]+")
 _ALIAS_PREFIX = re.compile(r"^[\s\dA-Za-z#\-_—.栋幢座号楼单元室]+")
 
 
@@ -56,15 +57,21 @@ def name_core(sender_name: str) -> str:
     return core or sender_name.strip()
 
 
+def _plain(text: str) -> str:
+    """Letters, digits and characters only: "🌈彩虹🌈" and "彩虹" are one name."""
+    return _SYMBOLS.sub("", text)
+
+
 def own_line(block: Jielong, sender_name: str, lex: Lexicon) -> OwnLine | None:
     """The last line that names the sender; others' lines never count."""
-    name = sender_name.strip()
+    name = _plain(sender_name) or sender_name.strip()
     if not name:
         return None
     core = name_core(name)
     min_ratio = lex.thresholds.jielong_sender_min_ratio
-    for entry in reversed(block.entries):
-        if not entry:
+    for raw in reversed(block.entries):
+        entry = _plain(raw) if _SYMBOLS.search(raw) and not _SYMBOLS.fullmatch(raw) else raw
+        if not entry.strip():
             continue
         if name in entry:
             return OwnLine(entry, entry.replace(name, " ", 1).strip(), "name")
