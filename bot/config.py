@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
@@ -216,12 +217,49 @@ class CoBuildingDaySection(_Model):
         "提一提发展良策",
     ]
 
+    activity_at: str = "09:00"  # when the month's co-building activity starts on the day
+
     @field_validator("reminders")
     @classmethod
     def _valid_offsets(cls, v: list[str]) -> list[str]:
         for item in v:
             parse_reminder_offset(item)
         return v
+
+    @field_validator("activity_at")
+    @classmethod
+    def _valid_time(cls, v: str) -> str:
+        parse_clock(v)
+        return v
+
+    @property
+    def activity_time(self) -> time:
+        """activity_at as a time of day."""
+        return parse_clock(self.activity_at)
+
+
+def parse_clock(value: str) -> time:
+    """Read "09:00" as a time of day."""
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
+    if not m or int(m[1]) > 23 or int(m[2]) > 59:
+        raise ValueError(f"expected a time like 09:00, got {value!r}")
+    return time(int(m[1]), int(m[2]))
+
+
+class ServicesSection(_Model):
+    """Timings of the neighbourly services: wishes, 接龙 rosters, duplicate reports."""
+
+    wish_remind_after: Duration = timedelta(days=1)  # unclaimed: remind the volunteers
+    wish_escalate_after: Duration = timedelta(days=3)  # still unclaimed: to the secretary
+    roster_gap: Duration = timedelta(minutes=10)  # at most one roster per room and activity
+    duplicate_window: Duration = timedelta(hours=24)  # a report joins cases this recent
+    duplicate_similarity: int = Field(default=70, ge=1, le=100)  # rapidfuzz partial_ratio
+
+    @model_validator(mode="after")
+    def _escalate_after_remind(self) -> ServicesSection:
+        if self.wish_escalate_after <= self.wish_remind_after:
+            raise ValueError("wish_escalate_after must be longer than wish_remind_after")
+        return self
 
 
 def parse_reminder_offset(value: str) -> tuple[int, time]:
@@ -309,6 +347,7 @@ class Config(_Model):
     grid: list[CommunityConfig] = []
     sla: SlaSection = SlaSection()
     co_building_day: CoBuildingDaySection = CoBuildingDaySection()
+    services: ServicesSection = ServicesSection()
     activities: list[ActivityConfig] = []
     web: WebSection = WebSection()
 

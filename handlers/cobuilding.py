@@ -22,7 +22,6 @@ RECAP_TASK = "cobuilding.recap"
 REMINDER_GRACE = timedelta(minutes=30)
 RECAP_GRACE = timedelta(hours=6)
 RECAP_AT = time(9, 0)
-ACTIVITY_AT = time(9, 0)  # the co-building activity starts at 09:00 on the day
 ACTIVITY_AHEAD = timedelta(days=31)  # the month's activity opens right after last month's
 
 
@@ -94,7 +93,7 @@ async def plan_cobuilding(ctx: TaskContext) -> None:
 
 
 async def _ensure_activity(ctx: TaskContext, compound: str, day: date) -> None:
-    starts = at_local(day, ACTIVITY_AT, ctx.config.bot.tz)
+    starts = at_local(day, ctx.config.co_building_day.activity_time, ctx.config.bot.tz)
     if not (ctx.now < starts <= ctx.now + ACTIVITY_AHEAD):
         return
     repo = ActivityRepository(ctx.session)
@@ -127,7 +126,8 @@ async def remind_room(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
     head = f"【每月{day.day}日共建日】"
     if offset == 0:
         text = (
-            f"{head}今天是本月共建日，主题「{theme}」，{ACTIVITY_AT:%H:%M}开始。"
+            f"{head}今天是本月共建日，主题「{theme}」，"
+            f"{ctx.config.co_building_day.activity_time:%H:%M}开始。"
             f"欢迎邻里一起参加，报名请回复「报名 {title}」。"
         )
     else:

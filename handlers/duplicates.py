@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from rapidfuzz import fuzz
 
@@ -15,8 +14,7 @@ from intents import Intent
 from storage.models import Case
 from storage.supporters import add_supporter, open_reports_like, supporter_count
 
-WINDOW = timedelta(hours=24)
-SIMILAR = 70  # rapidfuzz partial_ratio of the normalised texts, 0-100
+SIMILAR = 70  # the default of services.duplicate_similarity (rapidfuzz partial_ratio, 0-100)
 
 _BUILDING = re.compile(r"\d+\s*(?:号楼|栋|幢|#)")
 _NOISE = re.compile(r"[\s，。,.!！?？~、：:；;…\-+]+|[又了啊呢吧呀哦的还也都吗]")
@@ -38,12 +36,13 @@ async def find_duplicate(
     """An open case of the same building and category, filed within 24 h, with a similar text."""
     if building is None or intent.category is None:
         return None
+    settings = ctx.config.services
     candidates = await open_reports_like(
-        ctx.session, compound, building, intent.category.value, ctx.now - WINDOW
+        ctx.session, compound, building, intent.category.value, ctx.now - settings.duplicate_window
     )
     scored = [(similarity(ctx.message.text, c.text), c) for c in candidates]
     best = max(scored, key=lambda sc: sc[0], default=None)
-    return best[1] if best is not None and best[0] >= SIMILAR else None
+    return best[1] if best is not None and best[0] >= settings.duplicate_similarity else None
 
 
 async def join_case(ctx: HandlerContext, case: Case, intent: Intent) -> list[Outgoing]:

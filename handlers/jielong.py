@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.config import Config
 from bot.messages import Outgoing
 from handlers.context import TaskContext
 from handlers.dates import local_text
@@ -15,21 +16,21 @@ from storage.activities import CONFIRMED, WAITING, ActivityRepository
 from storage.models import Activity, ScheduledTask
 
 ROSTER_TASK = rosters.ROSTER_TASK
-ROSTER_GAP = timedelta(minutes=10)
 ROSTER_GRACE = timedelta(hours=6)
 
 
 async def touch_roster(
-    session: AsyncSession, tz: ZoneInfo, activity: Activity, room: str, now: datetime
+    session: AsyncSession, config: Config, activity: Activity, room: str, now: datetime
 ) -> list[Outgoing]:
-    """After a sign-up change in a room: post the roster now, or once the 10 minutes are up."""
+    """After a sign-up change in a room: post the roster now, or once the gap is over."""
+    gap = config.services.roster_gap
     last = await rosters.latest(session, activity.id, room)
     if last is not None and last.status in (tasks.PENDING, tasks.RUNNING):
         return []  # a roster is already on its way and will show this change too
-    if last is None or last.due_at + ROSTER_GAP <= now:
+    if last is None or last.due_at + gap <= now:
         await rosters.record_posted(session, activity.id, room, now)
-        return [await roster_message(session, tz, activity, room)]
-    await rosters.schedule_post(session, activity.id, room, last.due_at + ROSTER_GAP)
+        return [await roster_message(session, config.bot.tz, activity, room)]
+    await rosters.schedule_post(session, activity.id, room, last.due_at + gap)
     return []
 
 

@@ -103,7 +103,7 @@ async def join_activity(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
         signup.queued_at = ctx.now
         signup.updated_at = ctx.now
         await repo.flush()
-    out += await touch_roster(ctx.session, ctx.config.bot.tz, activity, ctx.message.room, ctx.now)
+    out += await touch_roster(ctx.session, ctx.config, activity, ctx.message.room, ctx.now)
     return out
 
 
@@ -139,7 +139,7 @@ async def leave_activity(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
     out = [_answer(ctx, f"已为您取消「{activity.title}」的报名。")]
     if was_in:
         out += await promote(ctx, activity)
-    out += await touch_roster(ctx.session, ctx.config.bot.tz, activity, ctx.message.room, ctx.now)
+    out += await touch_roster(ctx.session, ctx.config, activity, ctx.message.room, ctx.now)
     return out
 
 

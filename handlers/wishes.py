@@ -22,13 +22,16 @@ class NotHelper(DomainError):
 
 REMIND_TASK = "wish.remind"
 ESCALATE_TASK = "wish.escalate"
-REMIND_AFTER = timedelta(days=1)
-ESCALATE_AFTER = timedelta(days=3)
 TASK_GRACE = timedelta(days=1)
 
 
 def _where(case: Case) -> str:
     return f"{case.compound}{case.building}栋" if case.building else case.compound
+
+
+def _days(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours // 24}天" if hours % 24 == 0 else f"{hours}小时"
 
 
 def _resident(case: Case) -> str:
@@ -70,9 +73,10 @@ async def file_wish(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
         ),
         ctx.now,
     )
+    timings = ctx.config.services
     for kind, after, step in (
-        (REMIND_TASK, REMIND_AFTER, "remind"),
-        (ESCALATE_TASK, ESCALATE_AFTER, "escalate"),
+        (REMIND_TASK, timings.wish_remind_after, "remind"),
+        (ESCALATE_TASK, timings.wish_escalate_after, "escalate"),
     ):
         await tasks.schedule(
             ctx.session,
@@ -207,8 +211,10 @@ async def remind_volunteers(ctx: TaskContext, task: ScheduledTask) -> list[Outgo
     if case is None or case.status != OPEN or case.assignee_id is not None:
         return []
     await ctx.cases.log(case, "bot", "reminded", "volunteers", ctx.now)
+    waited = _days(ctx.config.services.wish_remind_after)
     text = (
-        f"微心愿 W{case.number}（{_where(case)}）已等了1天还没人认领：{short(case.text, 60)}\n"
+        f"微心愿 W{case.number}（{_where(case)}）已等了{waited}还没人认领："
+        f"{short(case.text, 60)}\n"
         f"方便的话请回复「认领 W{case.number}」。"
     )
     return [Outgoing(to_room=None, to_person=pid, text=text) for pid, _ in _helpers(ctx, case)]
@@ -222,8 +228,9 @@ async def escalate_to_secretary(ctx: TaskContext, task: ScheduledTask) -> list[O
     secretary = ctx.grid.secretary(case.compound)
     targets = [secretary] if secretary is not None else ctx.grid.workers(case.compound)
     await ctx.cases.log(case, "bot", "escalated", "secretary" if secretary else "workers", ctx.now)
+    waited = _days(ctx.config.services.wish_escalate_after)
     text = (
-        f"微心愿 W{case.number}（{_where(case)}，{address_name(case.reporter_name)}）"
-        f"已3天无人认领，请帮忙协调：{short(case.text, 80)}"
+        f"微心愿 W{case.number}（{_where(case)}，{_resident(case)}）"
+        f"已{waited}无人认领，请帮忙协调：{short(case.text, 80)}"
     )
     return [Outgoing(to_room=None, to_person=p.id, text=text) for p in targets]
