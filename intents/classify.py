@@ -83,6 +83,9 @@ def _at_a_place(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
     repeated = lex.repeated.search(text)
     if repeated and "有人" in text:  # "有人...好几晚了": someone keeps doing it
         return [Evidence(Category.DISPUTE, f"有人+{repeated[0]}@{place[0]}", False)]
+    fault = lex.faults.search(text)
+    if fault and "有人" in text:  # "有人在楼道抽烟，烟味飘到家里"
+        return [Evidence(Category.DISPUTE, f"有人+{fault[0]}@{place[0]}", False)]
     return []
 
 
