@@ -36,6 +36,8 @@ class Reading:
 
 def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], list[str]]:
     """Clauses that state something: hypotheses, advice, rules and hearsay are set aside."""
+    if not any(lex.any_aside.search(c.text) for c in clauses):
+        return list(clauses), []
     kept, dropped = [], []
     after_condition = False
     for c in clauses:
@@ -51,29 +53,34 @@ def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], li
 
 def problems(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
     """Problems stated: a thing with a fault in one clause, or a problem phrase."""
-    found: list[Evidence] = []
-    previous = ""  # all earlier clauses: the topic carries over
-    for c in clauses:
-        found.extend(
-            Evidence(Category(m.lastgroup or "other"), m[0], True)
-            for m in lex.problem_phrases.finditer(c.text)
-        )
-        fault = lex.faults.search(c.text)
-        if fault is not None:
-            things = _things(c.text, fault, lex)
-            # the topic carries over: "装修垃圾倒在楼梯口，一个星期了没人清"
-            if not things and previous:
-                things = _things(previous, None, lex)
-            found.extend(Evidence(cat, f"{thing}+{fault[0]}", False) for cat, thing in things)
-        previous = f"{previous} {c.text}"
+    # one pass of each pattern over the whole text, then the matches are sorted into clauses
+    text = "\n".join(c.text for c in clauses)
+    found = [
+        Evidence(Category(m.lastgroup or "other"), m[0], True)
+        for m in lex.problem_phrases.finditer(text)
+    ]
+    faults = list(lex.faults.finditer(text))
+    if faults:
+        nouns = list(lex.problem_nouns.finditer(text))
+        start = 0
+        for c in clauses:
+            end = start + len(c.text)
+            fault = next((f for f in faults if start <= f.start() < end), None)
+            if fault is not None:
+                here = [m for m in nouns if start <= m.start() < end]
+                things = _things(here, fault)
+                # the topic carries over: "装修垃圾倒在楼梯口，一个星期了没人清"
+                if not things:
+                    things = _things([m for m in nouns if m.start() < start], None)
+                found.extend(Evidence(cat, f"{w}+{fault[0]}", False) for cat, w in things)
+            start = end + 1
     if not found:
-        found.extend(_at_a_place(clauses, lex))
+        found.extend(_at_a_place(text, lex))
     return found
 
 
-def _at_a_place(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
+def _at_a_place(text: str, lex: Lexicon) -> list[Evidence]:
     """Dangers and repeated nuisances with no known thing, at a place of the compound."""
-    text = " ".join(c.text for c in clauses)
     place = lex.places.search(text)
     if place is None:
         return []
@@ -89,10 +96,10 @@ def _at_a_place(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
     return []
 
 
-def _things(text: str, fault: re.Match[str] | None, lex: Lexicon) -> list[tuple[Category, str]]:
-    """The things of the compound a clause speaks of, not counting the fault word itself."""
+def _things(nouns: list[re.Match[str]], fault: re.Match[str] | None) -> list[tuple[Category, str]]:
+    """The first thing of each category, not counting the fault word itself."""
     out: dict[Category, str] = {}
-    for m in lex.problem_nouns.finditer(text):
+    for m in nouns:
         cat = Category(m.lastgroup or "other")
         if cat not in out and (fault is None or not (m.start() <= fault.start() < m.end())):
             out[cat] = m[0]
@@ -239,8 +246,9 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
         return r
     if not found:
         # an unknown thing with a fault, asked to be fixed: "物业，一期的道闸杆又不抬了，赶紧修"
-        fault = next((m for c in clauses if (m := lex.faults.search(c.text))), None)
-        things = _things(" ".join(c.text for c in clauses), None, lex)
+        stated = "\n".join(c.text for c in clauses)
+        fault = lex.faults.search(stated)
+        things = _things(list(lex.problem_nouns.finditer(stated)), None)
         insist = lex.insistence.search(body)
         if demand is not None and fault is not None:
             found = [Evidence(Category.OTHER, f"{fault[0]}+{demand[0]}", False)]

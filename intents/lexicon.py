@@ -47,6 +47,7 @@ class Lexicon:
     ad_phrases: re.Pattern[str]
     hypothetical: re.Pattern[str]
     conditionals: re.Pattern[str]
+    any_aside: re.Pattern[str]  # any word that may set a clause aside: a cheap first look
     hearsay: re.Pattern[str]
     prohibitions: re.Pattern[str]
     rule_broken: re.Pattern[str]
@@ -138,6 +139,9 @@ def lexicon() -> Lexicon:
         hypothetical=re.compile("^(?:" + "|".join(lex["hypothetical"]) + ")"),
         hearsay=_alternation(lex["hearsay"]),
         conditionals=re.compile("^(?:" + "|".join(lex["conditionals"]) + ")|的话"),
+        any_aside=_alternation(
+            [*lex["hypothetical"], *lex["hearsay"], *lex["prohibitions"], "的话"]
+        ),
         prohibitions=_alternation(lex["prohibitions"]),
         rule_broken=_alternation(lex["rule_broken"]),
         resolved=_alternation(lex["resolved"]),
