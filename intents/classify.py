@@ -263,6 +263,10 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
     if info and not strong:
         r.explain.append(f"gate:info-question:{info[0]}")
         return r
+    praising = lex.praise.search(body)
+    if praising and not strong and not lex.demands.search(body):
+        r.explain.append(f"gate:praise:{praising[0]}")
+        return r
     laughing = lex.laughter.search(msg.full)
     if laughing and not strong and not lex.demands.search(body):
         r.explain.append(f"gate:banter:{laughing[0]}")

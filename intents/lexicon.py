@@ -55,6 +55,7 @@ class Lexicon:
     unresolved: re.Pattern[str]
     thanks: re.Pattern[str]
     laughter: re.Pattern[str]
+    praise: re.Pattern[str]
     past: re.Pattern[str]
     info_question: re.Pattern[str]
     problem_nouns: re.Pattern[str]  # named groups: the categories
@@ -148,6 +149,7 @@ def lexicon() -> Lexicon:
         unresolved=_alternation(lex["unresolved"]),
         thanks=_alternation(lex["thanks"]),
         laughter=_alternation(lex["laughter"]),
+        praise=_alternation(lex["praise"]),
         past=_alternation(lex["past"]),
         info_question=_alternation(lex["info_question"]),
         problem_nouns=_by_category(lex["problem_nouns"]),
