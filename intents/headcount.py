@@ -65,8 +65,9 @@ def count_people(text: str, lex: Lexicon) -> tuple[int, str]:
     if total is not None and total[0] >= 2:
         return total
     plus = _PLUS.match(text) or _PAIR.search(text)
-    if plus:
-        return 2 if plus.lastindex is None else (to_int(plus[1]) or 1), f"plus:{plus[0]}"
+    n = 2 if plus and plus.lastindex is None else (to_int(plus[1]) or 1) if plus else 0
+    if plus and n >= 2:  # "+1" is the sender alone: companions may still follow
+        return n, f"plus:{plus[0]}"
     pair = _ADULTS_KIDS.search(text)
     if pair:
         return (to_int(pair[1]) or 0) + (to_int(pair[2]) or 0), f"adults+kids:{pair[0]}"
