@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from intents.activities import match_activity
@@ -184,101 +185,167 @@ def _wish(msg: Message, clauses: list[Clause], lex: Lexicon) -> str | None:
     return f"wish:{asker[0]}+{help_[0]}"
 
 
-def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
-    """Read a message: gates first (empty, notice, ad, thanks), then sign-ups, wishes, problems."""
-    r = Reading(confidence=lex.thresholds.conf_none)
-    th = lex.thresholds
-    body = msg.body
-    if not _WORDS.search(body):
-        r.explain.append(
-            "gate:empty" + (f"[{','.join(msg.placeholders)}]" if msg.placeholders else "")
-        )
-        return r
-    first_line = body.split("\n", 1)[0]
-    if lex.notice_headers.search(first_line) and not lex.request_headers.search(first_line):
-        r.explain.append(f"gate:notice-header:{lex.notice_headers.search(first_line)[0]}")  # type: ignore[index]
-        return r
-    clauses, dropped = _active(msg.clauses, lex)
-    for d in dropped:
-        r.explain.append(f"hypothetical:{d}")
-    found = problems(clauses, lex)
-    complaint = lex.complaints.search(body)
-    ad = lex.ad_phrases.search(body)
-    if ad and not (found and complaint):
-        r.explain.append(f"gate:ad:{ad[0]}")
-        return r
-    notice = lex.notice_phrases.search(body)
-    if notice and not lex.urgent.search(body):
-        r.explain.append(f"gate:notice:{notice[0]}")
-        return r
-    thanks = lex.thanks.search(body)
-    if thanks:
-        r.explain.append(f"gate:thanks:{thanks[0]}")
-        return r
-    wish = _wish(msg, clauses, lex)
-    tagged = wish is not None and wish.startswith("wish-tag")
-    signup = None if tagged else _signup(msg, clauses, ctx, lex, problem_found=bool(found))
-    if signup is not None:
-        r.kind, why = signup
-        r.confidence = th.conf_strong if "weak" not in why else th.conf_weak
-        r.explain.append(why)
-        return r
-    unresolved = lex.unresolved.search(body)
-    past = lex.past.search(body)
-    if past and not unresolved:  # a story, not a report: "想当年...水淹到腰了"
-        r.explain.append(f"gate:past:{past[0]}")
-        return r
-    resolved = lex.resolved.search(body)
-    if resolved and not unresolved:
-        r.explain.append(f"gate:resolved:{resolved[0]}")
-        return r
-    info = lex.info_question.search(body)
-    demand = lex.demands.search(body)
-    emergency = urgency(clauses, lex) if found else None
-    # a wish asks neighbours; a fault with a demand on 物业, or an emergency, is a report
-    if wish and (tagged or not (found and (demand or emergency))):
-        if info and not tagged:
-            r.explain.append(f"gate:info-question:{info[0]}")
-            return r
-        r.kind = IntentKind.MICRO_WISH
-        r.confidence = th.conf_tagged if tagged else th.conf_strong
-        r.explain.append(wish)
-        return r
-    if not found:
-        # an unknown thing with a fault, asked to be fixed: "物业，一期的道闸杆又不抬了，赶紧修"
-        stated = "\n".join(c.text for c in clauses)
-        fault = lex.faults.search(stated)
-        things = _things(list(lex.problem_nouns.finditer(stated)), None)
-        insist = lex.insistence.search(body)
-        if demand is not None and fault is not None:
-            found = [Evidence(Category.OTHER, f"{fault[0]}+{demand[0]}", False)]
-        elif things and insist is not None and not any(c.question for c in clauses):
-            # a known thing complained about: "电梯这个月第三次了，一直这样"
-            cat, thing = things[0]
-            found = [Evidence(cat, f"{thing}+{insist[0]}", False)]
-        else:
-            r.explain.append("no request found")
-            return r
-    strong = any(e.strong for e in found)
-    if info and not strong:
-        r.explain.append(f"gate:info-question:{info[0]}")
-        return r
-    praising = lex.praise.search(body)
-    if praising and not strong and not lex.demands.search(body):
-        r.explain.append(f"gate:praise:{praising[0]}")
-        return r
-    laughing = lex.laughter.search(msg.full)
-    if laughing and not strong and not lex.demands.search(body):
-        r.explain.append(f"gate:banter:{laughing[0]}")
-        return r
-    r.kind = IntentKind.REPORT_PROBLEM
-    r.category = _category(found)
-    r.explain.extend(f"problem:{e.category}:{e.what}" for e in found[:4])
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What is found once in a message and consulted by the gates."""
+
+    msg: Message
+    clauses: list[Clause]  # the stated clauses: hypotheses, rules and hearsay set aside
+    found: list[Evidence]
+    lex: Lexicon
+
+    @property
+    def body(self) -> str:
+        """The sender's own words."""
+        return self.msg.body
+
+    def search(self, pattern: re.Pattern[str]) -> str | None:
+        """The first match of a pattern in the body, or None."""
+        m = pattern.search(self.msg.body)
+        return m[0] if m else None
+
+
+Gate = Callable[[Facts], str | None]
+
+
+def _empty(f: Facts) -> str | None:
+    if _WORDS.search(f.body):
+        return None
+    return "empty" + (f"[{','.join(f.msg.placeholders)}]" if f.msg.placeholders else "")
+
+
+def _notice_header(f: Facts) -> str | None:
+    first_line = f.body.split("\n", 1)[0]
+    m = f.lex.notice_headers.search(first_line)
+    return f"notice-header:{m[0]}" if m and not f.lex.request_headers.search(first_line) else None
+
+
+def _ad(f: Facts) -> str | None:
+    ad = f.search(f.lex.ad_phrases)
+    return f"ad:{ad}" if ad and not (f.found and f.search(f.lex.complaints)) else None
+
+
+def _notice(f: Facts) -> str | None:
+    notice = f.search(f.lex.notice_phrases)
+    return f"notice:{notice}" if notice and not f.search(f.lex.urgent) else None
+
+
+def _thanks(f: Facts) -> str | None:
+    thanks = f.search(f.lex.thanks)
+    return f"thanks:{thanks}" if thanks else None
+
+
+def _story(f: Facts) -> str | None:
+    """Told afterwards: a story of the past, or a problem already handled."""
+    if f.search(f.lex.unresolved):
+        return None
+    past = f.search(f.lex.past)
+    if past:  # "想当年...水淹到腰了"
+        return f"past:{past}"
+    resolved = f.search(f.lex.resolved)
+    return f"resolved:{resolved}" if resolved else None
+
+
+def _aside_from_report(f: Facts) -> str | None:
+    """A weak problem asked about, praised or laughed at is not reported."""
+    if any(e.strong for e in f.found):
+        return None
+    info = f.search(f.lex.info_question)
+    if info:
+        return f"info-question:{info}"
+    if f.search(f.lex.demands):
+        return None
+    praise = f.search(f.lex.praise)
+    if praise:
+        return f"praise:{praise}"
+    m = f.lex.laughter.search(f.msg.full)
+    return f"banter:{m[0]}" if m else None
+
+
+# Gates that silence a message whatever it says, in order.
+_SILENCING: tuple[Gate, ...] = (_empty, _notice_header, _ad, _notice, _thanks)
+
+
+def _first_gate(gates: tuple[Gate, ...], facts: Facts) -> str | None:
+    for gate in gates:
+        why = gate(facts)
+        if why is not None:
+            return f"gate:{why}"
+    return None
+
+
+def _fallback(f: Facts) -> list[Evidence]:
+    """Evidence without a thing-and-fault pair: a demand on a fault, or insistence on a thing."""
+    stated = "\n".join(c.text for c in f.clauses)
+    demand = f.search(f.lex.demands)
+    fault = f.lex.faults.search(stated)
+    if demand and fault:  # "物业，一期的道闸杆又不抬了，赶紧修"
+        return [Evidence(Category.OTHER, f"{fault[0]}+{demand}", False)]
+    things = _things(list(f.lex.problem_nouns.finditer(stated)), None)
+    insist = f.search(f.lex.insistence)
+    if things and insist and not any(c.question for c in f.clauses):
+        cat, thing = things[0]  # "电梯这个月第三次了，一直这样"
+        return [Evidence(cat, f"{thing}+{insist}", False)]
+    return []
+
+
+def _report(f: Facts, emergency: str | None) -> Reading:
+    th = f.lex.thresholds
+    complaint = f.search(f.lex.complaints)
+    strong = any(e.strong for e in f.found)
+    r = Reading(
+        IntentKind.REPORT_PROBLEM,
+        confidence=th.conf_strong if (strong or complaint) else th.conf_weak,
+        category=_category(f.found),
+    )
+    r.explain.extend(f"problem:{e.category}:{e.what}" for e in f.found[:4])
     if complaint:
-        r.explain.append(f"complaint:{complaint[0]}")
-    r.confidence = th.conf_strong if (strong or complaint) else th.conf_weak
-    urgent = emergency or urgency(clauses, lex)
+        r.explain.append(f"complaint:{complaint}")
+    urgent = emergency or urgency(f.clauses, f.lex)
     if urgent:
         r.urgent = True
         r.explain.append(f"urgent:{urgent}")
+    return r
+
+
+def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
+    """Read a message: silencing gates, then sign-ups, wishes and problems, in that order."""
+    th = lex.thresholds
+    clauses, dropped = _active(msg.clauses, lex)
+    facts = Facts(msg, clauses, problems(clauses, lex), lex)
+    asides = [f"hypothetical:{d}" for d in dropped]
+
+    def silent(why: str) -> Reading:
+        return Reading(confidence=th.conf_none, explain=[*asides, why])
+
+    why = _first_gate(_SILENCING, facts)
+    if why:
+        return silent(why)
+    wish = _wish(msg, clauses, lex)
+    tagged = wish is not None and wish.startswith("wish-tag")
+    signup = None if tagged else _signup(msg, clauses, ctx, lex, bool(facts.found))
+    if signup is not None:
+        kind, why = signup
+        confidence = th.conf_weak if "weak" in why else th.conf_strong
+        return Reading(kind, confidence=confidence, explain=[*asides, why])
+    why = _first_gate((_story,), facts)
+    if why:
+        return silent(why)
+    emergency = urgency(clauses, lex) if facts.found else None
+    # a wish asks neighbours; a fault with a demand on 物业, or an emergency, is a report
+    if wish and (tagged or not (facts.found and (facts.search(lex.demands) or emergency))):
+        info = facts.search(lex.info_question)
+        if info and not tagged:
+            return silent(f"gate:info-question:{info}")
+        confidence = th.conf_tagged if tagged else th.conf_strong
+        return Reading(IntentKind.MICRO_WISH, confidence=confidence, explain=[*asides, wish])
+    if not facts.found:
+        facts = Facts(msg, clauses, _fallback(facts), lex)
+        if not facts.found:
+            return silent("no request found")
+    why = _first_gate((_aside_from_report,), facts)
+    if why:
+        return silent(why)
+    r = _report(facts, emergency)
+    r.explain[:0] = asides
     return r
