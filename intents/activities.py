@@ -24,6 +24,7 @@ class Match:
     title: str | None
     scores: tuple[tuple[str, float], ...]
     reason: str
+    named: bool = False  # the text names it, rather than it being the only one open
 
 
 def _pairs(text: str) -> tuple[frozenset[str], frozenset[str]]:
@@ -74,13 +75,14 @@ def match_activity(text: str, activities: tuple[str, ...], lex: Lexicon) -> Matc
     best_score, best = scored[0]
     second = scored[1][0] if len(scored) > 1 else 0.0
     if best_score >= th.activity_min_score and best_score - second >= th.activity_margin:
-        return Match(best, table, f"named:{best_score:g}")
+        return Match(best, table, f"named:{best_score:g}", named=True)
     if best_score >= th.activity_min_score:
         # a tie between titles: rapidfuzz on the whole title breaks it, or nothing does
         tied = [a for s, a in scored if best_score - s < th.activity_margin]
         ratios = sorted(((fuzz.partial_ratio(a, text), a) for a in tied), reverse=True)
         if ratios[0][0] - ratios[1][0] >= 10:
-            return Match(ratios[0][1], table, f"tie broken by ratio {ratios[0][0]:.0f}")
+            reason = f"tie broken by ratio {ratios[0][0]:.0f}"
+            return Match(ratios[0][1], table, reason, named=True)
         return Match(None, table, "ambiguous")
     if len(activities) == 1:
         return Match(activities[0], table, "the only open activity")
@@ -96,5 +98,5 @@ def match_title(title_line: str, activities: tuple[str, ...], lex: Lexicon) -> M
     best, best_title = ratios[0]
     second = ratios[1][0] if len(ratios) > 1 else 0.0
     if best >= lex.thresholds.activity_title_min_ratio and best - second >= 10:
-        return Match(best_title, table, f"title ratio {best:.0f}")
+        return Match(best_title, table, f"title ratio {best:.0f}", named=True)
     return match_activity(title_line, activities, lex)

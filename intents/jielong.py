@@ -24,6 +24,7 @@ class Jielong:
 
     title: str
     entries: tuple[str, ...]  # the text after each number, in order
+    headed: bool = True  # opened by 接龙; else only a title over numbered lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,7 @@ def parse_jielong(full: str) -> Jielong | None:
     title = header["rest"].strip() if header is not None else ""
     if not title:
         title = next((ln.strip() for ln in body if not _ENTRY.match(ln)), "")
-    return Jielong(title, tuple(entries))
+    return Jielong(title, tuple(entries), headed=header is not None)
 
 
 def name_core(sender_name: str) -> str:

@@ -87,6 +87,8 @@ def parse(text: str, ctx: ParseContext) -> Intent:
     lex = lexicon()
     msg = normalise(text, lex)
     block = parse_jielong(msg.body if msg.quoted else msg.full)
-    if block is not None:
+    # numbered lines without 接龙 are a chain only under the title of an open activity;
+    # otherwise they are a list ("1. 电梯坏了 2. 灯不亮")
+    if block is not None and (block.headed or match_title(block.title, ctx.activities, lex).named):
         return _from_jielong(block, ctx, lex)
     return _complete(classify(msg, ctx, lex), msg, ctx, lex)

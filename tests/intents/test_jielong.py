@@ -55,3 +55,15 @@ def test_name_core() -> None:
     assert name_core("3栋402-王阿姨") == "王阿姨"
     assert name_core("5-1-301李") == "李"
     assert name_core("Tony") == "Tony"
+
+
+def test_a_numbered_list_of_problems_is_not_a_chain() -> None:
+    text = "物业请看一下：\n1. 3栋电梯坏了\n2. 楼道灯不亮"
+    assert parse(text, _ctx("阿东")).kind is IntentKind.REPORT_PROBLEM
+
+
+def test_numbered_lines_under_an_open_activitys_title_are_a_chain() -> None:
+    text = "冬季义诊\n1. 王姐\n2. 李四 2人"
+    intent = parse(text, _ctx("李四"))
+    assert intent.kind is IntentKind.JOIN_ACTIVITY
+    assert (intent.activity, intent.headcount) == ("冬季义诊", 2)
