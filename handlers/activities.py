@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -236,46 +238,43 @@ async def publish_activity(ctx: HandlerContext, command: Command) -> list[Outgoi
     ]
 
 
+@dataclass(frozen=True, slots=True)
 class ActivityDraft:
     """What could be read from a 发布活动 text."""
 
-    def __init__(
-        self,
-        title: str | None,
-        starts_at: datetime | None,
-        day_found: bool,
-        time_found: bool,
-        place: str | None,
-        capacity: int | None,
-        config: Config,
-    ) -> None:
-        self.title = title
-        self.starts_at = starts_at
-        self.day_found = day_found
-        self.time_found = time_found
-        self.place = place
-        self.capacity = capacity
-        self._config = config
+    title: str | None
+    day: date | None
+    clock: time | None
+    place: str | None
+    capacity: int | None
+    tz: ZoneInfo
+
+    @property
+    def starts_at(self) -> datetime | None:
+        """The start, once both the date and the time are known."""
+        if self.day is None or self.clock is None:
+            return None
+        return at_local(self.day, self.clock, self.tz)
 
     def missing(self) -> list[str]:
         """The parts still needed, in Chinese."""
-        out = []
-        if not self.title:
-            out.append("活动名称")
-        if not self.day_found:
-            out.append("日期")
-        if not self.time_found:
-            out.append("开始时间")
-        if not self.place:
-            out.append("地点")
-        return out
+        wanted = (
+            (self.title, "活动名称"),
+            (self.day, "日期"),
+            (self.clock, "开始时间"),
+            (self.place, "地点"),
+        )
+        return [name for value, name in wanted if not value]
 
     def understood(self) -> str:
         """What was understood, for the organiser to check."""
-        parts = ["我理解的是："]
-        parts.append(f"活动：{self.title or '？'}")
+        parts = ["我理解的是：", f"活动：{self.title or '？'}"]
         if self.starts_at is not None:
-            parts.append(f"时间：{local_text(self.starts_at, self._config.bot.tz)}")
+            parts.append(f"时间：{local_text(self.starts_at, self.tz)}")
+        elif self.day is not None:
+            parts.append(f"日期：{self.day.month}月{self.day.day}日（时间？）")
+        elif self.clock is not None:
+            parts.append(f"时间：{self.clock:%H:%M}（日期？）")
         parts.append(f"地点：{self.place or '？'}")
         parts.append(f"名额：{self.capacity}人" if self.capacity else "名额：不限")
         return "\n".join(parts)
@@ -299,13 +298,13 @@ def read_activity(text: str, now: datetime, config: Config) -> ActivityDraft:
     words = [w for w in re.split(r"[\s,，;；、]+", rest) if w.strip()]
     words = [re.sub(r"^(活动|主题|标题|地点|时间|名额)[:：]?", "", w) for w in words]
     words = [w for w in words if w]
-    title = words[0] if words else None
-    place = " ".join(words[1:]) or None
-    starts_at = None
-    if day is not None and clock is not None:
-        starts_at = at_local(day.value, clock.value, tz)  # type: ignore[arg-type]
     return ActivityDraft(
-        title, starts_at, day is not None, clock is not None, place, capacity or None, config
+        title=words[0] if words else None,
+        day=day.value if day is not None and isinstance(day.value, date) else None,
+        clock=clock.value if clock is not None and isinstance(clock.value, time) else None,
+        place=" ".join(words[1:]) or None,
+        capacity=capacity or None,
+        tz=tz,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.messages import Outgoing
 from handlers import escalation
 from handlers.context import HandlerContext
@@ -12,6 +14,7 @@ from handlers.texts import address_name, short
 from intents import Command
 from storage.cases import ACCEPTED, ACTIVE_STATUSES, OPEN, REPORT, RESOLVED
 from storage.models import Case
+from storage.supporters import supporters_of
 
 
 async def load_case_for_change(ctx: HandlerContext, kind: str, number: int | None) -> Case:
@@ -86,13 +89,19 @@ async def resolve_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
     await ctx.cases.log(case, ctx.sender_id, "resolved", note, ctx.now)
     await escalation.stop_chain(ctx.session, case, ctx.now)
     done = f"：{short(note, 60).rstrip('。.')}。" if note else "。"
-    return [
-        ctx.reply_private(f"{label} 已办结，谢谢您！", urgent=case.urgent),
-        *tell_reporter(
-            case,
-            f"您反映的 {label} 已办结{done}请回复「满意」「基本满意」或「不满意」评价。",
-        ),
-    ]
+    told = tell_reporter(
+        case, f"您反映的 {label} 已办结{done}请回复「满意」「基本满意」或「不满意」评价。"
+    )
+    others = await supporters_of(ctx.session, case.id)
+    if told and others:
+        # Neighbours who reported it too (附议) hear it in the same message, not one each.
+        names = " ".join(f"@{p.person_name}" for p in others)
+        told[0] = replace(
+            told[0],
+            text=f"{told[0].text}\n{names} 您一起反映的问题也已办结，谢谢关心。",
+            mention_ids=told[0].mention_ids + tuple(p.person_id for p in others),
+        )
+    return [ctx.reply_private(f"{label} 已办结，谢谢您！", urgent=case.urgent), *told]
 
 
 async def transfer_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:

@@ -65,3 +65,11 @@ async def open_reports_like(
         .order_by(Case.created_at.desc(), Case.id.desc())
     )
     return result.scalars().all()
+
+
+async def supporters_of(session: AsyncSession, case_id: int) -> Sequence[CaseSupporter]:
+    """The neighbours who joined a case, in the order they joined."""
+    result = await session.execute(
+        select(CaseSupporter).where(CaseSupporter.case_id == case_id).order_by(CaseSupporter.id)
+    )
+    return result.scalars().all()

@@ -34,6 +34,9 @@ async def test_duplicates_join_and_non_duplicates_stay_apart(db_url: str) -> Non
         "#1 又有邻居反映（共 3 位）：3栋电梯又坏了",
     ]
     assert [a for a, _ in await case_log(db_url, 1)].count("seconded") == 2
+    # When #1 is resolved, the neighbours who joined hear it in the same group message.
+    done = by_time["12-02T10:30"]
+    assert "@王阿姨" in done and "#1 已办结" in done and "@李叔 @张姐" in done
 
 
 def test_similarity_of_reports() -> None:
