@@ -282,6 +282,10 @@ def _fallback(f: Facts) -> list[Evidence]:
     if demand and fault:  # "物业，一期的道闸杆又不抬了，赶紧修"
         return [Evidence(Category.OTHER, f"{fault[0]}+{demand}", False)]
     things = _things(list(f.lex.problem_nouns.finditer(stated)), None)
+    frame = f.search(f.lex.report_frames)
+    if frame and things and not any(c.question for c in f.clauses):
+        cat, thing = things[0]  # "反映个问题：3号楼后面的排水沟盖板"
+        return [Evidence(cat, f"{thing}+{frame}", False)]
     insist = f.search(f.lex.insistence)
     if things and insist and not any(c.question for c in f.clauses):
         cat, thing = things[0]  # "电梯这个月第三次了，一直这样"

@@ -66,6 +66,7 @@ class Lexicon:
     repeated: re.Pattern[str]
     complaints: re.Pattern[str]
     demands: re.Pattern[str]
+    report_frames: re.Pattern[str]
     insistence: re.Pattern[str]
     urgent: re.Pattern[str]
     not_urgent: re.Pattern[str]
@@ -160,6 +161,7 @@ def lexicon() -> Lexicon:
         repeated=_alternation(lex["repeated"]),
         complaints=_alternation([str(w) for w in lex["complaints"]]),
         demands=_alternation(lex["demands"]),
+        report_frames=_alternation(lex["report_frames"]),
         insistence=_alternation(lex["insistence"]),
         urgent=_alternation([str(w) for w in lex["urgent"]]),
         not_urgent=_alternation(lex["not_urgent"]),
