@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.cli import main
 from bot.export_tools import find_activity, signups_csv
 from handlers.activities import read_activity
 from handlers.dates import find_date, find_time
 from storage.engine import create_engine, session_factory
-from tests.services.replays import check_scenario, services_config
+from tests.services.replays import (
+    SCENARIOS,
+    check_scenario,
+    replay_lines,
+    scenario_lines,
+    services_config,
+)
 
 TZ = ZoneInfo("Asia/Shanghai")
 DUMPLINGS = {
@@ -70,3 +79,19 @@ def test_dates_and_times() -> None:
     assert find_time("晚上7点30分").value == time(19, 30)  # type: ignore[union-attr]
     assert find_time("上午9点").value == time(9, 0)  # type: ignore[union-attr]
     assert find_time("没有时间") is None
+
+
+def test_export_signups_cli_writes_csv_with_bom(tmp_path: Path) -> None:
+    """`jinlin export signups` writes UTF-8 with a BOM so Excel shows the Chinese."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    asyncio.run(replay_lines(services_config(), scenario_lines("publish_activity"), url))
+    out = tmp_path / "signups.csv"
+    config = str(SCENARIOS / "config.yaml")
+    args = ["export", "signups", "--activity", "元旦游园", "--config", config, "--db", url]
+    assert main([*args, "-o", str(out)]) == 0
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("序号,活动,姓名,人数,状态")
+    assert lines[1].startswith("1,元旦游园,李叔,3,已报名")
+    assert main([*args[:3], "没有这个活动", *args[4:]]) == 1
