@@ -88,12 +88,13 @@ def _at_a_place(text: str, lex: Lexicon) -> list[Evidence]:
     danger = lex.dangers.search(text)
     if danger:
         return [Evidence(Category.OTHER, f"{danger[0]}@{place[0]}", False)]
-    repeated = lex.repeated.search(text)
-    if repeated and "有人" in text:  # "有人...好几晚了": someone keeps doing it
-        return [Evidence(Category.DISPUTE, f"有人+{repeated[0]}@{place[0]}", False)]
-    fault = lex.faults.search(text)
-    if fault and "有人" in text:  # "有人在楼道抽烟，烟味飘到家里"
-        return [Evidence(Category.DISPUTE, f"有人+{fault[0]}@{place[0]}", False)]
+    doer = lex.doers.search(text)
+    if doer is None:
+        return []
+    # someone keeps doing it ("有人...好几晚了"), or does harm ("有人在楼道抽烟，烟味飘到家里")
+    what = lex.repeated.search(text) or lex.faults.search(text)
+    if what:
+        return [Evidence(Category.DISPUTE, f"{doer[0]}+{what[0]}@{place[0]}", False)]
     return []
 
 

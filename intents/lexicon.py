@@ -64,6 +64,7 @@ class Lexicon:
     places: re.Pattern[str]
     dangers: re.Pattern[str]
     repeated: re.Pattern[str]
+    doers: re.Pattern[str]
     complaints: re.Pattern[str]
     demands: re.Pattern[str]
     report_frames: re.Pattern[str]
@@ -159,6 +160,7 @@ def lexicon() -> Lexicon:
         places=_alternation(lex["places"]),
         dangers=_alternation(lex["dangers"]),
         repeated=_alternation(lex["repeated"]),
+        doers=_alternation(lex["doers"]),
         complaints=_alternation([str(w) for w in lex["complaints"]]),
         demands=_alternation(lex["demands"]),
         report_frames=_alternation(lex["report_frames"]),
