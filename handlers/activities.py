@@ -64,6 +64,15 @@ async def sync_configured(ctx: TaskContext) -> None:
         key = f"config:{item.compound}:{item.title}:{starts.astimezone(tz).isoformat()}"
         if await repo.by_key(key) is not None:
             continue
+        earlier = await repo.by_title(item.compound, item.title, ctx.now)
+        if earlier is not None and earlier.source == CONFIG:
+            # The config moved an upcoming activity: keep its sign-ups, tell the rooms.
+            earlier.key, earlier.starts_at = key, starts
+            earlier.place, earlier.capacity = item.place or None, item.capacity
+            await repo.flush()
+            await schedule_announcement(ctx.session, ctx.config, earlier, ctx.now, changed=True)
+            await schedule_reminders(ctx.session, ctx.config, earlier, ctx.now)
+            continue
         activity, new = await repo.add(
             NewActivity(
                 key=key,
@@ -83,17 +92,18 @@ async def sync_configured(ctx: TaskContext) -> None:
 
 
 async def schedule_announcement(
-    session: AsyncSession, config: Config, activity: Activity, now: datetime
+    session: AsyncSession, config: Config, activity: Activity, now: datetime, changed: bool = False
 ) -> None:
-    """Announce the activity in its compound's rooms now, or when the quiet hours end."""
+    """Announce the activity (or its change) in its rooms now, or when the quiet hours end."""
     tz, quiet = config.bot.tz, config.bot.quiet
     due = quiet_end(now, tz, quiet) if quiet and in_quiet_hours(now, tz, quiet) else now
+    what = f"changed:{activity.starts_at.isoformat()}" if changed else "announce"
     await tasks.schedule(
         session,
-        key=f"activity:{activity.id}:announce",
+        key=f"activity:{activity.id}:{what}",
         kind=ANNOUNCE_TASK,
         due_at=due,
-        payload={"activity_id": activity.id},
+        payload={"activity_id": activity.id, "changed": changed},
     )
 
 
@@ -104,10 +114,12 @@ async def schedule_reminders(
     tz = config.bot.tz
     eve = at_local(activity.starts_at.astimezone(tz).date() - timedelta(days=1), EVE_AT, tz)
     for which, due in (("eve", eve), ("hour", activity.starts_at - HOUR_BEFORE)):
+        # Reminders of an earlier start time (the activity moved) are no longer wanted.
+        await tasks.cancel(session, f"activity:{activity.id}:{which}:", now)
         if due > now:
             await tasks.schedule(
                 session,
-                key=f"activity:{activity.id}:{which}",
+                key=f"activity:{activity.id}:{which}:{due.isoformat()}",
                 kind=REMIND_TASK,
                 due_at=due,
                 payload={"activity_id": activity.id, "which": which},
@@ -123,11 +135,15 @@ def describe_activity(activity: Activity, config: Config) -> str:
     return "\n".join(lines)
 
 
-def announcement(activity: Activity, grid: Grid, config: Config) -> list[Outgoing]:
-    """The new-activity notice for every room of the compound."""
+def announcement(
+    activity: Activity, grid: Grid, config: Config, changed: bool = False
+) -> list[Outgoing]:
+    """The new-activity (or changed-activity) notice for every room of the compound."""
+    head = "【活动变更】" if changed else "【活动报名】"
+    tail = "已报名的不用重新报名。" if changed else ""
     text = (
-        f"【活动报名】{activity.title}\n{describe_activity(activity, config)}\n"
-        f"在群里回复「报名 {activity.title} 人数」即可报名，不能来请回复「取消报名」。"
+        f"{head}{activity.title}\n{describe_activity(activity, config)}\n"
+        f"在群里回复「报名 {activity.title} 人数」即可报名，不能来请回复「取消报名」。{tail}"
     )
     return [
         Outgoing(to_room=r.room.topic, to_person=None, text=text)
@@ -140,7 +156,7 @@ async def announce(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
     activity = await ActivityRepository(ctx.session).get(int(task.payload["activity_id"]))
     if activity is None or activity.status != OPEN or activity.starts_at <= ctx.now:
         return []
-    return announcement(activity, ctx.grid, ctx.config)
+    return announcement(activity, ctx.grid, ctx.config, bool(task.payload.get("changed")))
 
 
 async def remind(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:

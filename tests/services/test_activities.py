@@ -15,6 +15,7 @@ from storage.engine import create_engine, session_factory
 from tests.services.replays import (
     SCENARIOS,
     check_scenario,
+    event,
     replay_lines,
     scenario_lines,
     services_config,
@@ -95,3 +96,31 @@ def test_export_signups_cli_writes_csv_with_bom(tmp_path: Path) -> None:
     assert lines[0].startswith("序号,活动,姓名,人数,状态")
     assert lines[1].startswith("1,元旦游园,李叔,3,已报名")
     assert main([*args[:3], "没有这个活动", *args[4:]]) == 1
+
+
+async def test_a_configured_activity_moved_keeps_its_signups(db_url: str) -> None:
+    """The config moves the start: the rooms hear of the change; reminders follow the new time."""
+    signup = event(
+        "2026-12-01T10:00",
+        "冬至包饺子 报名 2人",
+        room="武夷香榭3栋业主群",
+        sender="r1",
+        name="王阿姨",
+    )
+    await replay_lines(services_config(activities=[DUMPLINGS]), [signup], db_url)
+    moved = services_config(activities=[{**DUMPLINGS, "starts_at": "2026-12-22T15:00"}])
+    sent = await replay_lines(
+        moved, [event("2026-12-02T10:00"), event("2026-12-23T10:00")], db_url
+    )
+    brief = [(m["at"][5:16], m.get("to_room"), m["text"]) for m in sent]
+    changes = [b for b in brief if "【活动变更】" in b[2]]
+    assert [(at, room) for at, room, _ in changes] == [
+        ("12-02T10:00", "武夷香榭3栋业主群"),
+        ("12-02T10:00", "武夷香榭业主群"),
+    ]
+    assert "12月22日" in changes[0][2]
+    reminders = [(at, room) for at, room, text in brief if "@王阿姨" in text]
+    assert reminders == [
+        ("12-21T20:00", "武夷香榭3栋业主群"),
+        ("12-22T14:00", "武夷香榭3栋业主群"),
+    ]
