@@ -110,6 +110,8 @@ def _things(nouns: list[re.Match[str]], fault: re.Match[str] | None) -> list[tup
 
 def urgency(clauses: list[Clause], lex: Lexicon) -> str | None:
     """The phrase that makes a report urgent, if any: fire, gas, someone trapped, a fall."""
+    if any(lex.mild.search(c.text) for c in clauses):  # "膝盖擦破了": hurt, but it is over
+        return None
     for c in clauses:
         m = lex.urgent.search(c.text)
         if m and not lex.not_urgent.search(c.text):

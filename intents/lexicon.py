@@ -71,6 +71,7 @@ class Lexicon:
     insistence: re.Pattern[str]
     urgent: re.Pattern[str]
     not_urgent: re.Pattern[str]
+    mild: re.Pattern[str]
     wish_tags: re.Pattern[str]
     wish_askers: re.Pattern[str]
     wish_helpers: re.Pattern[str]
@@ -167,6 +168,7 @@ def lexicon() -> Lexicon:
         insistence=_alternation(lex["insistence"]),
         urgent=_alternation([str(w) for w in lex["urgent"]]),
         not_urgent=_alternation(lex["not_urgent"]),
+        mild=_alternation(lex["mild"]),
         wish_tags=_alternation(lex["wish_tags"]),
         wish_askers=_alternation(lex["wish_askers"]),
         wish_helpers=_alternation(lex["wish_helpers"]),
