@@ -71,8 +71,10 @@ async def test_report_take_and_jump_to_the_eve_of_the_28th(sandbox: SandboxServe
                     "text": "3栋电梯又坏了，困在一楼",
                 }
             )
-            ack = await wait_for(ws, lambda e: e.get("to_room") == "武夷香榭3栋业主群", seen)
-            assert "#1" in ack["text"]
+            ack = await wait_for(
+                ws, lambda e: e.get("to_room") == "武夷香榭3栋业主群" and "#1" in e["text"], seen
+            )
+            assert "已登记" in ack["text"]
             dm = await wait_for(ws, lambda e: e.get("to_person") == "wxid_wang", seen)
             assert "接单 1" in dm["text"]
             await ws.send_json(
