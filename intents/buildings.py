@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from intents.numerals import to_int
 
@@ -48,6 +49,7 @@ def building_in(text: str) -> str | None:
     return found[0] if found else None
 
 
+@lru_cache(maxsize=4096)  # the same senders and rooms come back all day
 def building_of_alias(sender_name: str) -> str | None:
     """The building of a 楼栋-房号 display name ("3栋402-王阿姨", "5-1-301李", "B-2005 小叶")."""
     named = building_in(sender_name)
@@ -57,6 +59,7 @@ def building_of_alias(sender_name: str) -> str | None:
     return m["b"].upper() if m else None
 
 
+@lru_cache(maxsize=1024)
 def building_of_room(room: str | None) -> str | None:
     """The building of a room whose name names exactly one ("江南八仙小区5栋" gives "5")."""
     if not room:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from intents.activities import match_activity
-from intents.lexicon import Lexicon
+from intents.lexicon import Lexicon, category_of
 from intents.model import Category, IntentKind, ParseContext
 from intents.normalise import Clause, Message
 
@@ -37,7 +37,7 @@ class Reading:
 
 def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], list[str]]:
     """Clauses that state something: hypotheses, advice, rules and hearsay are set aside."""
-    if not any(lex.any_aside.search(c.text) for c in clauses):
+    if lex.any_aside.search("\n".join(c.text for c in clauses)) is None:
         return list(clauses), []
     kept, dropped = [], []
     after_condition = False
@@ -57,7 +57,7 @@ def problems(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
     # one pass of each pattern over the whole text, then the matches are sorted into clauses
     text = "\n".join(c.text for c in clauses)
     found = [
-        Evidence(Category(m.lastgroup or "other"), m[0], True)
+        Evidence(category_of(m[0], lex.phrase_categories), m[0], True)
         for m in lex.problem_phrases.finditer(text)
     ]
     faults = list(lex.faults.finditer(text))
@@ -69,10 +69,10 @@ def problems(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
             fault = next((f for f in faults if start <= f.start() < end), None)
             if fault is not None:
                 here = [m for m in nouns if start <= m.start() < end]
-                things = _things(here, fault)
+                things = _things(here, fault, lex)
                 # the topic carries over: "装修垃圾倒在楼梯口，一个星期了没人清"
                 if not things:
-                    things = _things([m for m in nouns if m.start() < start], None)
+                    things = _things([m for m in nouns if m.start() < start], None, lex)
                 found.extend(Evidence(cat, f"{w}+{fault[0]}", False) for cat, w in things)
             start = end + 1
     if not found:
@@ -98,11 +98,13 @@ def _at_a_place(text: str, lex: Lexicon) -> list[Evidence]:
     return []
 
 
-def _things(nouns: list[re.Match[str]], fault: re.Match[str] | None) -> list[tuple[Category, str]]:
+def _things(
+    nouns: list[re.Match[str]], fault: re.Match[str] | None, lex: Lexicon
+) -> list[tuple[Category, str]]:
     """The first thing of each category, not counting the fault word itself."""
     out: dict[Category, str] = {}
     for m in nouns:
-        cat = Category(m.lastgroup or "other")
+        cat = category_of(m[0], lex.noun_categories)
         if cat not in out and (fault is None or not (m.start() <= fault.start() < m.end())):
             out[cat] = m[0]
     return list(out.items())
@@ -127,6 +129,9 @@ def _category(found: list[Evidence]) -> Category:
 
 
 def _first(pattern: re.Pattern[str], clauses: list[Clause], questions: bool) -> str | None:
+    """The first match in the clauses (statements only unless questions)."""
+    if not clauses or pattern.search("\n".join(c.text for c in clauses)) is None:
+        return None  # one look at the whole text settles the common case: no match at all
     for c in clauses:
         if c.question and not questions:
             continue
@@ -284,7 +289,7 @@ def _fallback(f: Facts) -> list[Evidence]:
     fault = f.lex.faults.search(stated)
     if demand and fault:  # "物业，一期的道闸杆又不抬了，赶紧修"
         return [Evidence(Category.OTHER, f"{fault[0]}+{demand}", False)]
-    things = _things(list(f.lex.problem_nouns.finditer(stated)), None)
+    things = _things(list(f.lex.problem_nouns.finditer(stated)), None, f.lex)
     frame = f.search(f.lex.report_frames)
     if frame and things and not any(c.question for c in f.clauses):
         cat, thing = things[0]  # "反映个问题：3号楼后面的排水沟盖板"
@@ -308,7 +313,7 @@ def _report(f: Facts, emergency: str | None) -> Reading:
     r.explain.extend(f"problem:{e.category}:{e.what}" for e in f.found[:4])
     if complaint:
         r.explain.append(f"complaint:{complaint}")
-    urgent = emergency or urgency(f.clauses, f.lex)
+    urgent = emergency
     if urgent:
         r.urgent = True
         r.explain.append(f"urgent:{urgent}")
@@ -350,6 +355,7 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
         facts = Facts(msg, clauses, _fallback(facts), lex)
         if not facts.found:
             return silent("no request found")
+        emergency = urgency(clauses, lex)
     why = _first_gate((_aside_from_report,), facts)
     if why:
         return silent(why)
