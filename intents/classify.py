@@ -240,7 +240,9 @@ def _notice(f: Facts) -> str | None:
 
 def _thanks(f: Facts) -> str | None:
     thanks = f.search(f.lex.thanks)
-    return f"thanks:{thanks}" if thanks else None
+    if thanks is None or (f.found and (f.search(f.lex.contrast) or f.search(f.lex.unresolved))):
+        return None  # "谢谢物业，不过电梯又坏了": the thanks open a new report
+    return f"thanks:{thanks}"
 
 
 def _story(f: Facts) -> str | None:

@@ -54,6 +54,7 @@ class Lexicon:
     resolved: re.Pattern[str]
     unresolved: re.Pattern[str]
     thanks: re.Pattern[str]
+    contrast: re.Pattern[str]
     laughter: re.Pattern[str]
     praise: re.Pattern[str]
     past: re.Pattern[str]
@@ -190,6 +191,7 @@ def lexicon() -> Lexicon:
         resolved=_alternation(lex["resolved"]),
         unresolved=_alternation(lex["unresolved"]),
         thanks=_alternation(lex["thanks"]),
+        contrast=_alternation(lex["contrast"]),
         laughter=_alternation(lex["laughter"]),
         praise=_alternation(lex["praise"]),
         past=_alternation(lex["past"]),
