@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections import OrderedDict
 from collections.abc import (
     AsyncIterator,
@@ -25,14 +26,16 @@ from collections.abc import (
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from bot.clock import Clock
 from bot.messages import Incoming, Outgoing
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 IMAGE_TEXT = "[图片]"  # text of the Incoming that stands for an image message
+ALIAS_TTL = 300.0  # seconds a member's room alias is reused before it is read again
 AT_SEPARATOR = "\u2005"  # what WeChat puts after "@name" in a mention it writes
 
 OnReconnected = Callable[[timedelta], Awaitable[None]]
@@ -139,13 +142,14 @@ class _Connection:
         # Upstream calls stop() before start(): that logs a real account out and in again on
         # every reconnect. start() on a running puppet is a no-op, and the service replays the
         # login event to a new event stream when the account is logged in.
-        await asyncio.wait_for(self.puppet.puppet_stub.start(), rpc_timeout)
+        await _bounded(self.puppet.puppet_stub.start(), rpc_timeout)
 
-    def spawn(self, coro: Awaitable[Any]) -> None:
+    def spawn(self, coro: Awaitable[Any]) -> asyncio.Task[Any]:
         """Run a coroutine tied to this connection (cancelled when it closes)."""
         task = asyncio.ensure_future(coro)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        return task
 
     async def close(self) -> None:
         """Forget the connection without any RPC (a Stop call on a dead channel never returns)."""
@@ -195,10 +199,13 @@ class WechatyTransport:
         self._check_people = tuple(check_people)
 
         self._queue: asyncio.Queue[Incoming | None] = asyncio.Queue()
-        self._message_ids: asyncio.Queue[tuple[_Connection, str]] = asyncio.Queue()
+        # message id and the task fetching its payload, in arrival order
+        self._arrivals: asyncio.Queue[tuple[_Connection, str, asyncio.Task[Any]]] = asyncio.Queue()
         self._seen: OrderedDict[str, None] = OrderedDict()  # recent message ids, for dedup
         self._unknown_rooms: set[str] = set()  # room ids already logged as not configured
         self._room_ids: dict[str, str] = {}  # topic -> room id, for sending
+        # (room id, contact id) -> (room alias, monotonic time read): one RPC saved per message
+        self._aliases: dict[tuple[str, str], tuple[str | None, float]] = {}
         self._conn: _Connection | None = None
         self._self_id: str | None = None
         self._self_name = ""
@@ -226,7 +233,7 @@ class WechatyTransport:
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         """Wait until connected and logged in (raises TimeoutError after `timeout` seconds)."""
-        await asyncio.wait_for(self._connected.wait(), timeout)
+        await _bounded(self._connected.wait(), timeout)
 
     async def start(self) -> None:
         """Start connecting in the background; returns at once (see wait_connected)."""
@@ -314,7 +321,7 @@ class WechatyTransport:
         """Return when the service stops answering (a half-open TCP connection looks alive)."""
         while True:
             await asyncio.sleep(self._health_interval)
-            await asyncio.wait_for(conn.puppet.puppet_stub.version(), self._rpc_timeout)
+            await _bounded(conn.puppet.puppet_stub.version(), self._rpc_timeout)
 
     def _listen(self, conn: _Connection) -> None:
         puppet = conn.puppet
@@ -337,7 +344,9 @@ class WechatyTransport:
             self._seen[message_id] = None
             if len(self._seen) > 2000:
                 self._seen.popitem(last=False)
-            self._message_ids.put_nowait((conn, message_id))
+            # The payloads are fetched concurrently (one RPC each), the rest in order.
+            fetch = conn.spawn(conn.puppet.message_payload(message_id))
+            self._arrivals.put_nowait((conn, message_id, fetch))
 
         def on_room_topic(payload: Any) -> None:
             for topic, room_id in list(self._room_ids.items()):
@@ -359,7 +368,7 @@ class WechatyTransport:
             return
         conn.puppet.login_user_id = contact_id
         me = conn.bot.Contact.load(contact_id)
-        await asyncio.wait_for(me.ready(), self._rpc_timeout)
+        await _bounded(me.ready(), self._rpc_timeout)
         self._self_id, self._self_name = contact_id, me.name
         await self._refresh_rooms(conn)
         log.info("logged in to WeChat as %s (%s)", me.name, contact_id)
@@ -398,25 +407,26 @@ class WechatyTransport:
 
     async def _refresh_rooms(self, conn: _Connection) -> None:
         """Map every room topic of the account to its id (exact match, unlike Room.find)."""
-        room_ids = await asyncio.wait_for(conn.puppet.room_search(), self._rpc_timeout)
+        room_ids = await _bounded(conn.puppet.room_search(), self._rpc_timeout)
         rooms = [conn.bot.Room.load(room_id) for room_id in room_ids]
-        await asyncio.wait_for(
-            asyncio.gather(*(room.ready() for room in rooms)), self._rpc_timeout
-        )
+        await _bounded(asyncio.gather(*(room.ready() for room in rooms)), self._rpc_timeout)
         self._room_ids = {room.payload.topic: room.room_id for room in rooms}
 
     # --- receiving --------------------------------------------------------------------------
 
     async def _pump(self) -> None:
-        # One message at a time: arrival order is kept, and concurrent lookups of the same
-        # contact would race in python-wechaty's payload cache.
+        # Messages are handed over in arrival order; after the payload, the lookups (talker,
+        # room, alias) run one message at a time, since python-wechaty's payload cache races.
         while True:
-            conn, message_id = await self._message_ids.get()
-            if conn is not self._conn:
-                continue  # its connection is gone; reading it would only time out
+            conn, message_id, fetch = await self._arrivals.get()
+            await asyncio.wait({fetch})  # unlike `await fetch`, stop() cancels only the pump
+            if conn is not self._conn or fetch.cancelled():
+                continue  # its connection is gone; the service will not redeliver it
             try:
-                msg = await asyncio.wait_for(
-                    self._to_incoming(conn, message_id), self._rpc_timeout
+                if fetch.exception() is not None:
+                    raise fetch.exception()  # type: ignore[misc]
+                msg = await _bounded(
+                    self._to_incoming(conn, message_id, fetch.result()), self._rpc_timeout
                 )
             except Exception:
                 log.exception("could not read message %s from the puppet service", message_id)
@@ -424,12 +434,13 @@ class WechatyTransport:
             if msg is not None:
                 self._queue.put_nowait(msg)
 
-    async def _to_incoming(self, conn: _Connection, message_id: str) -> Incoming | None:
+    async def _to_incoming(
+        self, conn: _Connection, message_id: str, payload: Any
+    ) -> Incoming | None:
         from wechaty_puppet import MessageType
 
         msg = conn.bot.Message.load(message_id)
-        await msg.ready()
-        payload = msg.payload
+        msg.payload = payload
         if payload.from_id == self._self_id:
             return None  # WeChat echoes the bot's own messages
         at = _timestamp(payload.timestamp)
@@ -445,10 +456,12 @@ class WechatyTransport:
         else:
             return None
         talker = msg.talker()
+        await talker.ready()  # no RPC once the pool has it
         room = msg.room()
         topic: str | None = None
         name = talker.name
         if room is not None:
+            await room.ready()
             topic = room.payload.topic
             if topic not in self._room_topics:
                 if room.room_id not in self._unknown_rooms:
@@ -456,7 +469,7 @@ class WechatyTransport:
                     log.info("ignoring room %r (%s): not in the config", topic, room.room_id)
                 return None
             self._room_ids.setdefault(topic, room.room_id)
-            name = await room.alias(talker) or name
+            name = await self._room_alias(room, talker) or name
         return Incoming(
             message_id=message_id,
             room=topic,
@@ -466,6 +479,17 @@ class WechatyTransport:
             mentions_bot=self._mentions_me(payload.mention_ids, text) if room else False,
             at=at,
         )
+
+    async def _room_alias(self, room: Any, talker: Any) -> str | None:
+        key = (room.room_id, talker.contact_id)
+        cached = self._aliases.get(key)
+        if cached is not None and time.monotonic() - cached[1] < ALIAS_TTL:
+            return cached[0]
+        alias: str | None = await room.alias(talker)
+        if len(self._aliases) > 10_000:
+            self._aliases.clear()
+        self._aliases[key] = (alias, time.monotonic())
+        return alias
 
     def _mentions_me(self, mention_ids: list[str], text: str) -> bool:
         if self._self_id in mention_ids:
@@ -491,7 +515,7 @@ class WechatyTransport:
             elif msg.to_person is not None:
                 contact = conn.bot.Contact.load(msg.to_person)
                 try:
-                    await asyncio.wait_for(contact.ready(), self._rpc_timeout)
+                    await _bounded(contact.ready(), self._rpc_timeout)
                 except (TimeoutError, asyncio.CancelledError):
                     raise
                 except Exception as exc:
@@ -506,7 +530,7 @@ class WechatyTransport:
         # One RPC and nothing after it: Room.say/Contact.say load the sent message afterwards,
         # and a failure there would make the outbox send a delivered message again.
         try:
-            await asyncio.wait_for(
+            await _bounded(
                 conn.puppet.message_send_text(conversation_id, text, mention_ids or None),
                 self._rpc_timeout,
             )
@@ -544,7 +568,7 @@ class WechatyTransport:
         for person_id in person_ids:
             contact = conn.bot.Contact.load(person_id)
             try:
-                await asyncio.wait_for(contact.ready(), self._rpc_timeout)
+                await _bounded(contact.ready(), self._rpc_timeout)
             except TimeoutError:
                 raise
             except Exception:
@@ -556,6 +580,12 @@ class WechatyTransport:
                 detail = f"{contact.name}: not a contact, private messages may fail"
                 rows.append(SyncRow("person", person_id, False, detail))
         return rows
+
+
+async def _bounded(aw: Awaitable[T], seconds: float | None) -> T:
+    """Await with a time limit; unlike asyncio.wait_for on 3.11, never swallows a cancel."""
+    async with asyncio.timeout(seconds):
+        return await aw
 
 
 def _timestamp(value: int) -> datetime:

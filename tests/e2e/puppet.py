@@ -158,7 +158,8 @@ class PuppetServer:
         if self.process is not None and self.process.returncode is None:
             self.process.terminate()
             try:
-                await asyncio.wait_for(self.process.wait(), 5)
+                async with asyncio.timeout(5):
+                    await self.process.wait()
             except TimeoutError:
                 await self.kill()
         if self._session is not None:

@@ -60,7 +60,8 @@ async def next_incoming(transport: WechatyTransport) -> Incoming:
     """The next message the transport yields (fails after a few seconds)."""
     stream = transport.incoming()
     try:
-        return await asyncio.wait_for(anext(stream), RECEIVE_TIMEOUT)
+        async with asyncio.timeout(RECEIVE_TIMEOUT):
+            return await anext(stream)
     finally:
         await stream.aclose()
 
