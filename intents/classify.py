@@ -257,7 +257,10 @@ def _story(f: Facts) -> str | None:
 
 
 def _aside_from_report(f: Facts) -> str | None:
-    """A weak problem asked about, praised or laughed at is not reported."""
+    """A problem only asked about, or a weak one praised or laughed at, is not reported."""
+    only_asks = all(c.question for c in f.clauses)  # "电梯坏了吗？" asks whether
+    if only_asks and not f.search(f.lex.demands) and not urgency(f.clauses, f.lex):
+        return "asks-whether"
     if any(e.strong for e in f.found):
         return None
     info = f.search(f.lex.info_question)

@@ -54,12 +54,19 @@ def test_reports(text: str) -> None:
         ),
         ("今天楼道里没人乱停电动车了，物业这次管得好", "praise"),
         ("电梯里那个广告好吵哈哈", "banter"),
+        ("电梯坏了吗？", "asks whether"),
+        ("谢谢王阿姨帮我收了快递", "thanks"),
         ("[红包]", "placeholder"),
         ("👍👍", "emoji"),
     ],
 )
 def test_silence(text: str, why: str) -> None:
     assert _parse(text) is N, why
+
+
+def test_thanks_that_turn_to_a_new_fault_still_report() -> None:
+    assert _parse("谢谢物业上次修电梯，不过今天又坏了") is R
+    assert _parse("停电了？整栋楼都黑了") is R  # a question, then a statement
 
 
 def test_a_hypothetical_consequence_does_not_hide_a_real_problem() -> None:
