@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -43,7 +43,7 @@ def _pairs(text: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(near), frozenset(skip)
 
 
-@cache
+@lru_cache(maxsize=1024)  # titles stay open for weeks: worth remembering
 def _title_keys(title: str, stopwords: re.Pattern[str]) -> tuple[frozenset[str], frozenset[str]]:
     """The distinctive pairs of a title, generic words (社区, 活动, dates) taken out."""
     return _pairs(stopwords.sub("", title))

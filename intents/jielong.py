@@ -13,8 +13,9 @@ _HEADER = re.compile(
     r"^\s*(?:[#【\[]\s*接龙\s*[】\]#]?|接龙\s*(?:[:：]|$|\s))\s*[:：]?\s*(?P<rest>.*)$"
 )
 _ENTRY = re.compile(r"^\s*(?P<n>\d{1,3})\s*[.、)）]\s*(?P<who>.*?)\s*$")
-# "3栋402-", "5-1-301", "B座806", "12#楼 ": the building-room part of an alias.
+# Emoji and decorations around names: "🌈彩虹🌈" is 彩虹.
 _SYMBOLS = re.compile(r"[^\w\s\-#.]+")
+# "3栋402-", "5-1-301", "B座806", "12#楼 ": the building-room part of an alias.
 _ALIAS_PREFIX = re.compile(r"^[\s\dA-Za-z#\-_—.栋幢座号楼单元室]+")
 
 

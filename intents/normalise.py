@@ -14,7 +14,7 @@ _QUOTE = re.compile(r"「[^「」]*」", re.S)
 # A mention runs to the next space; WeChat puts U+2005 after it, NFKC turns that into a space.
 _MENTION = re.compile(r"@([^\s@]{1,40})")
 _PLACEHOLDER = re.compile(r"\[([^\[\]\s]{1,8})\]")
-# Clause boundaries: punctuation, line breaks, runs of spaces between words.
+# Clause boundaries: punctuation and line breaks (spaces stay inside: "5栋 2单元").
 _CLAUSE = re.compile(r"[^，,。.!！?？;；\n:：~～…、]+[，,。.!！?？;；\n:：~～…、]*")
 _QUESTION_END = re.compile(r"(?:[?？]|(?:吗|么|嘛|呢|不)[啊呀哦]?)\s*[，,。.!！?？~～…]*$")
 # A-not-A asks too: 管不管, 能不能, 有没有, 是不是.
