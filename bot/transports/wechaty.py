@@ -121,6 +121,9 @@ class _Connection:
         self.bot = wechaty_mod.Wechaty(options)
         self.tasks: set[asyncio.Task[Any]] = set()
         self.logged_in = False  # set once the account logged in over this connection
+        self.login_running = False
+        self.broken = asyncio.Event()  # set when a failure elsewhere must end this connection
+        self.failure = ""
 
     async def open(self, rpc_timeout: float) -> None:
         """Bind the user classes, open the channel and start the remote puppet (no stop first)."""
@@ -213,6 +216,7 @@ class WechatyTransport:
         self._lost_at: datetime | None = None
         self._ever_connected = False
         self._started_at: datetime | None = None
+        self._wechaty: Any = None  # the wechaty module, imported by start()
         self._runner: asyncio.Task[None] | None = None
         self._pump_task: asyncio.Task[None] | None = None
         self._callbacks: set[asyncio.Task[None]] = set()
@@ -295,18 +299,22 @@ class WechatyTransport:
         try:
             await conn.open(self._rpc_timeout)
             self._listen(conn)
-            health = asyncio.ensure_future(self._health(conn))
-            events = asyncio.ensure_future(conn.puppet._listen_for_event())
+            log.info("puppet service %s: connected, waiting for the WeChat login", self._endpoint)
+            watched = (
+                asyncio.ensure_future(self._health(conn)),
+                asyncio.ensure_future(conn.puppet._listen_for_event()),
+                asyncio.ensure_future(conn.broken.wait()),
+            )
             try:
-                done, _ = await asyncio.wait({health, events}, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                for task in (health, events):
+                for task in watched:
                     task.cancel()
-                await asyncio.gather(health, events, return_exceptions=True)
+                await asyncio.gather(*watched, return_exceptions=True)
             failed = [task.exception() for task in done if task.exception() is not None]
             if failed:
                 raise failed[0]  # type: ignore[misc]
-            return "the service closed the event stream"
+            return conn.failure or "the service closed the event stream"
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # whatever broke, the answer is to reconnect
@@ -335,7 +343,12 @@ class WechatyTransport:
             self._lost_at = self._clock.now()
 
         def on_scan(payload: Any) -> None:
-            log.warning("puppet service asks for a QR scan to log in (status %s)", payload.status)
+            log.warning(
+                "the WeChat account is not logged in: scan https://wechaty.js.org/qrcode/%s "
+                "(status %s)",
+                payload.qrcode or "",
+                payload.status,
+            )
 
         def on_message(payload: Any) -> None:
             message_id = payload.message_id
@@ -353,6 +366,8 @@ class WechatyTransport:
                 if room_id == payload.room_id:
                     del self._room_ids[topic]
             self._room_ids[payload.new_topic] = payload.room_id
+            conn.bot.Room._pool.pop(payload.room_id, None)  # its cached payload has the old topic
+            self._unknown_rooms.discard(payload.room_id)
             log.info(
                 "room %s renamed %r -> %r", payload.room_id, payload.old_topic, payload.new_topic
             )
@@ -364,8 +379,19 @@ class WechatyTransport:
         puppet.on("room-topic", on_room_topic)
 
     async def _on_login(self, conn: _Connection, contact_id: str) -> None:
-        if self._conn is not conn:
+        # the service may announce one login twice (its replay to a new stream, and the event)
+        if self._conn is not conn or conn.login_running or self.connected:
             return
+        conn.login_running = True
+        try:
+            await self._logged_in(conn, contact_id)
+        except Exception as exc:
+            conn.failure = self._redact(f"set-up after login failed ({type(exc).__name__}: {exc})")
+            conn.broken.set()
+        finally:
+            conn.login_running = False
+
+    async def _logged_in(self, conn: _Connection, contact_id: str) -> None:
         conn.puppet.login_user_id = contact_id
         me = conn.bot.Contact.load(contact_id)
         await _bounded(me.ready(), self._rpc_timeout)
@@ -421,6 +447,8 @@ class WechatyTransport:
             conn, message_id, fetch = await self._arrivals.get()
             await asyncio.wait({fetch})  # unlike `await fetch`, stop() cancels only the pump
             if conn is not self._conn or fetch.cancelled():
+                if not fetch.cancelled():
+                    fetch.exception()  # retrieved, so asyncio does not log it as forgotten
                 continue  # its connection is gone; the service will not redeliver it
             try:
                 if fetch.exception() is not None:
