@@ -16,6 +16,7 @@ from bot.transports.wechaty import (
     IMAGE_TEXT,
     Backoff,
     NotConnected,
+    SendFailed,
     UnknownRecipient,
     WechatyTransport,
     format_sync_table,
@@ -175,6 +176,20 @@ async def test_send_to_unknown_room_or_person_is_not_retryable(
         await transport.send(Outgoing(to_room=None, to_person="wxid_nobody", text="x"))
 
     assert room_error.value.retryable is False
+
+
+async def test_a_failed_send_raises_and_the_next_goes(
+    puppet: PuppetServer, transport: WechatyTransport
+) -> None:
+    await puppet.fail_next_sends(1)
+    msg = Outgoing(to_room=None, to_person="wxid_wang", text="#1 楼道灯坏了")
+
+    with pytest.raises(SendFailed) as failure:
+        await transport.send(msg)
+    await transport.send(msg)
+
+    assert failure.value.retryable is True
+    assert [m["text"] for m in await puppet.wait_sent(1)] == ["#1 楼道灯坏了"]
 
 
 async def test_sync_report(transport: WechatyTransport) -> None:
