@@ -14,6 +14,7 @@ import asyncio
 import logging
 import random
 import time
+import unicodedata
 from collections import OrderedDict
 from collections.abc import (
     AsyncIterator,
@@ -67,18 +68,29 @@ class SyncRow:
 
     kind: Literal["room", "person"]
     key: str  # room topic or contact id
-    found: bool
-    detail: str  # e.g. "12 members", "a contact", "not a contact (no friend)"
+    found: bool  # a room the account is in; a person who is the account's contact
+    detail: str  # e.g. "12 members", "王姐: a contact", "unknown to the account"
 
 
 def format_sync_table(rows: Collection[SyncRow]) -> str:
-    """Render sync rows as a fixed-width table for the log."""
-    width = max((len(row.key) for row in rows), default=4)
-    lines = [f"{'kind':<6}  {'name':<{width}}  {'status':<9}  detail"]
+    """Render sync rows as a table for the log (aligned for wide Chinese characters too)."""
+    width = max((_width(row.key) for row in rows), default=4)
+    lines = [f"{'kind':<6}  {_pad('name', width)}  {'status':<10}  detail"]
     for row in rows:
-        status = "found" if row.found else "NOT FOUND"
-        lines.append(f"{row.kind:<6}  {row.key:<{width}}  {status:<9}  {row.detail}")
+        if row.kind == "room":
+            status = "found" if row.found else "NOT FOUND"
+        else:
+            status = "contact" if row.found else "NO CONTACT"
+        lines.append(f"{row.kind:<6}  {_pad(row.key, width)}  {status:<10}  {row.detail}")
     return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 @dataclass(frozen=True, slots=True)

@@ -133,7 +133,7 @@ async def test_report_reaches_head_and_chit_chat_gets_nothing(
     assert all("天气" not in m["text"] for m in sent)
     # jinlin run's start-up check
     assert re.search(rf"room\s+{BUILDING_TOPIC}\s+found", caplog.text)
-    assert re.search(rf"person\s+{HEAD}\s+found", caplog.text)
+    assert re.search(rf"person\s+{HEAD}\s+contact", caplog.text)
 
 
 async def test_head_takes_the_case_in_private(compound: PuppetServer, tmp_path: Path) -> None:

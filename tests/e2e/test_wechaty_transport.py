@@ -206,7 +206,7 @@ async def test_sync_report(transport: WechatyTransport) -> None:
         ("person", "wxid_nobody"): False,
     }
     table = format_sync_table(rows)
-    assert "NOT FOUND" in table and BUILDING_TOPIC in table
+    assert "NOT FOUND" in table and "NO CONTACT" in table and BUILDING_TOPIC in table
 
 
 async def test_reconnects_after_kill_and_restart(puppet: PuppetServer, tmp_path: Path) -> None:
