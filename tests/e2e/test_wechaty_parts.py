@@ -1,0 +1,98 @@
+"""The WeChat transport's small parts that need no puppet service."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.clock import SystemClock
+from bot.config import Config, parse_config
+from bot.transports.wechaty import Backoff, WechatyTransport, _timestamp
+from bot.transports.wechaty_runner import (
+    WechatyConfigError,
+    offline_notice,
+    transport_from_config,
+)
+
+GRID = [
+    {
+        "community": "剑津社区",
+        "workers": [{"id": "wxid_chen", "name": "社区小陈"}],
+        "compounds": [
+            {
+                "name": "武夷香榭",
+                "secretary": {"id": "wxid_li", "name": "李书记"},
+                "rooms": [{"topic": "武夷香榭3栋业主群", "buildings": ["3"]}],
+                "buildings": [{"number": "3", "head": {"id": "wxid_wang", "name": "王姐"}}],
+            },
+            {
+                "name": "江南八仙",
+                "secretary": {"id": "wxid_huang", "name": "黄书记"},
+                "rooms": [{"topic": "江南八仙小区业主群"}],
+            },
+        ],
+    }
+]
+
+
+def config_with(transport: dict[str, object], tmp_path: Path) -> Config:
+    """A parsed config with this transport section."""
+    return parse_config(
+        {
+            "storage": {"url": f"sqlite+aiosqlite:///{tmp_path / 'j.db'}"},
+            "transport": {"kind": "wechaty", **transport},
+            "grid": GRID,
+        }
+    )
+
+
+def test_backoff_starts_short_and_is_capped() -> None:
+    delays = list(itertools.islice(Backoff(first=1, factor=2, cap=5, jitter=0).delays(), 5))
+
+    assert delays == [1, 2, 4, 5, 5]
+
+
+def test_backoff_jitter_only_lengthens() -> None:
+    delays = list(itertools.islice(Backoff(first=1, factor=1, cap=1, jitter=0.2).delays(), 50))
+
+    assert all(1 <= d <= 1.2 for d in delays) and len(set(delays)) > 1
+
+
+def test_timestamps_in_seconds_or_milliseconds() -> None:
+    when = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+
+    assert _timestamp(int(when.timestamp())) == when
+    assert _timestamp(int(when.timestamp() * 1000)) == when
+
+
+def test_token_comes_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_TOKEN", "puppet_secret")
+    config = config_with({"endpoint": "127.0.0.1:8788", "token_env": "MY_TOKEN"}, tmp_path)
+
+    transport = transport_from_config(config, SystemClock())
+
+    assert isinstance(transport, WechatyTransport)
+    assert "puppet_secret" not in repr(transport)
+
+
+def test_missing_endpoint_or_token_names_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("JINLIN_WECHATY_TOKEN", raising=False)
+
+    with pytest.raises(WechatyConfigError, match=r"transport\.endpoint"):
+        transport_from_config(config_with({"token": "t"}, tmp_path), SystemClock())
+    with pytest.raises(WechatyConfigError, match=r"transport\.token.*JINLIN_WECHATY_TOKEN"):
+        transport_from_config(config_with({"endpoint": "127.0.0.1:8788"}, tmp_path), SystemClock())
+
+
+def test_offline_notice_goes_privately_to_each_secretary_once(tmp_path: Path) -> None:
+    config = config_with({"endpoint": "127.0.0.1:8788", "token": "t"}, tmp_path)
+
+    notices = offline_notice(config, timedelta(minutes=25))
+
+    assert [(n.to_room, n.to_person) for n in notices] == [(None, "wxid_huang"), (None, "wxid_li")]
+    assert all("25分钟" in n.text and "可能没有收到" in n.text for n in notices)
