@@ -194,6 +194,7 @@ class WechatyTransport:
         health_interval: float = 10.0,
         rpc_timeout: float = 15.0,
         replay_grace: timedelta = timedelta(seconds=2),
+        send_wait: float = 30.0,
         on_reconnected: OnReconnected | None = None,
         check_people: Collection[str] = (),
     ) -> None:
@@ -210,6 +211,7 @@ class WechatyTransport:
         self._health_interval = health_interval
         self._rpc_timeout = rpc_timeout
         self._replay_grace = replay_grace
+        self._send_wait = send_wait
         self.on_reconnected = on_reconnected  # called with the offline time after a reconnect
         self._check_people = tuple(check_people)
 
@@ -543,7 +545,18 @@ class WechatyTransport:
     # --- sending ----------------------------------------------------------------------------
 
     async def send(self, msg: Outgoing) -> None:
-        """Deliver one message with a single RPC; raises a DeliveryError when it cannot."""
+        """Deliver one message with a single RPC; raises a DeliveryError when it cannot.
+
+        While disconnected it first waits up to `send_wait` seconds for the reconnect, so a
+        short outage costs the outbox no failed attempt.
+        """
+        if not self.connected:
+            try:
+                await self.wait_connected(self._send_wait)
+            except TimeoutError:
+                raise NotConnected(
+                    f"not connected to the puppet service at {self._endpoint}"
+                ) from None
         conn = self._conn
         if conn is None or not self.connected:
             raise NotConnected(f"not connected to the puppet service at {self._endpoint}")

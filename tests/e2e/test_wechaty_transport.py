@@ -33,6 +33,7 @@ def make_transport(puppet: PuppetServer, tmp_path: Path, **kwargs: object) -> We
         "backoff": Backoff(first=0.2, cap=1.0),
         "health_interval": 1.0,
         "rpc_timeout": 5.0,
+        "send_wait": 0.0,
     }
     options.update(kwargs)
     return WechatyTransport(
@@ -240,6 +241,29 @@ async def test_reconnects_after_kill_and_restart(puppet: PuppetServer, tmp_path:
     assert sent[-1]["text"] == "能"
     assert len(offline_reports) == 3
     assert all(0 < seconds < 15 for seconds in offline_reports)
+
+
+async def test_a_send_during_a_short_outage_waits_for_the_reconnect(
+    puppet: PuppetServer, tmp_path: Path
+) -> None:
+    transport = make_transport(puppet, tmp_path, send_wait=15.0)
+    await transport.start()
+    try:
+        await transport.wait_connected(10)
+        await puppet.kill()
+        await asyncio.sleep(0.3)
+        sending = asyncio.create_task(
+            transport.send(Outgoing(to_room=None, to_person="wxid_wang", text="稍后送达"))
+        )
+        await asyncio.sleep(0.5)
+        assert not sending.done()
+        await puppet.start()
+        async with asyncio.timeout(15):
+            await sending
+    finally:
+        await transport.stop()
+
+    assert [m["text"] for m in puppet.sent()] == ["稍后送达"]
 
 
 async def test_connects_when_service_comes_up_later(puppet: PuppetServer, tmp_path: Path) -> None:
