@@ -150,6 +150,9 @@ def _signup(
         return None
     statements = [c for c in clauses if not c.question]
     leave = _first(lex.leave, statements, questions=False)
+    asking = any(c.question for c in clauses)
+    if leave and asking and lex.leave_soft.search(leave):
+        leave = None  # "能发群里吗？我去不了想看看": a reason for asking
     if leave and (has_acts or "报名" in msg.body) and not problem_found:
         return IntentKind.LEAVE_ACTIVITY, f"leave:{leave}"
     joinable = [c for c in statements if not lex.not_join.search(c.text)]
@@ -161,7 +164,7 @@ def _signup(
     if len(clauses) > 1:  # "我去，这么多人报名了": an exclamation opening a longer message
         joinable = [c for c in joinable if c.text not in lex.exclamations]
     weak = _first(lex.join_weak, joinable, questions=False)
-    asking = any(c.question for c in clauses)  # "几点开始？我下午才有空" asks, it does not join
+    # "几点开始？我下午才有空" asks, it does not join
     if weak and has_acts and not problem_found and not asking:
         named = match_activity(msg.body, ctx.activities, lex)
         if named.title is not None:

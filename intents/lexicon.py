@@ -85,6 +85,7 @@ class Lexicon:
     join_weak: re.Pattern[str]
     exclamations: frozenset[str]
     leave: re.Pattern[str]
+    leave_soft: re.Pattern[str]
     not_join: re.Pattern[str]
     activity_stopwords: re.Pattern[str]
     relatives: re.Pattern[str]
@@ -222,6 +223,7 @@ def lexicon() -> Lexicon:
         join_weak=_alternation(lex["join_weak"]),
         exclamations=frozenset(lex["exclamations"]),
         leave=_alternation(lex["leave"]),
+        leave_soft=_alternation(lex["leave_soft"]),
         not_join=_alternation(lex["not_join"]),
         activity_stopwords=_alternation(lex["activity_stopwords"]),
         relatives=_alternation(lex["relatives"]),

@@ -69,7 +69,9 @@ def _complete(reading: Reading, msg: Message, ctx: ParseContext, lex: Lexicon) -
         headcount = None
         if kind is IntentKind.JOIN_ACTIVITY:
             # "能带孩子吗？" asks, it does not bring anyone
-            stated = " ".join(c.text for c in msg.clauses if not c.question) or msg.body
+            asked = any(c.question for c in msg.clauses)
+            stated = "，".join(c.text for c in msg.clauses if not c.question) if asked else ""
+            stated = stated or msg.body
             headcount, why = count_people(stated, lex)
             explain.append(f"headcount:{why}")
         return Intent(
