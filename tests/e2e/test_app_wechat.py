@@ -16,12 +16,14 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy import select
 
 from bot.app import App, build_app
 from bot.clock import SystemClock
 from bot.config import load_config
 from bot.transports.wechaty import WechatyTransport
 from bot.transports.wechaty_runner import attach_offline_notice, make_wechaty_transport
+from storage.models import CaseEvent
 from tests.e2e.conftest import BUILDING_ROOM, BUILDING_TOPIC
 from tests.e2e.puppet import PuppetServer
 
@@ -146,6 +148,26 @@ async def test_head_takes_the_case_in_private(compound: PuppetServer, tmp_path: 
     head, room = to(sent, HEAD), to(sent, BUILDING_ROOM)
     assert len(head) == 2 and "#1" in head[1]["text"] and "接单" in head[1]["text"]
     assert len(room) == 2 and "#1" in room[1]["text"]
+
+
+async def test_a_photo_after_a_report_becomes_a_note_on_the_case(
+    compound: PuppetServer, tmp_path: Path
+) -> None:
+    async with running_bot(write_config(tmp_path, compound)) as bot:
+        await compound.say("wxid_liu", "3栋楼道灯坏了，晚上看不见", room_id=BUILDING_ROOM)
+        await compound.wait_sent(2)
+        photo_id = await compound.say("wxid_liu", room_id=BUILDING_ROOM, image=True)
+        deadline = time.monotonic() + 10
+        notes: list[str] = []
+        while not notes and time.monotonic() < deadline:
+            async with bot.app.sessions() as session:
+                rows = await session.execute(select(CaseEvent).where(CaseEvent.action == "image"))
+                notes = [event.note for event in rows.scalars()]
+            await asyncio.sleep(0.1)
+        sent = compound.sent()
+
+    assert notes == [f"图片 {photo_id}"]
+    assert len(sent) == 2  # the photo itself gets no answer
 
 
 BURST = [
