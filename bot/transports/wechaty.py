@@ -17,7 +17,7 @@ import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import (
-    AsyncIterator,
+    AsyncGenerator,
     Awaitable,
     Callable,
     Collection,
@@ -276,7 +276,7 @@ class WechatyTransport:
         self._connected.clear()
         self._queue.put_nowait(None)
 
-    async def incoming(self) -> AsyncIterator[Incoming]:
+    async def incoming(self) -> AsyncGenerator[Incoming, None]:
         """Yield messages for the bot, in the order WeChat delivered them, until stop()."""
         while (msg := await self._queue.get()) is not None:
             yield msg

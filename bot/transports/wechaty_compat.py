@@ -57,7 +57,7 @@ def load_wechaty(cache_dir: Path) -> ModuleType:
     # fails when upstream no longer needs this.
     from wechaty_puppet.schemas import puppet as puppet_schemas
 
-    puppet_schemas.PuppetOptions.__hash__ = object.__hash__  # type: ignore[assignment]
+    puppet_schemas.PuppetOptions.__hash__ = object.__hash__
 
     # CACHE_DIR: the scheduler job store path is fixed at import time (default ./.wechaty).
     # WECHATY_LOG: each wechaty logger takes its level once, at import; the default (info)
