@@ -203,9 +203,18 @@ class SandboxServer:
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
+        # Shutting the scheduler down cancels a poll that may be mid-query; let it unwind
+        # before the engine is disposed, or its connection is left waiting on a closed driver.
+        polls = [t for t in asyncio.all_tasks() if _is_scheduler_job(t) and not t.done()]
+        if polls:
+            await asyncio.wait(polls, timeout=5)
         await self.sandbox.transport.close()
         await self.runner.cleanup()
         await self.sandbox.bot.stop()
+
+
+def _is_scheduler_job(task: asyncio.Task[Any]) -> bool:
+    return getattr(task.get_coro(), "__qualname__", "") == "run_coroutine_job"
 
 
 async def start_sandbox(
