@@ -191,7 +191,7 @@ def _filter(
         urgent=None if urgent not in ("0", "1") else urgent == "1",
         overdue_only=q.get("overdue") == "1",
     )
-    shown = {
+    shown: dict[str, object] = {
         "compound": compound,
         "building": f.building,
         "status": f.status,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from urllib.parse import quote
 
 import segno
@@ -57,7 +58,11 @@ def report_path(compound: str, building: str) -> str:
 
 
 def _form_page(
-    request: web.Request, state: WebState, status: int, form: dict[str, object], errors: list[str]
+    request: web.Request,
+    state: WebState,
+    status: int,
+    form: Mapping[str, object],
+    errors: list[str],
 ) -> web.Response:
     return state.render(
         request,
@@ -191,7 +196,7 @@ async def qr_sheet(request: web.Request) -> web.Response:
         if principal.may_see(c.name)
         for b in c.buildings
     ]
-    return state.render(request, "qr.html", codes=codes)
+    return state.render(request, "qr.html", codes=codes, public_url=state.config.web.public_url)
 
 
 def add_routes(app: web.Application) -> None:
