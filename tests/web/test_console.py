@@ -271,3 +271,23 @@ async def test_outbox_is_untouched_by_page_views(lite_env: WebEnv) -> None:
         assert (await lite_env.client.get(path)).status == 200
     async with lite_env.bot.sessions() as session:
         assert (await session.execute(select(OutboxMessage))).first() is None
+
+
+async def test_wishes_board_shows_claimants(env: WebEnv) -> None:
+    await env.say(ROOM3, "wxid_r1", "3栋402-王阿姨", "微心愿：想借个轮椅用两周")
+    await env.say(None, "wxid_zhao", "赵老师", "认领 W1")
+    await env.login("li")
+    html = await (await env.client.get("/console/wishes")).text()
+    assert 'data-case="W1"' in html and "赵老师" in html and "已认领" in html
+    page = await env.client.get("/console/cases/wish/1")
+    assert page.status == 200 and "认领" in await page.text()
+    api = await (await env.client.get("/api/wishes")).json()
+    assert [(w["label"], w["assignee_name"]) for w in api["wishes"]] == [("W1", "赵老师")]
+
+
+async def test_root_and_static_files(lite_env: WebEnv) -> None:
+    resp = await lite_env.client.get("/", allow_redirects=False)
+    assert resp.status == 302 and resp.headers["Location"] == "/console"
+    for name in ("style.css", "sandbox.js", "console.js"):
+        assert (await lite_env.client.get(f"/static/{name}")).status == 200
+    assert (await lite_env.client.get("/static/../web/auth.py")).status in (403, 404)
