@@ -81,7 +81,9 @@ def local(state: WebState, when: datetime | None) -> str:
 
 def _safe_next(value: str) -> str:
     # Only same-site paths: an open redirect would let a phishing link borrow the login page.
-    return value if value.startswith("/") and not value.startswith("//") else "/console"
+    # "//host" and "/\\host" both leave the site in browsers.
+    safe = value.startswith("/") and not value.startswith(("//", "/\\")) and "\n" not in value
+    return value if safe else "/console"
 
 
 async def login_page(request: web.Request) -> web.Response:

@@ -291,3 +291,11 @@ async def test_root_and_static_files(lite_env: WebEnv) -> None:
     for name in ("style.css", "sandbox.js", "console.js"):
         assert (await lite_env.client.get(f"/static/{name}")).status == 200
     assert (await lite_env.client.get("/static/../web/auth.py")).status in (403, 404)
+
+
+async def test_login_never_redirects_off_site(lite_env: WebEnv) -> None:
+    for target in ("//evil.example/x", "/\\evil.example", "https://evil.example/"):
+        form = await login_form(lite_env.client, username="li", password=PASSWORD)
+        form["next"] = target
+        resp = await lite_env.client.post("/login", data=form, allow_redirects=False)
+        assert resp.headers["Location"] == "/console"
