@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -261,7 +262,12 @@ def _url_host(host: str) -> str:
 
 async def serve_sandbox(config: Config, clock: Clock) -> None:
     """Serve the sandbox (and console, 民情码, API, healthz) until interrupted."""
-    server = await start_sandbox(config, clock)
+    try:
+        server = await start_sandbox(config, clock)
+    except OSError as e:
+        where = f"{config.transport.host}:{config.transport.port}"
+        print(f"cannot listen on {where}: {e.strerror or e}; set transport.port", file=sys.stderr)
+        raise SystemExit(2) from None
     print(f"jinlin sandbox on {server.url}  (console: {server.url}console)", flush=True)
     try:
         await server.task
