@@ -250,8 +250,8 @@ def _thanks(f: Facts) -> str | None:
 
 def _story(f: Facts) -> str | None:
     """Told afterwards: a story of the past, or a problem already handled."""
-    if f.search(f.lex.unresolved):
-        return None
+    if f.search(f.lex.unresolved) or (f.found and f.search(f.lex.contrast)):
+        return None  # "物业说修好了，可是电梯还是一卡一卡的"
     past = f.search(f.lex.past)
     if past:  # "想当年...水淹到腰了"
         return f"past:{past}"
