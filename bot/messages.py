@@ -32,6 +32,32 @@ class Outgoing:
     urgent: bool = False
 
 
+IMAGE_TEXT = "[图片]"  # the text of an Incoming that stands for an image message
+
+
+class DeliveryError(Exception):
+    """A transport could not deliver a message; `retryable` says whether trying later can help."""
+
+    retryable = True
+    attempted = True  # False when nothing was tried, so it does not count as an attempt
+
+
+class NotConnected(DeliveryError):
+    """Nothing was sent: the transport is not connected right now."""
+
+    attempted = False
+
+
+class UnknownRecipient(DeliveryError):
+    """Nothing was sent: the room or person is unknown to this account."""
+
+    retryable = False
+
+
+class SendFailed(DeliveryError):
+    """The send call failed; the message may or may not have arrived."""
+
+
 class Transport(Protocol):
     """A chat adapter: yields incoming messages and delivers outgoing ones."""
 

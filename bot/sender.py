@@ -21,6 +21,7 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
+NOT_TRIED_DELAY = timedelta(seconds=2)
 MERGE_SEPARATOR = "\n—————\n"
 
 
@@ -69,6 +70,7 @@ class OutboxSender:
         self._policy = policy
         self._wake = asyncio.Event()
         self._rng = random.Random()
+        self._held_until: datetime | None = None  # when a room-gap hold ends (a wake-up hint)
 
     def wake(self) -> None:
         """Tell the sender something new is queued."""
@@ -90,6 +92,12 @@ class OutboxSender:
         try:
             await self._transport.send(msg)
         except Exception as e:  # a transport failure must not stop the sender
+            if not getattr(e, "attempted", True):
+                # Nothing was tried (e.g. not connected): wait, without using up an attempt.
+                log.info("outbox %s not sent, transport unavailable: %s", ids, e)
+                async with self._sessions() as session, session.begin():
+                    await outbox.release(session, ids, self._clock.now() + NOT_TRIED_DELAY)
+                return False
             attempts = max(m.attempts for m in batch) + 1
             # A transport says when retrying cannot help (e.g. an unknown recipient).
             give_up = attempts >= self._policy.max_attempts or not getattr(e, "retryable", True)
@@ -119,10 +127,14 @@ class OutboxSender:
                 if not rows:
                     log.warning("daily cap of %d messages reached", self._policy.daily_cap)
                     return []
+        self._held_until = None
+        gap = timedelta(seconds=self._policy.room_gap)
         for row in rows:
-            if row.to_room is not None and self._policy.room_gap > 0 and not row.urgent:
+            if row.to_room is not None and gap and not row.urgent:
                 last = await outbox.last_sent_to_room(session, self._account, row.to_room)
-                if last is not None and (now - last).total_seconds() < self._policy.room_gap:
+                if last is not None and now - last < gap:
+                    free = last + gap
+                    self._held_until = min(self._held_until or free, free)
                     continue
             if row.to_person is not None and self._policy.merge_private:
                 return [r for r in rows if r.to_person == row.to_person and r.to_room is None]
@@ -151,8 +163,13 @@ class OutboxSender:
                     await asyncio.sleep(gap)
                 continue
             self._wake.clear()
+            wait = 1.0
+            if self._held_until is not None:
+                wait = min(wait, max(0.01, (self._held_until - self._clock.now()).total_seconds()))
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
 
 def _combine(batch: Sequence[OutboxMessage]) -> Outgoing:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.messages import Outgoing
+from bot.messages import IMAGE_TEXT, Outgoing
 from handlers.context import HandlerContext
 from storage.cases import REPORT
 
-IMAGE_TEXT = "[图片]"
 ATTACH_WINDOW = timedelta(minutes=10)
 
 

@@ -103,6 +103,16 @@ async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) ->
     )
 
 
+async def release(session: AsyncSession, ids: Sequence[int], retry_at: datetime) -> None:
+    """Give claimed messages back untried, to be sent from `retry_at` on."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .values(status=PENDING, not_before=retry_at, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def mark_failed(
     session: AsyncSession,
     ids: Sequence[int],

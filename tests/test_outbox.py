@@ -171,3 +171,40 @@ async def test_two_senders_never_send_the_same_message(sessions) -> None:  # typ
     await asyncio.gather(s1.drain(), s2.drain())
     texts = [m.text for m in t1.sent + t2.sent]
     assert sorted(texts) == sorted(f"text {i}" for i in range(10))
+
+
+class Offline(Recorder):
+    """A transport that is down: nothing is tried."""
+
+    async def send(self, msg: Outgoing) -> None:
+        from bot.messages import NotConnected
+
+        raise NotConnected("not logged in")
+
+
+async def test_an_outage_does_not_use_up_attempts(sessions) -> None:  # type: ignore[no-untyped-def]
+    await put(sessions, "o", to_person("p", "wait for me"))
+    clock = VirtualClock(T0)
+    policy = SendPolicy(0, 0, 0, 100, False, max_attempts=2)
+    down = sender_for(sessions, Offline(), clock, policy)
+    for step in range(10):
+        clock.set(T0 + timedelta(minutes=step))
+        assert await down.drain() == 0
+    up = Recorder()
+    clock.set(T0 + timedelta(minutes=11))
+    await sender_for(sessions, up, clock, policy).drain()
+    assert [m.text for m in up.sent] == ["wait for me"]
+
+
+async def test_unknown_recipient_is_given_up_at_once(sessions) -> None:  # type: ignore[no-untyped-def]
+    from bot.messages import UnknownRecipient
+
+    class Nobody(Recorder):
+        async def send(self, msg: Outgoing) -> None:
+            raise UnknownRecipient("no such room")
+
+    await put(sessions, "u", to_room("不存在的群", "x"))
+    await sender_for(sessions, Nobody(), VirtualClock(T0), SendPolicy.immediate()).drain()
+    async with sessions() as s:
+        row = (await s.execute(select(OutboxMessage).where(OutboxMessage.key == "u"))).scalar_one()
+    assert row.status == outbox.FAILED and row.attempts == 1

@@ -30,36 +30,32 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from bot.clock import Clock
-from bot.messages import Incoming, Outgoing
+from bot.messages import (
+    IMAGE_TEXT,
+    DeliveryError,
+    Incoming,
+    NotConnected,
+    Outgoing,
+    SendFailed,
+    UnknownRecipient,
+)
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "IMAGE_TEXT",
+    "DeliveryError",
+    "NotConnected",
+    "SendFailed",
+    "UnknownRecipient",
+    "WechatyTransport",
+]
 T = TypeVar("T")
 
-IMAGE_TEXT = "[图片]"  # text of the Incoming that stands for an image message
 ALIAS_TTL = 300.0  # seconds a member's room alias is reused before it is read again
 AT_SEPARATOR = "\u2005"  # what WeChat puts after "@name" in a mention it writes
 
 OnReconnected = Callable[[timedelta], Awaitable[None]]
-
-
-class DeliveryError(Exception):
-    """A message could not be handed to WeChat; `retryable` says whether trying later can help."""
-
-    retryable = True
-
-
-class NotConnected(DeliveryError):
-    """Nothing was sent: the transport is not connected and logged in right now."""
-
-
-class UnknownRecipient(DeliveryError):
-    """Nothing was sent: the room topic or contact id is not known to this WeChat account."""
-
-    retryable = False
-
-
-class SendFailed(DeliveryError):
-    """The send call failed; the message may or may not have reached WeChat."""
 
 
 @dataclass(frozen=True, slots=True)
