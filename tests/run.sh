@@ -85,6 +85,12 @@ if ! command -v chromium >/dev/null 2>&1; then
 	apt_install chromium
 fi
 
+# Chinese text in the browser tests' screenshots needs a CJK font (the tests pass without one).
+if command -v fc-list >/dev/null 2>&1 && [ -z "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ]; then
+	say "installing a Chinese font for Chromium (Debian)"
+	apt_install fonts-wqy-zenhei
+fi
+
 # --- Node: the Wechaty puppet service the end-to-end tests start -----------------------------
 puppet=tests/puppet
 if [ -f "$puppet/package.json" ]; then
