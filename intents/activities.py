@@ -14,6 +14,16 @@ from intents.lexicon import Lexicon
 _FILLER = frozenset("一的了我个是在不有人和也就都去来")
 _DAY_IN_TITLE = re.compile(r"(\d{1,2})[日号]")
 _DAY_IN_TEXT = re.compile(r"(?<![\d月])(\d{1,2})\s*[号日](?![楼栋幢梯])")
+# "报名元旦游园": what follows a sign-up word, when it reads as an activity's name (it ends in
+# a word such as 游园, 讲座, 比赛, 课), names that activity and no other.
+_AFTER_SIGNUP = re.compile(
+    r"(?:报名|参加|报个名|报个|报)(?:参加)?[:：]?\s*(?:一下|下)?(?:明天|今天|后天|周.|这周|下周|这次|那个|这个)?的?"
+    r"(?P<x>[\u4e00-\u9fff]{2,10})"
+)
+_ACTIVITY_HEAD = re.compile(
+    r"(游园|讲座|比赛|大赛|晚会|联欢|培训|义诊|义剪|演出|展览|课堂?|班|节|会|营|赛|游|团|宴|市集|集市|"
+    r"团拜|灯谜|运动|徒步|观影|电影|体检|诊|跑|舞)"
+)
 _SEPARATORS = re.compile(r"[·・•\s()（）\[\]【】\-—:：,，、/]+")
 
 
@@ -85,6 +95,9 @@ def match_activity(text: str, activities: tuple[str, ...], lex: Lexicon) -> Matc
             return Match(ratios[0][1], table, reason, named=True)
         return Match(None, table, "ambiguous")
     if len(activities) == 1:
+        other = _AFTER_SIGNUP.search(text)
+        if other and _ACTIVITY_HEAD.search(other["x"]) and best_score == 0:
+            return Match(None, table, f"names another activity:{other['x']}")
         return Match(activities[0], table, "the only open activity")
     return Match(None, table, "no clue among several")
 

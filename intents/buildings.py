@@ -22,6 +22,12 @@ _ALIAS_DASH = re.compile(
     r"^\s*(?P<b>\d{1,2}|[A-Za-z])\s*[-_—]\s*\d{1,4}(?:\s*[-_—]\s*\d{1,4})?(?!\d)"
 )
 
+# A compound or gate name first: 富文-3-1202, 城南-5-702, 北门-2-1-301: the building follows it.
+_ALIAS_PLACE_DASH = re.compile(
+    r"^\s*[^\d\s\-_—]{1,6}\s*[-_—]\s*(?P<b>\d{1,2}|[A-Za-z])\s*[-_—]\s*"
+    r"(?:\d{1,2}\s*[-_—]\s*)?\d{3,4}(?!\d)"
+)
+
 
 def _read(m: re.Match[str]) -> str | None:
     if m["letter"]:
@@ -55,7 +61,7 @@ def building_of_alias(sender_name: str) -> str | None:
     named = building_in(sender_name)
     if named is not None:
         return named
-    m = _ALIAS_DASH.match(sender_name)
+    m = _ALIAS_DASH.match(sender_name) or _ALIAS_PLACE_DASH.match(sender_name)
     return m["b"].upper() if m else None
 
 

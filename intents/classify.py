@@ -233,6 +233,10 @@ def _notice_header(f: Facts) -> str | None:
 
 def _ad(f: Facts) -> str | None:
     ad = f.search(f.lex.ad_phrases)
+    if ad is None:  # a number to call back is an ad only when nobody asks for help
+        ad = f.search(f.lex.ad_contacts)
+        if ad and (f.search(f.lex.wish_askers) or f.search(f.lex.wish_tags)):
+            ad = None
     return f"ad:{ad}" if ad and not (f.found and f.search(f.lex.complaints)) else None
 
 
@@ -264,6 +268,9 @@ def _aside_from_report(f: Facts) -> str | None:
     only_asks = all(c.question for c in f.clauses)  # "电梯坏了吗？" asks whether
     if only_asks and not f.search(f.lex.demands) and not urgency(f.clauses, f.lex):
         return "asks-whether"
+    lost = f.search(f.lex.lost_found)
+    if lost and not f.search(f.lex.demands) and not urgency(f.clauses, f.lex):
+        return f"lost-found:{lost}"  # "谁家的猫跑丢了？在3栋楼下看到一只橘猫"
     if any(e.strong for e in f.found):
         return None
     info = f.search(f.lex.info_question)
@@ -298,6 +305,13 @@ def _fallback(f: Facts) -> list[Evidence]:
     if demand and fault:  # "物业，一期的道闸杆又不抬了，赶紧修"
         return [Evidence(Category.OTHER, f"{fault[0]}+{demand}", False)]
     things = _things(list(f.lex.problem_nouns.finditer(stated)), None, f.lex)
+    if demand and things:  # "隔壁装修天天电钻，能不能管一下": a nuisance and an ask to act
+        cat, thing = things[0]
+        return [Evidence(cat, f"{thing}+{demand}", False)]
+    nuisance = next((t for t in things if t[0] is Category.NOISE), None)
+    again = f.lex.repeated.search(stated)
+    if nuisance and again:  # "楼下天天KTV到半夜"
+        return [Evidence(Category.NOISE, f"{nuisance[1]}+{again[0]}", False)]
     frame = f.search(f.lex.report_frames)
     if frame and things and not any(c.question for c in f.clauses):
         cat, thing = things[0]  # "反映个问题：3号楼后面的排水沟盖板"

@@ -45,6 +45,7 @@ class Lexicon:
     request_headers: re.Pattern[str]
     notice_phrases: re.Pattern[str]
     ad_phrases: re.Pattern[str]
+    ad_contacts: re.Pattern[str]
     hypothetical: re.Pattern[str]
     conditionals: re.Pattern[str]
     any_aside: re.Pattern[str]  # any word that may set a clause aside: a cheap first look
@@ -59,6 +60,7 @@ class Lexicon:
     praise: re.Pattern[str]
     past: re.Pattern[str]
     info_question: re.Pattern[str]
+    lost_found: re.Pattern[str]
     problem_nouns: re.Pattern[str]  # every category at once; category_of tells which
     problem_phrases: re.Pattern[str]
     noun_categories: tuple[tuple[Category, re.Pattern[str]], ...]
@@ -181,6 +183,7 @@ def lexicon() -> Lexicon:
         request_headers=re.compile(rf"^\s*[【#]?(?:{requests})"),
         notice_phrases=_alternation(lex["notice_phrases"]),
         ad_phrases=_alternation(lex["ad_phrases"]),
+        ad_contacts=_alternation(lex["ad_contacts"]),
         hypothetical=re.compile("^(?:" + "|".join(lex["hypothetical"]) + ")"),
         hearsay=_alternation(lex["hearsay"]),
         conditionals=re.compile("^(?:" + "|".join(lex["conditionals"]) + ")|的话"),
@@ -197,6 +200,7 @@ def lexicon() -> Lexicon:
         praise=_alternation(lex["praise"]),
         past=_alternation(lex["past"]),
         info_question=_alternation(lex["info_question"]),
+        lost_found=_alternation(lex["lost_found"]),
         problem_nouns=_alternation([w for ws in lex["problem_nouns"].values() for w in ws]),
         problem_phrases=_alternation([w for ws in lex["problem_phrases"].values() for w in ws]),
         noun_categories=_by_category(lex["problem_nouns"]),
