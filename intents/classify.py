@@ -13,6 +13,7 @@ from intents.model import Category, IntentKind, ParseContext
 from intents.normalise import Clause, Message
 
 _WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+_GUESS = re.compile(r"是不是|是否|会不会|难道")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,10 @@ def problems(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
                 # the topic carries over: "装修垃圾倒在楼梯口，一个星期了没人清"
                 if not things:
                     things = _things([m for m in nouns if m.start() < start], None, lex)
+                # or is named next: "有够吵！隔壁那个工地从六点就开始打桩"
+                if not things and start == 0:
+                    nxt = end + 1 + len(clauses[1].text) if len(clauses) > 1 else end
+                    things = _things([m for m in nouns if end < m.start() < nxt], None, lex)
                 found.extend(Evidence(cat, f"{w}+{fault[0]}", False) for cat, w in things)
             start = end + 1
     if not found:
@@ -115,6 +120,8 @@ def urgency(clauses: list[Clause], lex: Lexicon) -> str | None:
     if any(lex.mild.search(c.text) for c in clauses):  # "膝盖擦破了": hurt, but it is over
         return None
     for c in clauses:
+        if c.question and _GUESS.search(c.text):
+            continue  # "是不是楼上水管爆了？" guesses a cause, it does not see a danger
         m = lex.urgent.search(c.text)
         if m and not lex.not_urgent.search(c.text):
             return m[0]

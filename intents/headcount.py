@@ -39,7 +39,8 @@ def _patterns(relatives: re.Pattern[str]) -> _Patterns:
         bring=re.compile(rf"带(?:上|着)?({_STOP}*)"),
         with_=re.compile(rf"我(?:和|跟|与|、)({_STOP}*)"),
         extra=re.compile(rf"(?:还有|加上|以及|外加|连同)({_STOP}*)"),
-        also=re.compile(rf"(?:我家|我)?(?:{rel})\s*也(?:去|来|参加|报)"),
+        # "老伴也去", "娃6岁": a companion named going, or named with an age
+        also=re.compile(rf"(?:我家|我)?(?:{rel})\s*(?:也(?:去|来|参加|报)|\d{{1,2}}\s*周?岁)"),
         proxy=re.compile(rf"(?:帮|给|替)\s*({_STOP}*?)\s*(?:报|也报)"),
     )
 
@@ -60,7 +61,8 @@ def count_people(text: str, lex: Lexicon) -> tuple[int, str]:
     for pattern, rule in ((_FAMILY, "family"), (_TOTAL, "total")):
         for m in pattern.finditer(text):
             n = to_int(next(g for g in m.groups() if g))
-            if n is not None and 0 < n <= cap and total is None:
+            # "帮我报一个，我陪我奶奶去，两个人": the largest total, not the idiom "报一个"
+            if n is not None and 0 < n <= cap and (total is None or n > total[0]):
                 total = (n, f"{rule}:{m[0]}")
     if total is not None and total[0] >= 2:
         return total
