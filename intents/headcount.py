@@ -74,12 +74,14 @@ def count_people(text: str, lex: Lexicon) -> tuple[int, str]:
     if pair:
         return (to_int(pair[1]) or 0) + (to_int(pair[2]) or 0), f"adults+kids:{pair[0]}"
     companions, why = 0, []
+    counted_to = -1  # "我和老公还有两个孩子": 还有 lies inside the 我和 phrase, counted once
     for pattern in (p.bring, p.with_, p.extra):
         for m in pattern.finditer(text):
             n = _count(m[1], p)
-            if n:
+            if n and m.start() >= counted_to:
                 companions += n
                 why.append(m[0])
+                counted_to = max(counted_to, m.end())
     if not companions:
         for m in p.also.finditer(text):
             companions += 1

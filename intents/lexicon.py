@@ -184,7 +184,11 @@ def lexicon() -> Lexicon:
         notice_phrases=_alternation(lex["notice_phrases"]),
         ad_phrases=_alternation(lex["ad_phrases"]),
         ad_contacts=_alternation(lex["ad_contacts"]),
-        hypothetical=re.compile("^(?:" + "|".join(lex["hypothetical"]) + ")"),
+        # "这要是着火了": a conditional may follow a word or two of subject
+        hypothetical=re.compile(
+            "^(?:" + "|".join(lex["hypothetical"]) + ")"
+            "|^[^，,。!！?？]{1,3}?(?:" + "|".join(lex["conditionals"]) + ")"
+        ),
         hearsay=_alternation(lex["hearsay"]),
         conditionals=re.compile("^(?:" + "|".join(lex["conditionals"]) + ")|的话"),
         any_aside=_alternation(

@@ -15,6 +15,7 @@ from intents.normalise import Message, normalise
 
 # On one's own 接龙 line a bare word is enough: "王姐 (取消)".
 _CANCELLED = re.compile(r"取消|退出|删除|不去|去不了|来不了")
+_BARE_COUNT = re.compile(r"\+?\s*([1-9])")
 
 
 def _from_jielong(block: Jielong, ctx: ParseContext, lex: Lexicon) -> Intent:
@@ -39,7 +40,8 @@ def _from_jielong(block: Jielong, ctx: ParseContext, lex: Lexicon) -> Intent:
             confidence=lex.thresholds.conf_jielong,
             explain=(*explain, "leave in own line"),
         )
-    count, why = count_people(line.rest, lex)
+    bare = _BARE_COUNT.fullmatch(line.rest)  # "周姐 +2" (the + lost with the symbols): 2
+    count, why = (int(bare[1]), f"bare:{bare[1]}") if bare else count_people(line.rest, lex)
     return Intent(
         IntentKind.JOIN_ACTIVITY,
         activity=match.title,
