@@ -273,6 +273,9 @@ def _story(f: Facts) -> str | None:
 def _aside_from_report(f: Facts) -> str | None:
     """A problem only asked about, or a weak one praised or laughed at, is not reported."""
     only_asks = all(c.question for c in f.clauses)  # "电梯坏了吗？" asks whether
+    if not only_asks and any(c.question and _GUESS.search(c.text) for c in f.clauses):
+        # "刚才是不是停电了？我家灯闪了一下": the problem is only in the question
+        only_asks = not problems([c for c in f.clauses if not c.question], f.lex)
     if only_asks and not f.search(f.lex.demands) and not urgency(f.clauses, f.lex):
         return "asks-whether"
     lost = f.search(f.lex.lost_found)
