@@ -288,6 +288,9 @@ def _aside_from_report(f: Facts) -> str | None:
         return f"info-question:{info}"
     if f.search(f.lex.demands):
         return None
+    downplay = f.search(f.lex.downplay)
+    if downplay:
+        return f"downplay:{downplay}"
     praise = f.search(f.lex.praise)
     if praise:
         return f"praise:{praise}"

@@ -58,6 +58,7 @@ class Lexicon:
     contrast: re.Pattern[str]
     laughter: re.Pattern[str]
     praise: re.Pattern[str]
+    downplay: re.Pattern[str]
     past: re.Pattern[str]
     info_question: re.Pattern[str]
     lost_found: re.Pattern[str]
@@ -202,6 +203,7 @@ def lexicon() -> Lexicon:
         contrast=_alternation(lex["contrast"]),
         laughter=_alternation(lex["laughter"]),
         praise=_alternation(lex["praise"]),
+        downplay=_alternation(lex["downplay"]),
         past=_alternation(lex["past"]),
         info_question=_alternation(lex["info_question"]),
         lost_found=_alternation(lex["lost_found"]),

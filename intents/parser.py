@@ -16,6 +16,8 @@ from intents.normalise import Message, normalise
 # On one's own 接龙 line a bare word is enough: "王姐 (取消)".
 _CANCELLED = re.compile(r"取消|退出|删除|不去|去不了|来不了")
 _BARE_COUNT = re.compile(r"\+?\s*([1-9])")
+_QUOTED = re.compile(r"「[^「」：:]{0,30}[：:](?P<text>[^「」]*)」")
+_AGREE = re.compile(r"也(是|一样|这样|有|坏|漏|停|没|不)|同样|一样的")
 
 
 def _from_jielong(block: Jielong, ctx: ParseContext, lex: Lexicon) -> Intent:
@@ -95,4 +97,20 @@ def parse(text: str, ctx: ParseContext) -> Intent:
     # otherwise they are a list ("1. 电梯坏了 2. 灯不亮")
     if block is not None and (block.headed or match_title(block.title, ctx.activities, lex).named):
         return _from_jielong(block, ctx, lex)
-    return _complete(classify(msg, ctx, lex), msg, ctx, lex)
+    reading = classify(msg, ctx, lex)
+    unheard = reading.explain[-1:] == ["no request found"]
+    if reading.kind is IntentKind.NONE and msg.quoted and unheard:
+        reading = _agreeing(reading, msg, ctx, lex)
+    return _complete(reading, msg, ctx, lex)
+
+
+def _agreeing(reading: Reading, msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
+    """A short reply that says the quoted problem is here too ("我们12楼的也是！") reports it."""
+    quote = _QUOTED.search(msg.full)
+    if quote is None or len(msg.body) > 20 or not _AGREE.search(msg.body):
+        return reading
+    again = classify(normalise(f"{quote['text']}\n{msg.body}", lex), ctx, lex)
+    if again.kind is not IntentKind.REPORT_PROBLEM:
+        return reading
+    again.explain.insert(0, "agrees with the quoted report")
+    return again
