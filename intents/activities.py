@@ -59,6 +59,13 @@ def _title_keys(title: str, stopwords: re.Pattern[str]) -> tuple[frozenset[str],
     return _pairs(stopwords.sub("", title))
 
 
+@lru_cache(maxsize=1024)
+def _far_keys(title: str, stopwords: re.Pattern[str]) -> frozenset[str]:
+    """Ordered pairs of distinctive characters anywhere in a title (separators ignored)."""
+    chars = [c for c in _SEPARATORS.sub("", stopwords.sub("", title)) if c not in _FILLER]
+    return frozenset(a + b for i, a in enumerate(chars) for b in chars[i + 2 :] if a != b)
+
+
 def score_title(
     title: str, text: str, text_pairs: tuple[frozenset[str], frozenset[str]], lex: Lexicon
 ) -> float:
@@ -66,6 +73,8 @@ def score_title(
     near, skip = _title_keys(title, lex.activity_stopwords)
     t_near, t_skip = text_pairs
     score = len(near & t_near) + 0.5 * len((skip | near) & (t_skip - t_near))
+    if score == 0:  # "登山" for 登高·麒麟山: two characters of the title, in its order
+        score = 0.5 * len(_far_keys(title, lex.activity_stopwords) & t_near)
     day = _DAY_IN_TITLE.search(title)
     if day and any(d == day[1] for d in _DAY_IN_TEXT.findall(text)):
         score += 1.0

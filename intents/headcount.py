@@ -18,6 +18,7 @@ _TOTAL = re.compile(
 _STOP = r"[^,，。!！?？;；\n]"
 _PLUS = re.compile(r"^\s*\+\s*(\d)")  # "+2": two people
 _PAIR = re.compile(r"(?:我们|咱们|咱|我)俩|老两口|两口子|(?:夫妻|母子|父子|母女|父女|姐妹|兄弟)俩")
+_SELF_TOO = re.compile(r"我(也)?(陪|跟着|一起去|带队|也去)")
 _ADULTS_KIDS = re.compile(rf"{_N}\s*大\s*{_N}\s*小")  # "2大1小"
 
 
@@ -97,6 +98,8 @@ def count_people(text: str, lex: Lexicon) -> tuple[int, str]:
     counted = [m for m in p.people.finditer(text) if m[1]]
     if counted:
         n = _count(" ".join(m[0] for m in counted), p)
+        if _SELF_TOO.search(text):  # "两个娃都去，我陪着": and the sender
+            n += 1
         if 0 < n <= cap:
             return n, "people:" + "+".join(m[0] for m in counted)
     return 1, "default:1"
