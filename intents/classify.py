@@ -261,8 +261,14 @@ def _thanks(f: Facts) -> str | None:
 
 def _story(f: Facts) -> str | None:
     """Told afterwards: a story of the past, or a problem already handled."""
-    if f.search(f.lex.unresolved) or (f.found and f.search(f.lex.contrast)):
-        return None  # "物业说修好了，可是电梯还是一卡一卡的"
+    if f.search(f.lex.unresolved):
+        return None
+    turn = f.lex.contrast.search(f.body) if f.found else None
+    if turn is not None:  # "物业说修好了，可是电梯还是一卡一卡的"
+        settled = f.lex.resolved.search(f.body, turn.end())
+        if settled is None:  # "...不牵绳，不过后来他牵上了" turns the other way
+            return None
+        return f"resolved:{settled[0]}"
     past = f.search(f.lex.past)
     if past:  # "想当年...水淹到腰了"
         return f"past:{past}"
