@@ -13,6 +13,8 @@ from intents.model import Category, IntentKind, ParseContext
 from intents.normalise import Clause, Message
 
 _WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+# someone else signed up by the sender: "帮我老婆和女儿报一下"
+_PROXY = re.compile(r"(?:帮|给|替)(?:(?!取消|退|删|划)[^，,。!！?？]){1,8}报(?:名|个|上|一)")
 _GUESS = re.compile(r"是不是|是否|会不会|难道")
 
 
@@ -160,6 +162,8 @@ def _signup(
     asking = any(c.question for c in clauses)
     if leave and asking and lex.leave_soft.search(leave):
         leave = None  # "能发群里吗？我去不了想看看": a reason for asking
+    if leave and _PROXY.search(msg.body):
+        leave = None  # "帮我老婆和女儿报一下，我要上班去不了": a reason, the others go
     if leave and (has_acts or "报名" in msg.body) and not problem_found:
         return IntentKind.LEAVE_ACTIVITY, f"leave:{leave}"
     joinable = [c for c in statements if not lex.not_join.search(c.text)]
