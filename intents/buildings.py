@@ -10,6 +10,7 @@ from intents.numerals import to_int
 # 3栋, 3幢, 3号楼, 3#, 三号楼, 十二栋, A座, B栋; not floors (8楼), units (2单元), lifts (2号梯).
 _BUILDING = re.compile(
     r"(?<![\d.])(?<![这那整每哪几某两])"
+    r"(?<!(?<!\d)\d[-~～至到])(?<!(?<!\d)\d\d[-~～至到])"  # not a range's end: 1-6栋, 10-16栋
     r"(?P<num>\d{1,3}|[一二三四五六七八九十]{1,3})\s*(?P<unit>号楼|号栋|号幢|栋|幢|座|#楼?|号院)"
     r"|(?<![A-Za-z])(?P<letter>[A-Za-z])\s*(?:栋|幢|座|号楼)"
 )
