@@ -15,6 +15,7 @@ from intents.normalise import Message, normalise
 
 # On one's own 接龙 line a bare word is enough: "王姐 (取消)".
 _CANCELLED = re.compile(r"取消|退出|删除|不去|去不了|来不了")
+_SALE = re.compile(r"\d+\s*(?:元|块)|[¥￥]\s*\d|(?:团|代|订|下)购|(?:一|每)(?:斤|箱|份|盒|袋)")
 _BARE_COUNT = re.compile(r"\+?\s*([1-9])")
 _QUOTED = re.compile(r"「[^「」：:]{0,30}[：:](?P<text>[^「」]*)」")
 _AGREE = re.compile(r"也(是|一样|这样|有|坏|漏|停|没|不)|同样|一样的")
@@ -22,6 +23,13 @@ _AGREE = re.compile(r"也(是|一样|这样|有|坏|漏|停|没|不)|同样|一�
 
 def _from_jielong(block: Jielong, ctx: ParseContext, lex: Lexicon) -> Intent:
     """A 接龙 block counts as the sender's sign-up only through the sender's own line."""
+    sale = lex.ad_phrases.search(block.title) or _SALE.search(block.title)
+    if sale and not match_title(block.title, ctx.activities, lex).named:
+        return Intent(  # "#接龙 明天团购六鳌地瓜，10斤一箱38元": an order list, not a sign-up
+            IntentKind.NONE,
+            confidence=lex.thresholds.conf_jielong,
+            explain=("jielong", f"jielong:title:{block.title}", "jielong:a sale"),
+        )
     line = own_line(block, ctx.sender_name, lex)
     if line is None:
         return Intent(
