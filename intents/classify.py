@@ -15,6 +15,10 @@ from intents.normalise import Clause, Message
 _WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 # someone else signed up by the sender: "帮我老婆和女儿报一下"
 _PROXY = re.compile(r"(?:帮|给|替)(?:(?!取消|退|删|划)[^，,。!！?？]){1,8}报(?:名|个|上|一)")
+# "能的话给我报一个", "方便的话": a courtesy, not a condition
+_POLITE_IF = re.compile(r"(?:如果|要是)?还?(?:能|可以|行|方便|有名额|有位置|有空位)的话")
+# "…可以吗": asking leave to sign up, not signing up
+_MAY_I = re.compile(r"(?:可以|行|能|可不可以|能不能|好)(?:吗|嘛|不)?")
 _GUESS = re.compile(r"是不是|是否|会不会|难道")
 
 
@@ -47,7 +51,8 @@ def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], li
     for c in clauses:
         rule = lex.prohibitions.search(c.text) and not lex.rule_broken.search(c.text)
         aside = rule or lex.hypothetical.search(c.text) or lex.hearsay.search(c.text)
-        if aside or after_condition or "的话" in c.text:
+        iffy = "的话" in c.text and not _POLITE_IF.match(c.text)
+        if aside or after_condition or iffy:
             dropped.append(c.text)
         else:
             kept.append(c)
@@ -166,6 +171,8 @@ def _signup(
         leave = None  # "帮我老婆和女儿报一下，我要上班去不了": a reason, the others go
     if leave and (has_acts or "报名" in msg.body) and not problem_found:
         return IntentKind.LEAVE_ACTIVITY, f"leave:{leave}"
+    if asking and clauses[-1].question and _MAY_I.fullmatch(clauses[-1].text):
+        return None  # "我女儿想报名做志愿者，她读高一，可以吗"
     joinable = [c for c in statements if not lex.not_join.search(c.text)]
     strong = _first(lex.join_strong, joinable, questions=False)
     if strong and not has_acts and "报名" not in strong and "接龙" not in strong:
