@@ -137,6 +137,8 @@ def urgency(clauses: list[Clause], lex: Lexicon) -> str | None:
 
 def _category(found: list[Evidence]) -> Category:
     votes = Counter(e.category for e in found)
+    if Category.NOISE in votes:  # a neighbour's noise is a noise problem before a dispute
+        votes.pop(Category.DISPUTE, None)
     # the first evidence breaks ties: people say the main thing first
     order = {cat: i for i, cat in reversed(list(enumerate(e.category for e in found)))}
     return max(votes, key=lambda cat: (votes[cat], -order[cat]))
@@ -336,7 +338,8 @@ def _fallback(f: Facts) -> list[Evidence]:
         return [Evidence(Category.OTHER, f"{fault[0]}+{demand}", False)]
     things = _things(list(f.lex.problem_nouns.finditer(stated)), None, f.lex)
     if demand and things:  # "隔壁装修天天电钻，能不能管一下": a nuisance and an ask to act
-        cat, thing = things[0]
+        # the neighbour (隔壁, 楼上) is who; the thing they do (装修, 电钻) says what
+        cat, thing = next((t for t in things if t[0] is not Category.DISPUTE), things[0])
         return [Evidence(cat, f"{thing}+{demand}", False)]
     nuisance = next((t for t in things if t[0] is Category.NOISE), None)
     again = f.lex.repeated.search(stated)

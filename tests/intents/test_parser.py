@@ -170,3 +170,35 @@ def test_every_result_explains_itself() -> None:
 
 def test_lexicon_is_loaded_once() -> None:
     assert lexicon() is lexicon()
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("楼道里好大一股煤气味，谁家没关好", Category.OTHER),  # gas is no power cut
+        ("厨房的燃气管道接口处有嘶嘶声，还有味", Category.OTHER),
+        ("配电箱有股烧焦的味道，还噼里啪啦响", Category.OTHER),
+        ("隔壁装修天天电钻，周末早上七点就开始，能不能管一下", Category.NOISE),
+    ],
+)
+def test_the_category_of_a_report(text: str, category: Category) -> None:
+    intent = parse(text, ParseContext(room=ROOM, sender_name="阿东"))
+    assert intent.kind is R
+    assert intent.category is category
+
+
+@pytest.mark.parametrize(
+    ("sender", "building"),
+    [("富文-3-1202", "3"), ("城南-5-702", "5"), ("北门-B栋-朱", "B"), ("北门-2-1-301", "2")],
+)
+def test_a_compound_name_before_building_and_room(sender: str, building: str) -> None:
+    intent = parse("楼道灯坏了", ParseContext(room="业主群", sender_name=sender))
+    assert intent.building == building
+
+
+def test_a_sign_up_naming_an_activity_that_is_not_open_names_none() -> None:
+    only = ("12月28日共建日·扫一扫小区街巷",)
+    ctx = ParseContext(room=ROOM, sender_name="阿东", activities=only)
+    intent = parse("报名元旦游园", ctx)
+    assert intent.kind is J
+    assert intent.activity is None
