@@ -169,6 +169,12 @@ def _signup(
     asking = any(c.question for c in clauses)
     if leave and asking and lex.leave_soft.search(leave):
         leave = None  # "能发群里吗？我去不了想看看": a reason for asking
+    if leave:  # "义诊我爸说不去了，就我一个": someone else drops out, not the sender
+        at = msg.body.find(leave)
+        said = msg.body[max(0, at - 6) : at]
+        if "说" in said and lex.relatives.search(said):
+            later = lex.leave.search(msg.body, at + len(leave))  # "…帮她取消一下" still is
+            leave = later[0] if later else None
     if leave and _PROXY.search(msg.body):
         leave = None  # "帮我老婆和女儿报一下，我要上班去不了": a reason, the others go
     if leave and (has_acts or "报名" in msg.body) and not problem_found:
