@@ -21,6 +21,7 @@ from bot.config import Config, parse_config
 from bot.messages import Incoming, Outgoing
 from bot.sender import SendPolicy
 from bot.web.auth import hash_password, token_sha256
+from bot.web.sandbox import SandboxServer, start_sandbox
 from bot.web.server import mount_web, new_web_app
 from bot.web.state import WebState
 
@@ -180,3 +181,20 @@ async def lite_env(web_config: Config, tmp_path: Path) -> AsyncIterator[WebEnv]:
     finally:
         await e.client.close()
         await e.bot.stop()
+
+
+@pytest.fixture
+async def sandbox(web_config: Config, tmp_path: Path) -> AsyncIterator[SandboxServer]:
+    """The whole web side (sandbox, console, 民情码, API) on a free loopback port."""
+    server = await start_sandbox(
+        web_config,
+        VirtualClock(START),
+        host="127.0.0.1",
+        port=0,
+        db_url=f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}",
+        announce=lambda _line: None,
+    )
+    try:
+        yield server
+    finally:
+        await server.stop()

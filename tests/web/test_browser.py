@@ -10,10 +10,8 @@ from urllib.parse import quote
 
 import pytest
 
-from bot.clock import VirtualClock
-from bot.config import Config
-from bot.web.sandbox import SandboxServer, start_sandbox
-from tests.web.conftest import PASSWORD, REPO, START
+from bot.web.sandbox import SandboxServer
+from tests.web.conftest import PASSWORD, REPO
 
 # The real binary: /usr/bin/chromium is a wrapper script that prints a warning first.
 CHROMIUM = os.environ.get("JINLIN_CHROMIUM", "/usr/lib/chromium/chromium")
@@ -47,23 +45,6 @@ async def browser() -> AsyncIterator[Any]:
             yield b
         finally:
             await b.close()
-
-
-@pytest.fixture
-async def sandbox(web_config: Config, tmp_path: Path) -> AsyncIterator[SandboxServer]:
-    """The whole web side on a free loopback port."""
-    server = await start_sandbox(
-        web_config,
-        VirtualClock(START),
-        host="127.0.0.1",
-        port=0,
-        db_url=f"sqlite+aiosqlite:///{tmp_path / 'browser.db'}",
-        announce=lambda _line: None,
-    )
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def new_page(browser: Any) -> Any:

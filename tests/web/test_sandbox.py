@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
-import pytest
 
 from bot.clock import VirtualClock
-from bot.config import Config
-from bot.web.sandbox import SandboxServer, start_sandbox
+from bot.web.sandbox import SandboxServer
 from bot.web.sandbox_transport import SandboxClock
 from tests.web.conftest import START
 
 Event = dict[str, Any]
-
-
-@pytest.fixture
-async def sandbox(web_config: Config, tmp_path: Path) -> AsyncIterator[SandboxServer]:
-    """A sandbox on a free loopback port, its clock starting at START."""
-    server = await start_sandbox(
-        web_config,
-        VirtualClock(START),
-        host="127.0.0.1",
-        port=0,
-        db_url=f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}",
-        announce=lambda _line: None,
-    )
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def wait_for(
