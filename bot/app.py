@@ -11,11 +11,11 @@ from datetime import datetime
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.config import Config
+from bot.core.clock import Clock
+from bot.core.config import Config
+from bot.core.grid import Grid
+from bot.core.messages import Incoming, Transport
 from bot.dispatcher import ActivityTitles, Dispatcher
-from bot.grid import Grid
-from bot.messages import Incoming, Transport
 from bot.scheduler import TaskRunner, start_realtime
 from bot.sender import OutboxSender, SendPolicy
 from handlers.activities import activity_titles as stored_activity_titles

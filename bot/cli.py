@@ -9,7 +9,7 @@ import logging
 import os
 import sys
 
-from bot.config import Config, ConfigError, load_config, summarise
+from bot.core.config import Config, ConfigError, load_config, summarise
 
 log = logging.getLogger("jinlin")
 
@@ -79,7 +79,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 async def _run_console(cfg: Config) -> None:
     from bot.app import build_app
-    from bot.clock import SystemClock
+    from bot.core.clock import SystemClock
     from bot.sender import SendPolicy
     from bot.transports.console import ConsoleTransport
 

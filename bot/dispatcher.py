@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.config import Config
-from bot.grid import Grid, RoomInfo
-from bot.messages import Incoming, Outgoing
+from bot.core.clock import Clock
+from bot.core.config import Config
+from bot.core.grid import Grid, RoomInfo
+from bot.core.messages import Incoming, Outgoing
 from bot.outbound import enqueue_all
 from handlers import attachments
 from handlers.context import HandlerContext

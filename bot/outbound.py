@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Config
-from bot.messages import Outgoing
-from bot.quiet_hours import delivery_time
+from bot.core.config import Config
+from bot.core.messages import Outgoing
+from bot.core.quiet_hours import delivery_time
 from storage import outbox
 
 

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import TextIO
 
 from bot.app import App, build_app
-from bot.clock import VirtualClock
-from bot.config import Config
-from bot.messages import Incoming, Outgoing
+from bot.core.clock import VirtualClock
+from bot.core.config import Config
+from bot.core.messages import Incoming, Outgoing
 from bot.sender import SendPolicy
 from storage import outbox
 

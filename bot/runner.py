@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from bot.app import build_app
-from bot.clock import SystemClock
-from bot.config import Config
-from bot.messages import Transport
+from bot.core.clock import SystemClock
+from bot.core.config import Config
+from bot.core.messages import Transport
 
 log = logging.getLogger(__name__)
 

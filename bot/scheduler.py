@@ -9,9 +9,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.config import Config
-from bot.grid import Grid
+from bot.core.clock import Clock
+from bot.core.config import Config
+from bot.core.grid import Grid
 from bot.outbound import enqueue_all
 from handlers.context import TaskContext
 from handlers.registry import Registry

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
-from bot.config import SendingSection
-from bot.messages import Outgoing, Transport
+from bot.core.clock import Clock
+from bot.core.config import SendingSection
+from bot.core.messages import Outgoing, Transport
 from storage import outbox
 from storage.models import OutboxMessage
 

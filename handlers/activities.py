@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Config
-from bot.grid import Grid
-from bot.messages import Outgoing
-from bot.quiet_hours import in_quiet_hours, quiet_end
+from bot.core.config import Config
+from bot.core.grid import Grid
+from bot.core.messages import Outgoing
+from bot.core.quiet_hours import in_quiet_hours, quiet_end
 from handlers.context import HandlerContext, TaskContext
 from handlers.dates import at_local, find_date, find_time, local_text
 from handlers.errors import DomainError

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.messages import IMAGE_TEXT, Outgoing
+from bot.core.messages import IMAGE_TEXT, Outgoing
 from handlers.context import HandlerContext
 from storage.cases import REPORT
 

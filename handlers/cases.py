@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.messages import Outgoing
+from bot.core.messages import Outgoing
 from handlers import escalation
 from handlers.context import HandlerContext
 from handlers.errors import NotAllowed, UnknownCase, UnknownTarget, WrongState

@@ -6,8 +6,8 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from bot.config import Config, parse_reminder_offset
-from bot.messages import Outgoing
+from bot.core.config import Config, parse_reminder_offset
+from bot.core.messages import Outgoing
 from handlers.activities import schedule_reminders
 from handlers.context import TaskContext
 from handlers.dates import at_local

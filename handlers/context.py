@@ -8,9 +8,9 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Config
-from bot.grid import Grid, RoomInfo
-from bot.messages import Incoming, Outgoing
+from bot.core.config import Config
+from bot.core.grid import Grid, RoomInfo
+from bot.core.messages import Incoming, Outgoing
 from intents import Command, Intent
 from storage.cases import CaseRepository
 from storage.models import ScheduledTask

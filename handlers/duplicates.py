@@ -6,7 +6,7 @@ import re
 
 from rapidfuzz import fuzz
 
-from bot.messages import Outgoing
+from bot.core.messages import Outgoing
 from handlers.context import HandlerContext
 from handlers.routing import case_label
 from handlers.texts import address_name, short

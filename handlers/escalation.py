@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Config
-from bot.messages import Outgoing
-from bot.quiet_hours import in_quiet_hours, quiet_end
+from bot.core.config import Config
+from bot.core.messages import Outgoing
+from bot.core.quiet_hours import in_quiet_hours, quiet_end
 from handlers.context import HandlerContext, TaskContext
 from handlers.errors import DomainError, UnknownCase, WrongState
 from handlers.reports import describe_case

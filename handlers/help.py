@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.messages import Outgoing
+from bot.core.messages import Outgoing
 from handlers.context import HandlerContext
 from handlers.texts import HELP_TEXT
 from intents import Command

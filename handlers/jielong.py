@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Config
-from bot.messages import Outgoing
+from bot.core.config import Config
+from bot.core.messages import Outgoing
 from handlers.context import TaskContext
 from handlers.dates import local_text
 from storage import rosters, tasks

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.messages import Outgoing
+from bot.core.messages import Outgoing
 from handlers.context import HandlerContext
 from handlers.errors import NotAllowed, UnknownCase, WrongState
 from handlers.routing import case_label

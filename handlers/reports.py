@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.messages import Outgoing
+from bot.core.messages import Outgoing
 from handlers.context import HandlerContext
 from handlers.routing import Assignee, route_to_building_head
 from handlers.texts import address_name, safety_hint, short

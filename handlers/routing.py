@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.grid import Grid
+from bot.core.grid import Grid
 from handlers.errors import UnknownTarget
 from storage.models import Case
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.messages import Outgoing
+from bot.core.messages import Outgoing
 from handlers.context import HandlerContext
 from handlers.jielong import touch_roster
 from handlers.texts import address_name

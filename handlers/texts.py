@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.config import HotlinesConfig
+from bot.core.config import HotlinesConfig
 
 HELP_TEXT = (
     "我是小邻，近邻服务助手。可用指令：\n"

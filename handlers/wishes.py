@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.messages import Outgoing
+from bot.core.messages import Outgoing
 from handlers.cases import tell_reporter
 from handlers.context import HandlerContext, TaskContext
 from handlers.errors import DomainError, NotAllowed, UnknownCase, WrongState

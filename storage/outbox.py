@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from bot.messages import Outgoing
+from bot.core.messages import Outgoing
 from storage.models import OutboxMessage
 from storage.upsert import insert_ignore
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.config import ConfigError, load_config, parse_config, parse_duration
+from bot.core.config import ConfigError, load_config, parse_config, parse_duration
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "config.example.yaml"

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import App, build_app
-from bot.clock import VirtualClock
-from bot.messages import Incoming, Outgoing
+from bot.core.clock import VirtualClock
+from bot.core.messages import Incoming, Outgoing
 from bot.sender import SendPolicy
 from handlers import reports
 from handlers.context import HandlerContext

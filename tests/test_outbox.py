@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.clock import VirtualClock
-from bot.messages import Incoming, Outgoing
+from bot.core.clock import VirtualClock
+from bot.core.messages import Incoming, Outgoing
 from bot.sender import OutboxSender, SendPolicy
 from storage import outbox, schema
 from storage.engine import create_engine, session_factory
@@ -177,7 +177,7 @@ class Offline(Recorder):
     """A transport that is down: nothing is tried."""
 
     async def send(self, msg: Outgoing) -> None:
-        from bot.messages import NotConnected
+        from bot.core.messages import NotConnected
 
         raise NotConnected("not logged in")
 
@@ -197,7 +197,7 @@ async def test_an_outage_does_not_use_up_attempts(sessions) -> None:  # type: ig
 
 
 async def test_unknown_recipient_is_given_up_at_once(sessions) -> None:  # type: ignore[no-untyped-def]
-    from bot.messages import UnknownRecipient
+    from bot.core.messages import UnknownRecipient
 
     class Nobody(Recorder):
         async def send(self, msg: Outgoing) -> None:

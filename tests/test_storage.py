@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import SchemaOutdated, build_app, ensure_schema_current, grid_rows
-from bot.clock import SystemClock
-from bot.config import load_config
+from bot.core.clock import SystemClock
+from bot.core.config import load_config
 from storage import schema
 from storage.counters import next_value
 from storage.engine import create_engine, session_factory

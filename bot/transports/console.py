@@ -8,10 +8,10 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import TextIO
 
-from bot.clock import Clock
-from bot.config import Config
-from bot.grid import Grid
-from bot.messages import Incoming, Outgoing
+from bot.core.clock import Clock
+from bot.core.config import Config
+from bot.core.grid import Grid
+from bot.core.messages import Incoming, Outgoing
 
 CONSOLE_HELP = """命令 (commands):
   /rooms              list the configured rooms

@@ -29,8 +29,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from bot.clock import Clock
-from bot.messages import (
+from bot.core.clock import Clock
+from bot.core.messages import (
     IMAGE_TEXT,
     DeliveryError,
     Incoming,

@@ -8,9 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.clock import Clock
-from bot.config import CommunityConfig, Config, PersonConfig
-from bot.messages import Outgoing
+from bot.core.clock import Clock
+from bot.core.config import CommunityConfig, Config, PersonConfig
+from bot.core.messages import Outgoing
 from bot.transports.wechaty import WechatyTransport
 
 if TYPE_CHECKING:

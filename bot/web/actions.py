@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass
 
 from bot.app import App
-from bot.config import Config
-from bot.grid import Grid
-from bot.messages import Incoming
+from bot.core.config import Config
+from bot.core.grid import Grid
+from bot.core.messages import Incoming
 from bot.outbound import enqueue_all
 from bot.web.auth import Principal
 from handlers.context import HandlerContext

@@ -10,8 +10,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.config import ApiTokenConfig, WebUserConfig
-from bot.grid import Grid
+from bot.core.config import ApiTokenConfig, WebUserConfig
+from bot.core.grid import Grid
 
 # scrypt cost: 2**14 * 8 * 128 bytes = 16 MiB of memory per check, about 50 ms.
 SCRYPT_N = 2**14

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
-from bot.grid import RoomInfo
-from bot.messages import Incoming
+from bot.core.grid import RoomInfo
+from bot.core.messages import Incoming
 from bot.outbound import enqueue_all
 from handlers.context import HandlerContext
 from handlers.reports import file_report

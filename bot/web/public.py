@@ -9,7 +9,7 @@ from urllib.parse import quote
 import segno
 from aiohttp import web
 
-from bot.grid import RoomInfo
+from bot.core.grid import RoomInfo
 from bot.web import filing
 from bot.web.console import local, require_user
 from bot.web.queries import STATUS_NAMES, WISH_STATUS_NAMES

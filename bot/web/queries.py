@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Config
+from bot.core.config import Config
 from handlers.reports import CATEGORY_NAMES
 from handlers.routing import case_label
 from storage.cases import ACCEPTED, OPEN, REPORT, RESOLVED, WISH

@@ -15,8 +15,8 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from bot.app import App, build_app
-from bot.clock import Clock
-from bot.config import Config
+from bot.core.clock import Clock
+from bot.core.config import Config
 from bot.replay import advance
 from bot.sender import SendPolicy
 from bot.web.sandbox_transport import SandboxClock, SandboxTransport

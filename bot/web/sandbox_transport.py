@@ -12,9 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.clock import Clock, SystemClock, VirtualClock
-from bot.config import Config
-from bot.messages import Incoming, Outgoing
+from bot.core.clock import Clock, SystemClock, VirtualClock
+from bot.core.config import Config
+from bot.core.messages import Incoming, Outgoing
 
 HISTORY = 1000  # events a newly opened page is shown
 

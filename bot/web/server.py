@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from bot.app import App
-from bot.clock import Clock, SystemClock
+from bot.core.clock import Clock, SystemClock
 from bot.web import api, console, health, public
 from bot.web.auth import Signer
 from bot.web.state import STATIC, WEB_STATE, RateLimiter, WebState, make_templates, resolve_secret

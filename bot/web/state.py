@@ -17,9 +17,9 @@ import jinja2
 from aiohttp import web
 
 from bot.app import App
-from bot.clock import Clock, SystemClock
-from bot.config import Config, WebUserConfig
-from bot.grid import Grid
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import Config, WebUserConfig
+from bot.core.grid import Grid
 from bot.web.auth import (
     LOGIN_COOKIE,
     ONE_TIME_USER,

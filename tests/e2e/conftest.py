@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import SystemClock
+from bot.core.clock import SystemClock
 from tests.e2e.puppet import PuppetServer, PuppetSetupError, ensure_node_modules
 
 BUILDING_ROOM = "room-3@chatroom"

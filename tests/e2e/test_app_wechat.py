@@ -19,8 +19,8 @@ import yaml
 from sqlalchemy import select
 
 from bot.app import App, build_app
-from bot.clock import SystemClock
-from bot.config import load_config
+from bot.core.clock import SystemClock
+from bot.core.config import load_config
 from bot.transports.wechaty import WechatyTransport
 from bot.transports.wechaty_runner import attach_offline_notice, make_wechaty_transport
 from storage.models import CaseEvent

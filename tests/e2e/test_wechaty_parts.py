@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import SystemClock
-from bot.config import Config, parse_config
+from bot.core.clock import SystemClock
+from bot.core.config import Config, parse_config
 from bot.transports.wechaty import Backoff, WechatyTransport, _timestamp
 from bot.transports.wechaty_runner import (
     WechatyConfigError,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import SystemClock
-from bot.messages import Incoming, Outgoing
+from bot.core.clock import SystemClock
+from bot.core.messages import Incoming, Outgoing
 from bot.transports.wechaty import (
     IMAGE_TEXT,
     Backoff,

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from bot.config import Config, parse_config
+from bot.core.config import Config, parse_config
 from bot.replay import read_events, replay
 from storage.engine import create_engine, session_factory
 from storage.models import CaseEvent

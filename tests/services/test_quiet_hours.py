@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.messages import Outgoing
-from bot.quiet_hours import delivery_time
+from bot.core.messages import Outgoing
+from bot.core.quiet_hours import delivery_time
 from tests.services.replays import check_scenario
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -6,7 +6,7 @@ from datetime import time, timedelta
 
 import pytest
 
-from bot.config import ConfigError, parse_config
+from bot.core.config import ConfigError, parse_config
 from tests.services.replays import event, replay_lines, services_config
 
 

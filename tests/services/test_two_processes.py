@@ -9,7 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.app import App, build_app
-from bot.clock import VirtualClock
+from bot.core.clock import VirtualClock
 from bot.replay import RecordingTransport
 from bot.sender import SendPolicy
 from tests.services.replays import services_config

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, load_config
+from bot.core.config import Config, load_config
 from bot.replay import read_events, replay
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

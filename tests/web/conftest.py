@@ -16,9 +16,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import App, build_app
-from bot.clock import VirtualClock
-from bot.config import Config, parse_config
-from bot.messages import Incoming, Outgoing
+from bot.core.clock import VirtualClock
+from bot.core.config import Config, parse_config
+from bot.core.messages import Incoming, Outgoing
 from bot.sender import SendPolicy
 from bot.web.auth import hash_password, token_sha256
 from bot.web.sandbox import SandboxServer, start_sandbox

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot.config import ConfigError, parse_config
+from bot.core.config import ConfigError, parse_config
 from bot.web.auth import Signer, hash_password, token_sha256, verify_password
 from tests.web.conftest import web_config_data
 

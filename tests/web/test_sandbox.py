@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.clock import VirtualClock
+from bot.core.clock import VirtualClock
 from bot.web.sandbox import SandboxServer
 from bot.web.sandbox_transport import SandboxClock
 from tests.web.conftest import START

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import (
+from bot.core.config import (
     CommunityConfig,
     CompoundConfig,
     Config,

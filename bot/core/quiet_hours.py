@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.messages import Outgoing
+from bot.core.messages import Outgoing
 
 
 def in_quiet_hours(now: datetime, tz: ZoneInfo, quiet: tuple[time, time] | None) -> bool:
