@@ -10,6 +10,7 @@ import os
 import sys
 
 from bot.core.config import Config, ConfigError, load_config, summarise
+from bot.core.domain import OutboxStatus
 
 log = logging.getLogger("jinlin")
 
@@ -134,9 +135,9 @@ def cmd_outbox(args: argparse.Namespace) -> int:
 
     cfg = _load(args.config)
     url = args.db or cfg.storage.url
-    statuses = [outbox.PENDING, outbox.SENDING, outbox.FAILED]
+    statuses = [OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED]
     if args.all:
-        statuses += [outbox.SENT, outbox.DROPPED]
+        statuses += [OutboxStatus.SENT, OutboxStatus.DROPPED]
 
     async def go() -> None:
         engine = create_engine(url)

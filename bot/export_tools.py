@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.activities import CONFIRMED, WAITING, ActivityRepository
+from bot.core.domain import SignupStatus
+from storage.activities import ActivityRepository
 from storage.models import Activity
 
-STATUS_NAMES = {CONFIRMED: "已报名", WAITING: "候补"}
 HEADER = ["序号", "活动", "姓名", "人数", "状态", "来自群", "报名时间", "微信ID"]
 
 
@@ -34,7 +34,9 @@ async def signups_csv(session: AsyncSession, activity: Activity, tz: ZoneInfo) -
     """The sign-ups of an activity as CSV text (queue order, cancelled ones last)."""
     repo = ActivityRepository(session)
     rows = list(await repo.signups(activity.id))
-    rows.sort(key=lambda s: (s.status not in STATUS_NAMES, s.status != CONFIRMED))
+    rows.sort(
+        key=lambda s: (s.status == SignupStatus.WITHDRAWN, s.status != SignupStatus.CONFIRMED)
+    )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(HEADER)
@@ -45,7 +47,7 @@ async def signups_csv(session: AsyncSession, activity: Activity, tz: ZoneInfo) -
                 activity.title,
                 s.person_name,
                 s.headcount,
-                STATUS_NAMES.get(s.status, "已取消"),
+                SignupStatus(s.status).label,
                 s.room or "",
                 s.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
                 s.person_id,

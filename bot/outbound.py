@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
+from bot.core.domain import OutboxStatus
 from bot.core.messages import Outgoing
 from bot.core.quiet_hours import delivery_time
 from storage import outbox
@@ -31,7 +32,7 @@ async def enqueue_all(
             msg=msg,
             now=now,
             not_before=when or now,
-            status=outbox.PENDING if when is not None else outbox.DROPPED,
+            status=OutboxStatus.PENDING if when is not None else OutboxStatus.DROPPED,
         )
         new += int(stored)
     return new

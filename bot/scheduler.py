@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
 from bot.core.config import Config
+from bot.core.domain import TaskStatus
 from bot.core.grid import Grid
 from bot.outbound import enqueue_all
 from handlers.context import TaskContext
@@ -74,11 +75,11 @@ class TaskRunner:
                 grace = self._registry.task_grace.get(task.kind, timedelta(minutes=5))
                 if handler is None:
                     log.error("no handler for task kind %s (%s)", task.kind, task.key)
-                    await tasks.finish(session, task.id, tasks.STALE, now)
+                    await tasks.finish(session, task.id, TaskStatus.STALE, now)
                     continue
                 if now - task.due_at > grace:
                     log.info("task %s is %s late; not run", task.key, now - task.due_at)
-                    await tasks.finish(session, task.id, tasks.STALE, now)
+                    await tasks.finish(session, task.id, TaskStatus.STALE, now)
                     continue
                 try:
                     async with session.begin_nested():
@@ -86,9 +87,9 @@ class TaskRunner:
                         await enqueue_all(session, self._config, f"task:{task.key}", out, now)
                 except Exception:
                     log.exception("task %s failed; marked failed", task.key)
-                    await tasks.finish(session, task.id, tasks.FAILED, now)
+                    await tasks.finish(session, task.id, TaskStatus.FAILED, now)
                     continue
-                await tasks.finish(session, task.id, tasks.DONE, now)
+                await tasks.finish(session, task.id, TaskStatus.DONE, now)
                 ran += 1
         return ran
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
+from bot.core.domain import ActivitySource, ActivityStatus, SignupStatus
 from bot.core.grid import Grid
 from bot.core.messages import Outgoing
 from bot.core.quiet_hours import in_quiet_hours, quiet_end
@@ -19,15 +20,7 @@ from handlers.errors import DomainError
 from intents import Command
 from intents.numerals import CN_NUMERAL, to_int
 from storage import tasks
-from storage.activities import (
-    CONFIG,
-    CONFIRMED,
-    OPEN,
-    PUBLISHED,
-    WAITING,
-    ActivityRepository,
-    NewActivity,
-)
+from storage.activities import ActivityRepository, NewActivity
 from storage.models import Activity, ScheduledTask
 
 ANNOUNCE_TASK = "activity.announce"
@@ -65,7 +58,7 @@ async def sync_configured(ctx: TaskContext) -> None:
         if await repo.by_key(key) is not None:
             continue
         earlier = await repo.by_title(item.compound, item.title, ctx.now)
-        if earlier is not None and earlier.source == CONFIG:
+        if earlier is not None and earlier.source == ActivitySource.CONFIG:
             # The config moved an upcoming activity: keep its sign-ups, tell the rooms.
             earlier.key, earlier.starts_at = key, starts
             earlier.place, earlier.capacity = item.place or None, item.capacity
@@ -76,7 +69,7 @@ async def sync_configured(ctx: TaskContext) -> None:
         activity, new = await repo.add(
             NewActivity(
                 key=key,
-                source=CONFIG,
+                source=ActivitySource.CONFIG,
                 compound=item.compound,
                 title=item.title,
                 starts_at=starts,
@@ -154,7 +147,7 @@ def announcement(
 async def announce(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
     """Task: announce a configured activity."""
     activity = await ActivityRepository(ctx.session).get(int(task.payload["activity_id"]))
-    if activity is None or activity.status != OPEN or activity.starts_at <= ctx.now:
+    if activity is None or activity.status != ActivityStatus.OPEN or activity.starts_at <= ctx.now:
         return []
     return announcement(activity, ctx.grid, ctx.config, bool(task.payload.get("changed")))
 
@@ -163,10 +156,10 @@ async def remind(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
     """Task: remind the people signed up, in the rooms they signed up from."""
     repo = ActivityRepository(ctx.session)
     activity = await repo.get(int(task.payload["activity_id"]))
-    if activity is None or activity.status != OPEN or activity.starts_at <= ctx.now:
+    if activity is None or activity.status != ActivityStatus.OPEN or activity.starts_at <= ctx.now:
         return []
     by_room: dict[str, list[tuple[str, str]]] = {}
-    for s in await repo.signups(activity.id, CONFIRMED):
+    for s in await repo.signups(activity.id, SignupStatus.CONFIRMED):
         if s.room is not None:
             by_room.setdefault(s.room, []).append((s.person_id, s.person_name))
     start = activity.starts_at.astimezone(ctx.config.bot.tz)
@@ -234,7 +227,7 @@ async def publish_activity(ctx: HandlerContext, command: Command) -> list[Outgoi
     activity, _ = await repo.add(
         NewActivity(
             key=f"published:{ctx.message.message_id}",
-            source=PUBLISHED,
+            source=ActivitySource.PUBLISHED,
             compound=compound,
             title=draft.title,
             starts_at=draft.starts_at,
@@ -362,8 +355,8 @@ async def _created_by(ctx: HandlerContext, since: datetime) -> list[Activity]:
 async def roster_text(session: AsyncSession, activity: Activity, config: Config) -> str:
     """The organiser's roster: every name with headcount and room, then the waiting list."""
     repo = ActivityRepository(session)
-    confirmed = await repo.signups(activity.id, CONFIRMED)
-    waiting = await repo.signups(activity.id, WAITING)
+    confirmed = await repo.signups(activity.id, SignupStatus.CONFIRMED)
+    waiting = await repo.signups(activity.id, SignupStatus.WAITING)
     people = sum(s.headcount for s in confirmed)
     cap = f"/{activity.capacity}" if activity.capacity else ""
     lines = [

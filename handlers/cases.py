@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from bot.core.domain import ACTIVE_STATUSES, CaseAction, CaseKind, CaseStatus, Role
 from bot.core.messages import Outgoing
-from handlers import escalation
+from handlers import sla
 from handlers.context import HandlerContext
 from handlers.errors import NotAllowed, UnknownCase, UnknownTarget, WrongState
-from handlers.reports import describe_case
-from handlers.routing import SECRETARY, Assignee, case_label, resolve_transfer_target
-from handlers.texts import address_name, short
+from handlers.routing import Assignee, case_label, resolve_transfer_target
+from handlers.texts import address_name, describe_case, short
 from intents import Command
-from storage.cases import ACCEPTED, ACTIVE_STATUSES, OPEN, REPORT, RESOLVED
 from storage.models import Case
 from storage.supporters import supporters_of
 
 
-async def load_case_for_change(ctx: HandlerContext, kind: str, number: int | None) -> Case:
+async def load_case_for_change(ctx: HandlerContext, kind: CaseKind, number: int | None) -> Case:
     """The case the command names, if the sender may change it; raises a DomainError otherwise."""
-    label = f"W{number}" if kind == "wish" else f"#{number}"
+    label = kind.case_label(number) if number is not None else "这件事项"
     case = await ctx.cases.get(kind, number) if number is not None else None
     if case is None:
         raise UnknownCase(label)
@@ -53,20 +52,20 @@ def tell_reporter(case: Case, text: str) -> list[Outgoing]:
 
 async def accept_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
     """接单 N: the assignee takes the case; the reporter hears it in the group."""
-    case = await load_case_for_change(ctx, REPORT, command.number)
+    case = await load_case_for_change(ctx, CaseKind.REPORT, command.number)
     label = case_label(case)
-    if case.status == ACCEPTED and case.assignee_id == ctx.sender_id:
+    if case.status == CaseStatus.ACCEPTED and case.assignee_id == ctx.sender_id:
         return [
             ctx.reply_private(f"{label} 您已经接单了，办好后回复「办结 {case.number} 说明」。")
         ]
     if case.status not in ACTIVE_STATUSES:
         raise WrongState(f"{label} 已办结，无需再接单。")
-    case.status = ACCEPTED
+    case.status = CaseStatus.ACCEPTED
     case.assignee_id = ctx.sender_id
     case.assignee_name = ctx.sender_name
     case.accepted_at = ctx.now
-    await ctx.cases.log(case, ctx.sender_id, "accepted", "", ctx.now)
-    await escalation.start_chain(ctx.session, ctx.config, case, escalation.RESOLVE, ctx.now)
+    await ctx.cases.log(case, ctx.sender_id, CaseAction.ACCEPTED, "", ctx.now)
+    await sla.start_chain(ctx.session, ctx.config, case, sla.RESOLVE, ctx.now)
     return [
         ctx.reply_private(
             f"已接单 {label}。办好后回复「办结 {case.number} 说明」。", urgent=case.urgent
@@ -77,17 +76,17 @@ async def accept_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
 
 async def resolve_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
     """办结 N [说明]: the case is done; the reporter hears it and is asked to rate."""
-    case = await load_case_for_change(ctx, REPORT, command.number)
+    case = await load_case_for_change(ctx, CaseKind.REPORT, command.number)
     label = case_label(case)
-    if case.status == RESOLVED:
+    if case.status == CaseStatus.RESOLVED:
         raise WrongState(f"{label} 已经办结过了。")
     note = command.arg.strip()
     if case.accepted_at is None:
         case.accepted_at = ctx.now
-    case.status = RESOLVED
+    case.status = CaseStatus.RESOLVED
     case.resolved_at = ctx.now
-    await ctx.cases.log(case, ctx.sender_id, "resolved", note, ctx.now)
-    await escalation.stop_chain(ctx.session, case, ctx.now)
+    await ctx.cases.log(case, ctx.sender_id, CaseAction.RESOLVED, note, ctx.now)
+    await sla.stop_chain(ctx.session, case, ctx.now)
     done = f"：{short(note, 60).rstrip('。.')}。" if note else "。"
     told = tell_reporter(
         case, f"您反映的 {label} 已办结{done}请回复「满意」「基本满意」或「不满意」评价。"
@@ -106,14 +105,14 @@ async def resolve_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
 
 async def transfer_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
     """转 N <楼栋号|书记>: hand the case to another building head or the secretary."""
-    case = await load_case_for_change(ctx, REPORT, command.number)
+    case = await load_case_for_change(ctx, CaseKind.REPORT, command.number)
     label = case_label(case)
     if case.status not in ACTIVE_STATUSES:
         raise WrongState(f"{label} 已办结，不能再转派。")
     if not command.arg:
         raise UnknownTarget(f"请写明转给谁：「转 {case.number} 5」或「转 {case.number} 书记」。")
     target, building = resolve_transfer_target(ctx.grid, case.compound, command.arg)
-    return await reassign(ctx, case, target, building, "transferred", command.arg)
+    return await reassign(ctx, case, target, building, CaseAction.TRANSFERRED, command.arg)
 
 
 async def reassign(
@@ -121,7 +120,7 @@ async def reassign(
     case: Case,
     target: Assignee,
     building: str | None,
-    action: str,
+    action: CaseAction,
     note: str,
 ) -> list[Outgoing]:
     """Give a case to someone else: status back to open, logged, the new assignee told."""
@@ -130,12 +129,12 @@ async def reassign(
         return [ctx.reply_private(f"{label} 已经在{target.name}名下。")]
     case.assignee_id = target.id
     case.assignee_name = target.name
-    case.status = OPEN
+    case.status = CaseStatus.OPEN
     case.accepted_at = None
     if building is not None:
         case.building = building
     await ctx.cases.log(case, ctx.sender_id, action, f"{target.role}:{target.id} {note}", ctx.now)
-    await escalation.start_chain(ctx.session, ctx.config, case, escalation.ACCEPT, ctx.now)
+    await sla.start_chain(ctx.session, ctx.config, case, sla.ACCEPT, ctx.now)
     return [
         ctx.reply_private(f"{label} 已转给{target.title}。"),
         Outgoing(
@@ -151,7 +150,7 @@ async def reassign(
 
 async def return_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
     """退回 N <原因>: the assignee gives the case back to the secretary (or the workers)."""
-    case = await load_case_for_change(ctx, REPORT, command.number)
+    case = await load_case_for_change(ctx, CaseKind.REPORT, command.number)
     label = case_label(case)
     if case.status not in ACTIVE_STATUSES:
         raise WrongState(f"{label} 已办结，不能退回。")
@@ -160,13 +159,13 @@ async def return_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
         raise WrongState(f"请写明退回原因：「退回 {case.number} 原因」。")
     secretary = ctx.grid.secretary(case.compound)
     if secretary is not None and secretary.id != ctx.sender_id:
-        target = Assignee(secretary.id, secretary.name, SECRETARY)
+        target = Assignee(secretary.id, secretary.name, Role.SECRETARY)
     else:
         workers = ctx.grid.workers(case.compound)
         if not workers:
             raise UnknownTarget(f"{case.compound} 没有可退回的书记或社区工作人员。")
-        target = Assignee(workers[0].id, workers[0].name, "worker")
-    out = await reassign(ctx, case, target, None, "returned", reason)
+        target = Assignee(workers[0].id, workers[0].name, Role.WORKER)
+    out = await reassign(ctx, case, target, None, CaseAction.RETURNED, reason)
     out[0] = ctx.reply_private(f"{label} 已退回{target.name}。")
     return out
 
@@ -178,7 +177,7 @@ async def list_todo(ctx: HandlerContext, command: Command) -> list[Outgoing]:
         return [ctx.reply_private("您目前没有待办事项。")]
     lines = [f"您有 {len(cases)} 件待办："]
     for c in cases:
-        state = "已接单" if c.status == ACCEPTED else "待接单"
+        state = "已接单" if c.status == CaseStatus.ACCEPTED else "待接单"
         where = f"{c.building}栋 " if c.building else ""
         flag = "【紧急】" if c.urgent else ""
         lines.append(f"{flag}{case_label(c)} {where}{state}：{short(c.text, 30)}")

@@ -7,12 +7,13 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from bot.core.config import Config, parse_reminder_offset
+from bot.core.domain import ActivitySource
 from bot.core.messages import Outgoing
 from handlers.activities import schedule_reminders
 from handlers.context import TaskContext
 from handlers.dates import at_local
 from storage import tasks
-from storage.activities import COBUILDING, ActivityRepository, NewActivity
+from storage.activities import ActivityRepository, NewActivity
 from storage.models import ScheduledTask
 from storage.stats import MonthFigures, month_figures
 
@@ -103,7 +104,7 @@ async def _ensure_activity(ctx: TaskContext, compound: str, day: date) -> None:
     activity, new = await repo.add(
         NewActivity(
             key=key,
-            source=COBUILDING,
+            source=ActivitySource.COBUILDING,
             compound=compound,
             title=activity_title(day.month),
             starts_at=starts,

@@ -6,6 +6,7 @@ import re
 
 from rapidfuzz import fuzz
 
+from bot.core.domain import CaseAction
 from bot.core.messages import Outgoing
 from handlers.context import HandlerContext
 from handlers.routing import case_label
@@ -58,7 +59,7 @@ async def join_case(ctx: HandlerContext, case: Case, intent: Intent) -> list[Out
     if not new:
         text = f"@{name} 这个问题已登记为 {label}，正在处理，有进展会在群里告诉大家。"
         return [_reply(ctx, text, urgent)]
-    await ctx.cases.log(case, ctx.sender_id, "seconded", ctx.message.text, ctx.now)
+    await ctx.cases.log(case, ctx.sender_id, CaseAction.SECONDED, ctx.message.text, ctx.now)
     out = [
         _reply(
             ctx,

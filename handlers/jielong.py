@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
+from bot.core.domain import SignupStatus, TaskStatus
 from bot.core.messages import Outgoing
 from handlers.context import TaskContext
 from handlers.dates import local_text
-from storage import rosters, tasks
-from storage.activities import CONFIRMED, WAITING, ActivityRepository
+from storage import rosters
+from storage.activities import ActivityRepository
 from storage.models import Activity, ScheduledTask
 
 ROSTER_TASK = rosters.ROSTER_TASK
@@ -25,7 +26,7 @@ async def touch_roster(
     """After a sign-up change in a room: post the roster now, or once the gap is over."""
     gap = config.services.roster_gap
     last = await rosters.latest(session, activity.id, room)
-    if last is not None and last.status in (tasks.PENDING, tasks.RUNNING):
+    if last is not None and last.status in (TaskStatus.PENDING, TaskStatus.RUNNING):
         return []  # a roster is already on its way and will show this change too
     if last is None or last.due_at + gap <= now:
         await rosters.record_posted(session, activity.id, room, now)
@@ -47,8 +48,8 @@ async def roster_message(
 ) -> Outgoing:
     """The group roster: who is in (names only), how many places are left, the waiting list."""
     repo = ActivityRepository(session)
-    confirmed = await repo.signups(activity.id, CONFIRMED)
-    waiting = await repo.signups(activity.id, WAITING)
+    confirmed = await repo.signups(activity.id, SignupStatus.CONFIRMED)
+    waiting = await repo.signups(activity.id, SignupStatus.WAITING)
     people = sum(s.headcount for s in confirmed)
     where = f"，{activity.place}" if activity.place else ""
     lines = [f"「{activity.title}」报名（{local_text(activity.starts_at, tz)}{where}）"]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from bot.core.domain import CaseAction, CaseKind, CaseStatus
 from bot.core.messages import Outgoing
 from handlers.context import HandlerContext
 from handlers.errors import NotAllowed, UnknownCase, WrongState
 from handlers.routing import case_label
 from handlers.texts import address_name
 from intents import Command
-from storage.cases import REPORT, RESOLVED
 
 SCORE_WORDS = {5: "满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "不满意"}
 
@@ -16,7 +16,7 @@ SCORE_WORDS = {5: "满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "
 async def rate_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
     """Record the reporter's rating of a resolved case; tell the assignee too."""
     if command.number is not None:
-        case = await ctx.cases.get(REPORT, command.number)
+        case = await ctx.cases.get(CaseKind.REPORT, command.number)
         if case is None:
             raise UnknownCase(f"#{command.number}")
         if case.reporter_id != ctx.sender_id:
@@ -26,12 +26,12 @@ async def rate_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
         if case is None:
             raise WrongState("您目前没有待评价的事项。评价某一件请发「评价 编号 1-5」。")
     label = case_label(case)
-    if case.status != RESOLVED:
+    if case.status != CaseStatus.RESOLVED:
         raise WrongState(f"{label} 还没有办结，办结后再评价。")
     score = command.score or 5
     case.rating = score
     case.rated_at = ctx.now
-    await ctx.cases.log(case, ctx.sender_id, "rated", str(score), ctx.now)
+    await ctx.cases.log(case, ctx.sender_id, CaseAction.RATED, str(score), ctx.now)
     word = SCORE_WORDS[score]
     thanks = f"谢谢您的评价（{label}：{word}）！"
     if score <= 2:

@@ -59,6 +59,7 @@ def build_registry() -> Registry:
         ratings,
         reports,
         signups,
+        sla,
         wishes,
     )
 
@@ -86,7 +87,7 @@ def build_registry() -> Registry:
     r.on_task(jielong.ROSTER_TASK, jielong.post_roster, jielong.ROSTER_GRACE)
     r.on_task(wishes.REMIND_TASK, wishes.remind_volunteers, wishes.TASK_GRACE)
     r.on_task(wishes.ESCALATE_TASK, wishes.escalate_to_secretary, wishes.TASK_GRACE)
-    r.on_task(escalation.SLA_TASK, escalation.run_step, escalation.SLA_GRACE)
+    r.on_task(sla.SLA_TASK, sla.run_step, sla.SLA_GRACE)
     r.on_task(cobuilding.REMINDER_TASK, cobuilding.remind_room, cobuilding.REMINDER_GRACE)
     r.on_task(cobuilding.RECAP_TASK, cobuilding.send_recap, cobuilding.RECAP_GRACE)
     r.add_planner(activities.sync_configured)

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
+from bot.core.domain import CaseAction, CaseKind
 from bot.core.messages import Outgoing
+from handlers import duplicates, sla
 from handlers.context import HandlerContext
 from handlers.routing import Assignee, route_to_building_head
-from handlers.texts import address_name, safety_hint, short
+from handlers.texts import address_name, describe_case, safety_hint
 from intents import Intent
-from storage.cases import REPORT, NewCase
+from storage.cases import NewCase
 from storage.models import Case
-
-CATEGORY_NAMES = {
-    "lift": "电梯",
-    "water": "水",
-    "power": "电",
-    "lighting": "照明",
-    "sanitation": "环境卫生",
-    "parking": "停车/消防通道",
-    "noise": "噪音",
-    "ebike": "电动车充电",
-    "structure": "门窗/设施",
-    "greenery": "绿化",
-    "dispute": "邻里纠纷",
-    "other": "其他",
-}
 
 
 async def file_report(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
     """File the report (or join an open one like it), acknowledge it, tell the assignee."""
-    from handlers import duplicates, escalation  # they use describe_case from here
-
     assert ctx.room is not None  # the dispatcher only passes group intents from known rooms
     compound = ctx.room.compound.name
     building = intent.building if intent.building else ctx.room.single_building
@@ -45,7 +30,7 @@ async def file_report(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
     assignee = route_to_building_head(ctx.grid, compound, building if building_known else None)
     case = await ctx.cases.create(
         NewCase(
-            kind=REPORT,
+            kind=CaseKind.REPORT,
             compound=compound,
             building=building,
             text=ctx.message.text,
@@ -61,8 +46,10 @@ async def file_report(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
         ctx.now,
     )
     if assignee is not None:
-        await ctx.cases.log(case, "bot", "assigned", f"{assignee.role}:{assignee.id}", ctx.now)
-    await escalation.start_chain(ctx.session, ctx.config, case, escalation.ACCEPT, ctx.now)
+        await ctx.cases.log(
+            case, "bot", CaseAction.ASSIGNED, f"{assignee.role}:{assignee.id}", ctx.now
+        )
+    await sla.start_chain(ctx.session, ctx.config, case, sla.ACCEPT, ctx.now)
     return [
         _group_ack(ctx, case, assignee),
         *_notify_assignee(ctx, case, assignee),
@@ -81,17 +68,6 @@ def _group_ack(ctx: HandlerContext, case: Case, assignee: Assignee | None) -> Ou
         text=text,
         mention_ids=(ctx.sender_id,),
         urgent=case.urgent,
-    )
-
-
-def describe_case(case: Case) -> str:
-    """The lines a building head or secretary gets about a case."""
-    where = f"{case.compound}{case.building}栋" if case.building else case.compound
-    category = CATEGORY_NAMES.get(case.category or "other", "其他")
-    flag = "【紧急】" if case.urgent else ""
-    return (
-        f"{flag}#{case.number} {where} · {category}\n"
-        f"{case.reporter_name}（{case.room or '民情码'}）：{short(case.text, 120)}"
     )
 
 

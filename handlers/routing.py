@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.domain import CaseKind, Role
 from bot.core.grid import Grid
 from handlers.errors import UnknownTarget
 from storage.models import Case
-
-BUILDING_HEAD = "building_head"
-SECRETARY = "secretary"
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,22 +16,22 @@ class Assignee:
 
     id: str
     name: str
-    role: str
+    role: Role
 
     @property
     def title(self) -> str:
         """How the group is told who has the case."""
-        return "楼栋长" + self.name if self.role == BUILDING_HEAD else self.name
+        return "楼栋长" + self.name if self.role is Role.BUILDING_HEAD else self.name
 
 
 def route_to_building_head(grid: Grid, compound: str, building: str | None) -> Assignee | None:
     """The head of the building when known, else the secretary, else None."""
     head = grid.building_head(compound, building)
     if head is not None:
-        return Assignee(head.id, head.name, BUILDING_HEAD)
+        return Assignee(head.id, head.name, Role.BUILDING_HEAD)
     secretary = grid.secretary(compound)
     if secretary is not None:
-        return Assignee(secretary.id, secretary.name, SECRETARY)
+        return Assignee(secretary.id, secretary.name, Role.SECRETARY)
     return None
 
 
@@ -44,7 +42,7 @@ def resolve_transfer_target(grid: Grid, compound: str, target: str) -> tuple[Ass
         sec = grid.secretary(compound)
         if sec is None:
             raise UnknownTarget(f"{compound} 没有配置小区书记。")
-        return Assignee(sec.id, sec.name, SECRETARY), None
+        return Assignee(sec.id, sec.name, Role.SECRETARY), None
     number = t.upper()
     if not grid.has_building(compound, number):
         raise UnknownTarget(
@@ -54,9 +52,9 @@ def resolve_transfer_target(grid: Grid, compound: str, target: str) -> tuple[Ass
     head = grid.building_head(compound, number)
     if head is None:
         raise UnknownTarget(f"{compound} {number}栋 还没有楼栋长，可以「转 编号 书记」。")
-    return Assignee(head.id, head.name, BUILDING_HEAD), number
+    return Assignee(head.id, head.name, Role.BUILDING_HEAD), number
 
 
 def case_label(case: Case) -> str:
     """How a case is written in messages: #12 for a report, W3 for a wish."""
-    return f"W{case.number}" if case.kind == "wish" else f"#{case.number}"
+    return CaseKind(case.kind).case_label(case.number)

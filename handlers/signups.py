@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from bot.core.domain import SignupStatus
 from bot.core.messages import Outgoing
 from handlers.context import HandlerContext
 from handlers.jielong import touch_roster
 from handlers.texts import address_name
 from intents import Intent
-from storage.activities import CONFIRMED, WAITING, WITHDRAWN, ActivityRepository
+from storage.activities import ActivityRepository
 from storage.models import Activity, Signup
 
 # A bare "+1" joins the activity this room signed up to lately; with no chain going on, silence.
@@ -67,10 +68,10 @@ async def join_activity(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
     taken = await repo.people_in(activity.id)
     cap = activity.capacity
     out: list[Outgoing] = []
-    if signup is not None and signup.status in (CONFIRMED, WAITING):
+    if signup is not None and signup.status in (SignupStatus.CONFIRMED, SignupStatus.WAITING):
         if signup.headcount == headcount:
             return []  # the same line again (接龙 repeats every earlier line): nothing changed
-        if signup.status == CONFIRMED and cap is not None:
+        if signup.status == SignupStatus.CONFIRMED and cap is not None:
             room_for_me = cap - (taken - signup.headcount)
             if headcount > room_for_me:
                 return [
@@ -80,7 +81,7 @@ async def join_activity(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
                         f"仍为您保留 {signup.headcount} 人。",
                     )
                 ]
-        shrank = signup.status == CONFIRMED and headcount < signup.headcount
+        shrank = signup.status == SignupStatus.CONFIRMED and headcount < signup.headcount
         signup.headcount = headcount
         signup.updated_at = ctx.now
         signup.room = ctx.message.room
@@ -88,7 +89,11 @@ async def join_activity(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
         if shrank:
             out += await promote(ctx, activity)
     else:
-        status = CONFIRMED if cap is None or taken + headcount <= cap else WAITING
+        status = (
+            SignupStatus.CONFIRMED
+            if cap is None or taken + headcount <= cap
+            else SignupStatus.WAITING
+        )
         if signup is None:
             signup = Signup(
                 activity_id=activity.id,
@@ -130,10 +135,10 @@ async def leave_activity(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
             ]
         signup = mine[0] if mine else None
         activity = await repo.get(signup.activity_id) if signup else None
-    if activity is None or signup is None or signup.status == WITHDRAWN:
+    if activity is None or signup is None or signup.status == SignupStatus.WITHDRAWN:
         return [_answer(ctx, "没有查到您的报名，无需取消。")] if intent.activity else []
-    was_in = signup.status == CONFIRMED
-    signup.status = WITHDRAWN
+    was_in = signup.status == SignupStatus.CONFIRMED
+    signup.status = SignupStatus.WITHDRAWN
     signup.updated_at = ctx.now
     await repo.flush()
     out = [_answer(ctx, f"已为您取消「{activity.title}」的报名。")]
@@ -151,10 +156,10 @@ async def promote(ctx: HandlerContext, activity: Activity) -> list[Outgoing]:
     else:
         left = activity.capacity - await repo.people_in(activity.id)
     out: list[Outgoing] = []
-    for s in await repo.signups(activity.id, WAITING):
+    for s in await repo.signups(activity.id, SignupStatus.WAITING):
         if left is not None and s.headcount > left:
             break  # first come, first served: nobody jumps the queue
-        s.status = CONFIRMED
+        s.status = SignupStatus.CONFIRMED
         s.updated_at = ctx.now
         if left is not None:
             left -= s.headcount

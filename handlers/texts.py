@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from bot.core.config import HotlinesConfig
+from bot.core.domain import Category
+from storage.models import Case
 
 HELP_TEXT = (
     "我是小邻，近邻服务助手。可用指令：\n"
@@ -57,3 +59,14 @@ def address_name(display_name: str) -> str:
     if rest:
         return rest
     return "邻居" if re.search(r"\d{3,}", display_name) else display_name
+
+
+def describe_case(case: Case) -> str:
+    """The lines a building head or secretary gets about a case."""
+    where = f"{case.compound}{case.building}栋" if case.building else case.compound
+    category = Category.of(case.category).label
+    flag = "【紧急】" if case.urgent else ""
+    return (
+        f"{flag}#{case.number} {where} · {category}\n"
+        f"{case.reporter_name}（{case.room or '民情码'}）：{short(case.text, 120)}"
+    )

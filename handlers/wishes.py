@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.core.domain import CaseAction, CaseKind, CaseStatus
 from bot.core.messages import Outgoing
 from handlers.cases import tell_reporter
 from handlers.context import HandlerContext, TaskContext
@@ -11,7 +12,7 @@ from handlers.errors import DomainError, NotAllowed, UnknownCase, WrongState
 from handlers.texts import address_name, short
 from intents import Command, Intent
 from storage import tasks
-from storage.cases import ACCEPTED, OPEN, RESOLVED, WISH, NewCase
+from storage.cases import NewCase
 from storage.models import Case, ScheduledTask
 from storage.wishes import claim_wish
 
@@ -58,7 +59,7 @@ async def file_wish(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
         building = None
     case = await ctx.cases.create(
         NewCase(
-            kind=WISH,
+            kind=CaseKind.WISH,
             compound=compound,
             building=building,
             text=ctx.message.text,
@@ -109,7 +110,7 @@ async def file_wish(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
 
 
 async def _load_wish(ctx: HandlerContext, number: int | None) -> Case:
-    case = await ctx.cases.get(WISH, number) if number is not None else None
+    case = await ctx.cases.get(CaseKind.WISH, number) if number is not None else None
     if case is None:
         raise UnknownCase(f"W{number}" if number is not None else "这个心愿")
     return case
@@ -136,11 +137,11 @@ async def claim(ctx: HandlerContext, command: Command) -> list[Outgoing]:
         return [ctx.reply_private(f"{label} 已经是您认领的了，完成后回复「完成 {label} 说明」。")]
     if not await claim_wish(ctx.session, case.id, ctx.sender_id, ctx.sender_name, ctx.now):
         await ctx.session.refresh(case)
-        if case.status == RESOLVED:
+        if case.status == CaseStatus.RESOLVED:
             return [ctx.reply_private(f"{label} 已经完成了，谢谢您的热心！")]
         return [ctx.reply_private(f"{label} 已由{case.assignee_name}认领，谢谢您的热心！")]
     await ctx.session.refresh(case)
-    await ctx.cases.log(case, ctx.sender_id, "claimed", "", ctx.now)
+    await ctx.cases.log(case, ctx.sender_id, CaseAction.CLAIMED, "", ctx.now)
     await tasks.cancel(ctx.session, f"wish:{case.id}:", ctx.now)
     return [
         ctx.reply_private(
@@ -161,14 +162,14 @@ async def complete(ctx: HandlerContext, command: Command) -> list[Outgoing]:
         if case.assignee_id is None:
             raise WrongState(f"{label} 还没有人认领，请先回复「认领 {label}」。")
         raise NotAllowed(label)
-    if case.status == RESOLVED:
+    if case.status == CaseStatus.RESOLVED:
         raise WrongState(f"{label} 已经完成过了。")
     note = command.arg.strip()
-    case.status = RESOLVED
+    case.status = CaseStatus.RESOLVED
     case.resolved_at = ctx.now
     if case.accepted_at is None:
         case.accepted_at = ctx.now
-    await ctx.cases.log(case, ctx.sender_id, "completed", note, ctx.now)
+    await ctx.cases.log(case, ctx.sender_id, CaseAction.COMPLETED, note, ctx.now)
     await tasks.cancel(ctx.session, f"wish:{case.id}:", ctx.now)
     done = f"：{short(note, 60).rstrip('。.')}。" if note else "。"
     helper = case.assignee_name or ctx.sender_name
@@ -190,9 +191,13 @@ async def list_wishes(ctx: HandlerContext, command: Command) -> list[Outgoing]:
     lines: list[str] = []
     for compound in compounds:
         for c in reversed(
-            await ctx.cases.search(kind=WISH, compound=compound, statuses=(OPEN, ACCEPTED))
+            await ctx.cases.search(
+                kind=CaseKind.WISH,
+                compound=compound,
+                statuses=(CaseStatus.OPEN, CaseStatus.ACCEPTED),
+            )
         ):
-            who = f"已由{c.assignee_name}认领" if c.status == ACCEPTED else "待认领"
+            who = f"已由{c.assignee_name}认领" if c.status == CaseStatus.ACCEPTED else "待认领"
             days = (ctx.now - c.created_at).days
             age = f"，已等{days}天" if days else ""
             lines.append(f"W{c.number} {_where(c)} {who}{age}：{short(c.text, 30)}")
@@ -208,9 +213,9 @@ async def list_wishes(ctx: HandlerContext, command: Command) -> list[Outgoing]:
 async def remind_volunteers(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
     """Task: a wish still unclaimed after a day goes to the volunteers again."""
     case = await ctx.session.get(Case, int(task.payload["case_id"]))
-    if case is None or case.status != OPEN or case.assignee_id is not None:
+    if case is None or case.status != CaseStatus.OPEN or case.assignee_id is not None:
         return []
-    await ctx.cases.log(case, "bot", "reminded", "volunteers", ctx.now)
+    await ctx.cases.log(case, "bot", CaseAction.REMINDED, "volunteers", ctx.now)
     waited = _days(ctx.config.services.wish_remind_after)
     text = (
         f"微心愿 W{case.number}（{_where(case)}）已等了{waited}还没人认领："
@@ -223,11 +228,13 @@ async def remind_volunteers(ctx: TaskContext, task: ScheduledTask) -> list[Outgo
 async def escalate_to_secretary(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
     """Task: a wish unclaimed after three days goes to the secretary."""
     case = await ctx.session.get(Case, int(task.payload["case_id"]))
-    if case is None or case.status != OPEN or case.assignee_id is not None:
+    if case is None or case.status != CaseStatus.OPEN or case.assignee_id is not None:
         return []
     secretary = ctx.grid.secretary(case.compound)
     targets = [secretary] if secretary is not None else ctx.grid.workers(case.compound)
-    await ctx.cases.log(case, "bot", "escalated", "secretary" if secretary else "workers", ctx.now)
+    await ctx.cases.log(
+        case, "bot", CaseAction.ESCALATED, "secretary" if secretary else "workers", ctx.now
+    )
     waited = _days(ctx.config.services.wish_escalate_after)
     text = (
         f"微心愿 W{case.number}（{_where(case)}，{_resident(case)}）"

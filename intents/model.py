@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.core.domain import Category
+
 
 class IntentKind(StrEnum):
     """What a group message asks the bot to do."""
@@ -14,23 +16,6 @@ class IntentKind(StrEnum):
     JOIN_ACTIVITY = "join_activity"
     LEAVE_ACTIVITY = "leave_activity"
     NONE = "none"
-
-
-class Category(StrEnum):
-    """Problem categories of a report."""
-
-    LIFT = "lift"
-    WATER = "water"
-    POWER = "power"
-    LIGHTING = "lighting"
-    SANITATION = "sanitation"
-    PARKING = "parking"  # parking and blocked fire lanes
-    NOISE = "noise"
-    EBIKE = "ebike"  # e-bike charging
-    STRUCTURE = "structure"  # doors, railings, walls, roofs, access control
-    GREENERY = "greenery"
-    DISPUTE = "dispute"
-    OTHER = "other"
 
 
 @dataclass(frozen=True, slots=True)

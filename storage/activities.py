@@ -9,19 +9,9 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.domain import ActivityStatus, SignupStatus
 from storage.models import Activity, Signup
 from storage.upsert import insert_ignore
-
-OPEN = "open"
-CANCELLED = "cancelled"
-
-CONFIRMED = "confirmed"
-WAITING = "waiting"
-WITHDRAWN = "cancelled"
-
-CONFIG = "config"
-PUBLISHED = "published"
-COBUILDING = "cobuilding"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +47,7 @@ class ActivityRepository:
                 "starts_at": new.starts_at,
                 "place": new.place,
                 "capacity": new.capacity,
-                "status": OPEN,
+                "status": ActivityStatus.OPEN,
                 "created_by": new.created_by,
                 "created_at": now,
             },
@@ -82,7 +72,7 @@ class ActivityRepository:
             select(Activity)
             .where(
                 Activity.compound == compound,
-                Activity.status == OPEN,
+                Activity.status == ActivityStatus.OPEN,
                 Activity.starts_at > since,
             )
             .order_by(Activity.starts_at, Activity.id)
@@ -103,7 +93,9 @@ class ActivityRepository:
         )
         return result.scalar_one_or_none()
 
-    async def signups(self, activity_id: int, status: str | None = None) -> Sequence[Signup]:
+    async def signups(
+        self, activity_id: int, status: SignupStatus | None = None
+    ) -> Sequence[Signup]:
         """Sign-ups of an activity in queue order, optionally of one status."""
         stmt = select(Signup).where(Signup.activity_id == activity_id)
         if status is not None:
@@ -115,7 +107,7 @@ class ActivityRepository:
         """How many people (headcounts summed) hold a confirmed place."""
         result = await self._session.execute(
             select(func.coalesce(func.sum(Signup.headcount), 0)).where(
-                Signup.activity_id == activity_id, Signup.status == CONFIRMED
+                Signup.activity_id == activity_id, Signup.status == SignupStatus.CONFIRMED
             )
         )
         return int(result.scalar_one())
@@ -129,9 +121,9 @@ class ActivityRepository:
             .join(Activity, Activity.id == Signup.activity_id)
             .where(
                 Signup.person_id == person_id,
-                Signup.status.in_((CONFIRMED, WAITING)),
+                Signup.status.in_((SignupStatus.CONFIRMED, SignupStatus.WAITING)),
                 Activity.compound == compound,
-                Activity.status == OPEN,
+                Activity.status == ActivityStatus.OPEN,
                 Activity.starts_at > since,
             )
             .order_by(Activity.starts_at)
@@ -149,7 +141,7 @@ class ActivityRepository:
                 Signup.room == room,
                 Signup.updated_at >= active_since,
                 Activity.compound == compound,
-                Activity.status == OPEN,
+                Activity.status == ActivityStatus.OPEN,
                 Activity.starts_at > since,
             )
             .order_by(Signup.updated_at.desc())

@@ -9,23 +9,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.domain import ACTIVE_STATUSES, CaseAction, CaseKind, CaseStatus
 from storage.counters import next_value
 from storage.models import Case, CaseEvent
-
-REPORT = "report"
-WISH = "wish"
-
-OPEN = "open"  # filed and assigned, waiting to be taken
-ACCEPTED = "accepted"  # taken (接单 / 认领)
-RESOLVED = "resolved"  # done (办结 / 完成)
-ACTIVE_STATUSES = (OPEN, ACCEPTED)
 
 
 @dataclass(frozen=True, slots=True)
 class NewCase:
     """What is known about a case when it is filed."""
 
-    kind: str
+    kind: CaseKind
     compound: str
     building: str | None
     text: str
@@ -56,7 +49,7 @@ class CaseRepository:
             text=new.text,
             category=new.category,
             urgent=new.urgent,
-            status=OPEN,
+            status=CaseStatus.OPEN,
             reporter_id=new.reporter_id,
             reporter_name=new.reporter_name,
             room=new.room,
@@ -68,17 +61,19 @@ class CaseRepository:
         )
         self._session.add(case)
         await self._session.flush()
-        await self.log(case, new.reporter_id, "filed", new.text, now)
+        await self.log(case, new.reporter_id, CaseAction.FILED, new.text, now)
         return case
 
-    async def get(self, kind: str, number: int) -> Case | None:
+    async def get(self, kind: CaseKind, number: int) -> Case | None:
         """The case of this kind and number, or None."""
         result = await self._session.execute(
             select(Case).where(Case.kind == kind, Case.number == number)
         )
         return result.scalar_one_or_none()
 
-    async def log(self, case: Case, actor_id: str, action: str, note: str, now: datetime) -> None:
+    async def log(
+        self, case: Case, actor_id: str, action: CaseAction, note: str, now: datetime
+    ) -> None:
         """Append an event to the case's log and touch its update time."""
         case.updated_at = now
         self._session.add(
@@ -106,7 +101,7 @@ class CaseRepository:
         """The reporter's most recently resolved, not yet rated case (in a room, if given)."""
         stmt = select(Case).where(
             Case.reporter_id == reporter_id,
-            Case.status == RESOLVED,
+            Case.status == CaseStatus.RESOLVED,
             Case.rating.is_(None),
         )
         if room is not None:
@@ -117,7 +112,7 @@ class CaseRepository:
         return result.scalar_one_or_none()
 
     async def latest_by_reporter(
-        self, reporter_id: str, room: str | None, since: datetime, kind: str = REPORT
+        self, reporter_id: str, room: str | None, since: datetime, kind: CaseKind = CaseKind.REPORT
     ) -> Case | None:
         """The reporter's newest case of a kind filed in a room since a time."""
         result = await self._session.execute(
@@ -136,9 +131,9 @@ class CaseRepository:
     async def search(
         self,
         *,
-        kind: str | None = None,
+        kind: CaseKind | None = None,
         compound: str | None = None,
-        statuses: Sequence[str] | None = None,
+        statuses: Sequence[CaseStatus] | None = None,
         limit: int = 200,
     ) -> Sequence[Case]:
         """Cases filtered by kind, compound and status, newest first."""

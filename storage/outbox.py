@@ -9,22 +9,17 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.core.domain import OutboxStatus
 from bot.core.messages import Outgoing
 from storage.models import OutboxMessage
 from storage.upsert import insert_ignore
-
-PENDING = "pending"
-SENDING = "sending"
-SENT = "sent"
-FAILED = "failed"
-DROPPED = "dropped"  # a group message that fell in quiet hours
 
 
 def _deliverable_any(now: datetime) -> ColumnElement[bool]:
     # A "sending" row whose lease ran out belongs to a process that died mid-send: retry it.
     return or_(
-        OutboxMessage.status == PENDING,
-        and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_until < now),
+        OutboxMessage.status == OutboxStatus.PENDING,
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
     )
 
 
@@ -36,7 +31,7 @@ async def enqueue(
     msg: Outgoing,
     now: datetime,
     not_before: datetime | None = None,
-    status: str = PENDING,
+    status: OutboxStatus = OutboxStatus.PENDING,
 ) -> bool:
     """Store a message to send; False if a message with this key was stored before."""
     return await insert_ignore(
@@ -87,7 +82,7 @@ async def claim(
     result = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids), _deliverable_any(now))
-        .values(status=SENDING, claimed_until=now + lease)
+        .values(status=OutboxStatus.SENDING, claimed_until=now + lease)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount) == len(ids)  # type: ignore[attr-defined]
@@ -98,7 +93,7 @@ async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) ->
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids))
-        .values(status=SENT, sent_at=now, claimed_until=None)
+        .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None)
         .execution_options(synchronize_session=False)
     )
 
@@ -108,7 +103,7 @@ async def release(session: AsyncSession, ids: Sequence[int], retry_at: datetime)
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids))
-        .values(status=PENDING, not_before=retry_at, claimed_until=None)
+        .values(status=OutboxStatus.PENDING, not_before=retry_at, claimed_until=None)
         .execution_options(synchronize_session=False)
     )
 
@@ -124,7 +119,7 @@ async def mark_failed(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids))
         .values(
-            status=PENDING if retry_at is not None else FAILED,
+            status=OutboxStatus.PENDING if retry_at is not None else OutboxStatus.FAILED,
             attempts=OutboxMessage.attempts + 1,
             last_error=error[:2000],
             not_before=retry_at if retry_at is not None else OutboxMessage.not_before,
@@ -149,7 +144,7 @@ async def sent_since(session: AsyncSession, account: str, since: datetime) -> in
     result = await session.execute(
         select(func.count(OutboxMessage.id)).where(
             OutboxMessage.account == account,
-            OutboxMessage.status == SENT,
+            OutboxMessage.status == OutboxStatus.SENT,
             OutboxMessage.sent_at >= since,
         )
     )
@@ -172,7 +167,9 @@ async def by_status(
 async def depth(session: AsyncSession) -> int:
     """How many messages wait to be sent."""
     result = await session.execute(
-        select(func.count(OutboxMessage.id)).where(OutboxMessage.status.in_([PENDING, SENDING]))
+        select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+        )
     )
     return int(result.scalar_one())
 
@@ -181,7 +178,7 @@ async def next_due_at(session: AsyncSession, account: str) -> datetime | None:
     """When the earliest pending message becomes due."""
     result = await session.execute(
         select(func.min(OutboxMessage.not_before)).where(
-            OutboxMessage.account == account, OutboxMessage.status == PENDING
+            OutboxMessage.account == account, OutboxMessage.status == OutboxStatus.PENDING
         )
     )
     return result.scalar_one_or_none()

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.domain import TaskStatus
 from storage import tasks
 from storage.models import ScheduledTask
 from storage.upsert import insert_ignore
@@ -26,7 +27,7 @@ async def latest(session: AsyncSession, activity_id: int, room: str) -> Schedule
         select(ScheduledTask)
         .where(
             ScheduledTask.key.startswith(roster_prefix(activity_id, room)),
-            ScheduledTask.status.in_((tasks.PENDING, tasks.RUNNING, tasks.DONE)),
+            ScheduledTask.status.in_((TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.DONE)),
         )
         .order_by(ScheduledTask.due_at.desc())
         .limit(1)
@@ -45,7 +46,7 @@ async def record_posted(session: AsyncSession, activity_id: int, room: str, now:
             "kind": ROSTER_TASK,
             "due_at": now,
             "payload": payload,
-            "status": tasks.DONE,
+            "status": TaskStatus.DONE,
             "done_at": now,
         },
         ["key"],

@@ -8,8 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.activities import CONFIRMED, WAITING
-from storage.cases import REPORT, WISH
+from bot.core.domain import CaseKind, SignupStatus
 from storage.models import Activity, Case, CaseEvent, Signup
 
 
@@ -52,10 +51,14 @@ async def activity_figures(session: AsyncSession, activity: Activity) -> Activit
     by = {status: (int(n), int(people)) for status, n, people in rows}
     return ActivityFigures(
         title=activity.title,
-        households=by.get(CONFIRMED, (0, 0))[0],
-        people=by.get(CONFIRMED, (0, 0))[1],
-        waiting=by.get(WAITING, (0, 0))[0],
-        withdrawn=sum(n for s, (n, _) in by.items() if s not in (CONFIRMED, WAITING)),
+        households=by.get(SignupStatus.CONFIRMED, (0, 0))[0],
+        people=by.get(SignupStatus.CONFIRMED, (0, 0))[1],
+        waiting=by.get(SignupStatus.WAITING, (0, 0))[0],
+        withdrawn=sum(
+            n
+            for s, (n, _) in by.items()
+            if s not in (SignupStatus.CONFIRMED, SignupStatus.WAITING)
+        ),
     )
 
 
@@ -80,8 +83,8 @@ async def month_figures(
     def within(t: datetime | None) -> bool:
         return t is not None and start <= t < end
 
-    reports = [c for c in cases if c.kind == REPORT]
-    wishes = [c for c in cases if c.kind == WISH]
+    reports = [c for c in cases if c.kind == CaseKind.REPORT]
+    wishes = [c for c in cases if c.kind == CaseKind.WISH]
     taken = [
         c.accepted_at - c.created_at
         for c in reports

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.cases import ACTIVE_STATUSES, REPORT
+from bot.core.domain import ACTIVE_STATUSES, CaseKind
 from storage.models import Case, CaseSupporter
 from storage.upsert import insert_ignore
 
@@ -55,7 +55,7 @@ async def open_reports_like(
     result = await session.execute(
         select(Case)
         .where(
-            Case.kind == REPORT,
+            Case.kind == CaseKind.REPORT,
             Case.compound == compound,
             Case.building == building,
             Case.category == category,

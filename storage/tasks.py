@@ -10,15 +10,9 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from bot.core.domain import TaskStatus
 from storage.models import ScheduledTask
 from storage.upsert import insert_ignore
-
-PENDING = "pending"
-RUNNING = "running"
-DONE = "done"
-STALE = "stale"  # its time passed too long ago to still be useful
-CANCELLED = "cancelled"
-FAILED = "failed"  # its handler raised; logged, not retried
 
 
 async def schedule(
@@ -38,7 +32,7 @@ async def schedule(
             "kind": kind,
             "due_at": due_at,
             "payload": payload or {},
-            "status": PENDING,
+            "status": TaskStatus.PENDING,
         },
         ["key"],
     )
@@ -47,8 +41,8 @@ async def schedule(
 def _runnable(now: datetime) -> ColumnElement[bool]:
     # A "running" task whose lease ran out belongs to a process that died: run it again.
     return or_(
-        ScheduledTask.status == PENDING,
-        and_(ScheduledTask.status == RUNNING, ScheduledTask.claimed_until < now),
+        ScheduledTask.status == TaskStatus.PENDING,
+        and_(ScheduledTask.status == TaskStatus.RUNNING, ScheduledTask.claimed_until < now),
     )
 
 
@@ -68,13 +62,13 @@ async def claim(session: AsyncSession, task_id: int, now: datetime, lease: timed
     result = await session.execute(
         update(ScheduledTask)
         .where(ScheduledTask.id == task_id, _runnable(now))
-        .values(status=RUNNING, claimed_until=now + lease)
+        .values(status=TaskStatus.RUNNING, claimed_until=now + lease)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
 
-async def finish(session: AsyncSession, task_id: int, status: str, now: datetime) -> None:
+async def finish(session: AsyncSession, task_id: int, status: TaskStatus, now: datetime) -> None:
     """Record how a task ended (done or stale)."""
     await session.execute(
         update(ScheduledTask)
@@ -88,8 +82,10 @@ async def cancel(session: AsyncSession, key_prefix: str, now: datetime) -> int:
     """Cancel pending tasks whose key starts with a prefix; returns how many."""
     result = await session.execute(
         update(ScheduledTask)
-        .where(ScheduledTask.key.startswith(key_prefix), ScheduledTask.status == PENDING)
-        .values(status=CANCELLED, done_at=now)
+        .where(
+            ScheduledTask.key.startswith(key_prefix), ScheduledTask.status == TaskStatus.PENDING
+        )
+        .values(status=TaskStatus.CANCELLED, done_at=now)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
@@ -98,6 +94,6 @@ async def cancel(session: AsyncSession, key_prefix: str, now: datetime) -> int:
 async def next_due_at(session: AsyncSession) -> datetime | None:
     """When the earliest pending task is due."""
     result = await session.execute(
-        select(func.min(ScheduledTask.due_at)).where(ScheduledTask.status == PENDING)
+        select(func.min(ScheduledTask.due_at)).where(ScheduledTask.status == TaskStatus.PENDING)
     )
     return result.scalar_one_or_none()

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.cases import ACCEPTED, OPEN, WISH
+from bot.core.domain import CaseKind, CaseStatus
 from storage.models import Case
 
 
@@ -19,12 +19,12 @@ async def claim_wish(
         update(Case)
         .where(
             Case.id == case_id,
-            Case.kind == WISH,
-            Case.status == OPEN,
+            Case.kind == CaseKind.WISH,
+            Case.status == CaseStatus.OPEN,
             Case.assignee_id.is_(None),
         )
         .values(
-            status=ACCEPTED,
+            status=CaseStatus.ACCEPTED,
             assignee_id=person_id,
             assignee_name=person_name,
             accepted_at=now,

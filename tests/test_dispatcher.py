@@ -10,13 +10,13 @@ from sqlalchemy import select
 
 from bot.app import App, build_app
 from bot.core.clock import VirtualClock
+from bot.core.domain import CaseStatus
 from bot.core.messages import Incoming, Outgoing
 from bot.sender import SendPolicy
 from handlers import reports
 from handlers.context import HandlerContext
 from handlers.registry import DuplicateHandler, Registry, build_registry
 from intents import Intent, IntentKind
-from storage.cases import OPEN
 from storage.models import Case, CaseEvent, OutboxMessage, ProcessedMessage
 from tests.support.replaying import scenario_config
 
@@ -87,7 +87,7 @@ async def test_a_refusal_changes_nothing(db_url: str) -> None:
         assert "不在您的名下" in t.sent[-1].text
         async with app.sessions() as s:
             case = (await s.execute(select(Case))).scalar_one()
-            assert case.status == OPEN and case.resolved_at is None
+            assert case.status == CaseStatus.OPEN and case.resolved_at is None
             actions = (await s.execute(select(CaseEvent.action))).scalars().all()
             assert actions == ["filed", "assigned"]
     finally:

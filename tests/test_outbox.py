@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core.clock import VirtualClock
+from bot.core.domain import OutboxStatus
 from bot.core.messages import Incoming, Outgoing
 from bot.sender import OutboxSender, SendPolicy
 from storage import outbox, schema
@@ -137,7 +138,7 @@ async def test_failures_are_retried_with_back_off_then_given_up(sessions) -> Non
         await sender.drain()
     async with sessions() as s:
         row = (await s.execute(select(OutboxMessage).where(OutboxMessage.key == "g"))).scalar_one()
-    assert row.status == outbox.FAILED
+    assert row.status == OutboxStatus.FAILED
     assert row.attempts == 2
     assert "ConnectionError" in (row.last_error or "")
 
@@ -207,4 +208,4 @@ async def test_unknown_recipient_is_given_up_at_once(sessions) -> None:  # type:
     await sender_for(sessions, Nobody(), VirtualClock(T0), SendPolicy.immediate()).drain()
     async with sessions() as s:
         row = (await s.execute(select(OutboxMessage).where(OutboxMessage.key == "u"))).scalar_one()
-    assert row.status == outbox.FAILED and row.attempts == 1
+    assert row.status == OutboxStatus.FAILED and row.attempts == 1

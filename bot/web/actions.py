@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.app import App
 from bot.core.config import Config
+from bot.core.domain import CaseKind
 from bot.core.grid import Grid
 from bot.core.messages import Incoming
 from bot.outbound import enqueue_all
@@ -14,7 +15,7 @@ from bot.web.auth import Principal
 from handlers.context import HandlerContext
 from handlers.errors import DomainError
 from intents import Command, CommandName
-from storage.cases import REPORT, CaseRepository
+from storage.cases import CaseRepository
 
 # Console action → the private command it is (派 N 3栋, 转 N 5, 督办 N).
 ACTIONS = {
@@ -61,7 +62,7 @@ async def run_action(
     """Run one console action through its command handler, in one transaction with the outbox."""
     name = ACTIONS.get(action)
     handler = None if name is None else bot.registry.commands.get(name)
-    if name is None or handler is None or kind != REPORT:
+    if name is None or handler is None or kind != CaseKind.REPORT:
         raise ActionRefused("这项操作不适用于这件事项。")
     now = bot.clock.now()
     async with bot.sessions() as session, session.begin():

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.core.domain import CaseKind
 from bot.web import queries
 from bot.web.auth import Principal
 from bot.web.console import valid_month
 from bot.web.state import state_of
-from storage.cases import REPORT, WISH, CaseRepository
+from storage.cases import CaseRepository
 
 
 def require_api(request: web.Request) -> Principal:
@@ -54,7 +55,7 @@ async def _case_list(request: web.Request, kind: str) -> web.Response:
     now = state.bot.clock.now()
     async with state.bot.sessions() as session:
         cases = await queries.board(session, f, state.config, now)
-    key = "wishes" if kind == WISH else "cases"
+    key = "wishes" if kind == CaseKind.WISH else "cases"
     return web.json_response(
         {key: [queries.case_json(c, state.config, now) for c in cases]},
         dumps=_dumps,
@@ -63,12 +64,12 @@ async def _case_list(request: web.Request, kind: str) -> web.Response:
 
 async def cases(request: web.Request) -> web.Response:
     """GET /api/cases: reports, filtered like the board."""
-    return await _case_list(request, REPORT)
+    return await _case_list(request, CaseKind.REPORT)
 
 
 async def wishes(request: web.Request) -> web.Response:
     """GET /api/wishes: wishes and their claimants."""
-    return await _case_list(request, WISH)
+    return await _case_list(request, CaseKind.WISH)
 
 
 async def case_detail(request: web.Request) -> web.Response:
@@ -80,7 +81,7 @@ async def case_detail(request: web.Request) -> web.Response:
         number = int(request.match_info["number"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    if kind not in (REPORT, WISH):
+    if kind not in (CaseKind.REPORT, CaseKind.WISH):
         raise web.HTTPNotFound()
     now = state.bot.clock.now()
     async with state.bot.sessions() as session:

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot.core.domain import ACTIVE_STATUSES, CaseAction, CaseKind
 from bot.web import queries
 from bot.web.actions import ACTIONS, ActionRefused, run_action
 from bot.web.auth import LOGIN_COOKIE, ONE_TIME_USER, SESSION_COOKIE, Principal, verify_password
@@ -17,7 +18,6 @@ from bot.web.charts import week_chart
 from bot.web.state import WebState, state_of
 from handlers.routing import case_label
 from storage import web_state
-from storage.cases import ACTIVE_STATUSES, REPORT, WISH
 from storage.models import Case
 
 FAILURE_WINDOW_FACTOR = 1  # failures count within one lock-out period
@@ -25,24 +25,6 @@ FAILURE_WINDOW_FACTOR = 1  # failures count within one lock-out period
 _DUMMY_HASH = (
     "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
 )
-
-
-ACTION_NAMES = {
-    "filed": "登记",
-    "assigned": "派单",
-    "dispatched": "派单",
-    "transferred": "转派",
-    "returned": "退回",
-    "accepted": "接单",
-    "resolved": "办结",
-    "rated": "评价",
-    "nudged": "督办",
-    "escalated": "上报",
-    "seconded": "附议",
-    "claimed": "认领",
-    "completed": "完成",
-    "contact": "联系电话",
-}
 
 
 def actor_name(state: WebState, case: Case, actor_id: str) -> str:
@@ -228,24 +210,24 @@ async def _board(request: web.Request, kind: str) -> web.Response:
         rows=rows,
         overdue_count=sum(1 for r in rows if r["overdue"]),
         compounds=principal.visible(state.grid),
-        status_names=queries.WISH_STATUS_NAMES if kind == WISH else queries.STATUS_NAMES,
+        status_names=queries.status_names(kind),
         categories=queries.category_names(),
     )
 
 
 async def board(request: web.Request) -> web.Response:
     """GET /console: the report board."""
-    return await _board(request, REPORT)
+    return await _board(request, CaseKind.REPORT)
 
 
 async def wishes(request: web.Request) -> web.Response:
     """GET /console/wishes: the wish board with claimants."""
-    return await _board(request, WISH)
+    return await _board(request, CaseKind.WISH)
 
 
 def _kind_number(request: web.Request) -> tuple[str, int]:
     kind = request.match_info["kind"]
-    if kind not in (REPORT, WISH):
+    if kind not in (CaseKind.REPORT, CaseKind.WISH):
         raise web.HTTPNotFound()
     try:
         return kind, int(request.match_info["number"])
@@ -276,7 +258,7 @@ async def case_page(
                 back="/console",
             )
         log = await queries.events(session, case)
-    names = queries.WISH_STATUS_NAMES if kind == WISH else queries.STATUS_NAMES
+    names = queries.status_names(kind)
     return state.render(
         request,
         "case.html",
@@ -295,7 +277,7 @@ async def case_page(
             {
                 "at": local(state, e.at),
                 "actor": actor_name(state, case, e.actor_id),
-                "action": f"{ACTION_NAMES.get(e.action, e.action)}（{e.action}）",
+                "action": f"{CaseAction(e.action).label}（{e.action}）",
                 "note": e.note,
             }
             for e in log

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import App
+from bot.core.domain import CaseAction
 from bot.core.grid import RoomInfo
 from bot.core.messages import Incoming
 from bot.outbound import enqueue_all
@@ -113,7 +114,7 @@ async def file_web_report(bot: App, form: WebReport, room: RoomInfo) -> Filed:
         case, joined = await _filed_case(session, msg.message_id)
         if form.phone.strip():
             # Kept in the case log for the console only, never in a chat message.
-            await repo.log(case, reporter, "contact", form.phone.strip(), now)
+            await repo.log(case, reporter, CaseAction.CONTACT, form.phone.strip(), now)
         token = await add_report_link(session, case, now)
         # The group acknowledgement has no room to go to; everything else is sent as usual.
         send = [m for m in out if m.to_room is not None or m.to_person not in (None, reporter)]

@@ -9,28 +9,14 @@ from urllib.parse import quote
 import segno
 from aiohttp import web
 
+from bot.core.domain import CaseAction, CaseKind
 from bot.core.grid import RoomInfo
 from bot.web import filing
 from bot.web.console import local, require_user
-from bot.web.queries import STATUS_NAMES, WISH_STATUS_NAMES
+from bot.web.queries import status_names
 from bot.web.state import WebState, state_of
 from handlers.routing import case_label
 from storage.web_state import case_by_token
-
-# Case log actions a reporter may see, in their words; others (contact, internal notes) stay out.
-PUBLIC_STEPS = {
-    "filed": "已登记",
-    "assigned": "已派给承办人",
-    "transferred": "已转派",
-    "returned": "已退回小区书记重新安排",
-    "accepted": "已接单，正在处理",
-    "claimed": "志愿者已认领",
-    "nudged": "社区已督办",
-    "escalated": "已上报街道统办",
-    "resolved": "已办结",
-    "completed": "已完成",
-    "rated": "已评价",
-}
 
 
 def _room_for(state: WebState, compound: str, building: str) -> RoomInfo:
@@ -149,11 +135,11 @@ async def status_page(request: web.Request) -> web.Response:
         return state.render(
             request, "error.html", 404, title="没有找到", message="链接不对或已失效。", back=None
         )
-    names = WISH_STATUS_NAMES if case.kind == "wish" else STATUS_NAMES
+    names = status_names(CaseKind(case.kind))
     steps = [
-        {"at": local(state, e.at), "text": PUBLIC_STEPS[e.action]}
+        {"at": local(state, e.at), "text": label}
         for e in log
-        if e.action in PUBLIC_STEPS
+        if (label := CaseAction(e.action).public_label) is not None
     ]
     resp = state.render(
         request,

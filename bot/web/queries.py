@@ -12,13 +12,16 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
-from handlers.reports import CATEGORY_NAMES
+from bot.core.domain import CaseKind, CaseStatus, Category
 from handlers.routing import case_label
-from storage.cases import ACCEPTED, OPEN, REPORT, RESOLVED, WISH
 from storage.models import Activity, Case, CaseEvent, Signup
 
-STATUS_NAMES = {OPEN: "待接单", ACCEPTED: "办理中", RESOLVED: "已办结"}
-WISH_STATUS_NAMES = {OPEN: "待认领", ACCEPTED: "已认领", RESOLVED: "已完成"}
+
+def status_names(kind: CaseKind) -> dict[str, str]:
+    """Status codes and their names for one kind of case."""
+    return {s.value: s.label(kind) for s in CaseStatus}
+
+
 MAX_ROWS = 500
 
 
@@ -27,7 +30,7 @@ class BoardFilter:
     """What the case board shows; None means any."""
 
     compounds: tuple[str, ...]  # the compounds the viewer may see (already narrowed)
-    kind: str = REPORT
+    kind: str = CaseKind.REPORT
     building: str | None = None
     status: str | None = None
     category: str | None = None
@@ -37,10 +40,10 @@ class BoardFilter:
 
 def overdue(case: Case, config: Config, now: datetime) -> bool:
     """True when the case has waited past its SLA: to be taken, or (once taken) to be resolved."""
-    if case.status == OPEN:
+    if case.status == CaseStatus.OPEN:
         limit = config.sla.accept_urgent if case.urgent else config.sla.accept
         return now - case.created_at > limit
-    if case.status == ACCEPTED:
+    if case.status == CaseStatus.ACCEPTED:
         return now - case.created_at > config.sla.resolve
     return False
 
@@ -251,7 +254,7 @@ async def figures(session: AsyncSession, compound: str, month: str, config: Conf
         )
     )
     cases = list(result.scalars().all())
-    reports = [c for c in cases if c.kind == REPORT]
+    reports = [c for c in cases if c.kind == CaseKind.REPORT]
     takes: list[float] = []
     within = 0
     for c in reports:
@@ -303,7 +306,7 @@ async def figures(session: AsyncSession, compound: str, month: str, config: Conf
         rated=len(ratings),
         satisfied=sum(1 for r in ratings if r >= 4),
         average_rating=round(statistics.fmean(ratings), 2) if ratings else None,
-        wishes=sum(1 for c in cases if c.kind == WISH),
+        wishes=sum(1 for c in cases if c.kind == CaseKind.WISH),
         signups=int(signups.scalar_one()),
         weeks=weeks,
     )
@@ -311,4 +314,4 @@ async def figures(session: AsyncSession, compound: str, month: str, config: Conf
 
 def category_names() -> dict[str, str]:
     """Category codes and their Chinese names."""
-    return dict(CATEGORY_NAMES)
+    return {c.value: c.label for c in Category}

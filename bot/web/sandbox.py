@@ -17,6 +17,7 @@ from aiohttp import WSMsgType, web
 from bot.app import App, build_app
 from bot.core.clock import Clock
 from bot.core.config import Config
+from bot.core.domain import Role
 from bot.replay import advance
 from bot.sender import SendPolicy
 from bot.web.sandbox_transport import SandboxClock, SandboxTransport
@@ -42,20 +43,12 @@ class Sandbox:
 SANDBOX = web.AppKey("jinlin_sandbox", Sandbox)
 
 
-ROLE_NAMES = {
-    "building_head": "楼栋长",
-    "secretary": "书记",
-    "worker": "社区",
-    "volunteer": "志愿者",
-}
-
-
 def _people(bot: App) -> list[dict[str, str]]:
     """Everyone with a private chat in the sandbox: heads, secretaries, volunteers, workers."""
     out: dict[str, dict[str, str]] = {}
 
     def add(pid: str, name: str, role: str, where: str) -> None:
-        out.setdefault(pid, {"id": pid, "name": name, "role": ROLE_NAMES[role], "where": where})
+        out.setdefault(pid, {"id": pid, "name": name, "role": Role(role).label, "where": where})
 
     for community in bot.config.grid:
         for c in community.compounds:

@@ -1,0 +1,112 @@
+"""统办: overdue cases go to the assignee, then the secretary, then the community workers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.config import Config
+from bot.core.domain import CaseAction, CaseStatus
+from bot.core.messages import Outgoing
+from bot.core.quiet_hours import in_quiet_hours, quiet_end
+from handlers.context import TaskContext
+from handlers.routing import case_label
+from handlers.texts import describe_case
+from storage import tasks
+from storage.models import Case, ScheduledTask
+
+SLA_TASK = "sla.step"
+SLA_GRACE = timedelta(days=1)  # a late escalation is still worth sending
+STEPS = ("remind", "secretary", "workers")
+ACCEPT = "accept"
+RESOLVE = "resolve"
+
+
+def _step_gap(sla: timedelta) -> timedelta:
+    # The next step follows after the same time again, but never waits more than a day.
+    return min(sla, timedelta(days=1))
+
+
+async def start_chain(
+    session: AsyncSession, config: Config, case: Case, stage: str, now: datetime
+) -> None:
+    """Schedule the three steps of the accept or resolve deadline, replacing earlier ones."""
+    await stop_chain(session, case, now)
+    if stage == ACCEPT:
+        sla = config.sla.accept_urgent if case.urgent else config.sla.accept
+    else:
+        sla = config.sla.resolve
+    start = now
+    tz, quiet = config.bot.tz, config.bot.quiet
+    if not case.urgent and quiet is not None and in_quiet_hours(now, tz, quiet):
+        # Filed at night, not urgent: the clock starts in the morning, when people can act.
+        start = quiet_end(now, tz, quiet)
+    stamp = int(now.timestamp())
+    for i, step in enumerate(STEPS):
+        await tasks.schedule(
+            session,
+            key=f"sla:{case.id}:{stage}:{stamp}:{step}",
+            kind=SLA_TASK,
+            due_at=start + sla + i * _step_gap(sla),
+            payload={"case_id": case.id, "stage": stage, "step": step, "since": start.isoformat()},
+        )
+
+
+async def stop_chain(session: AsyncSession, case: Case, now: datetime) -> None:
+    """Cancel the pending steps of a case (it was taken, resolved or reassigned)."""
+    await tasks.cancel(session, f"sla:{case.id}:", now)
+
+
+def _elapsed(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes}分钟"
+    if minutes < 48 * 60:
+        return f"{minutes // 60}小时"
+    return f"{minutes // (24 * 60)}天"
+
+
+async def run_step(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+    """Task: one step of an SLA chain, if the case is still waiting for that stage."""
+    case = await ctx.session.get(Case, int(task.payload["case_id"]))
+    stage, step = str(task.payload["stage"]), str(task.payload["step"])
+    if case is None or case.status != (
+        CaseStatus.OPEN if stage == ACCEPT else CaseStatus.ACCEPTED
+    ):
+        return []
+    label = case_label(case)
+    since = datetime.fromisoformat(str(task.payload["since"]))
+    late = _elapsed(ctx.now - since)
+    overdue = f"已{late}未接单" if stage == ACCEPT else f"接单已{late}，还未办结"
+    if step == "remind":
+        if case.assignee_id is None:
+            return []
+        await ctx.cases.log(
+            case, "bot", CaseAction.SLA_REMINDED, f"{stage}:{case.assignee_id}", ctx.now
+        )
+        todo = f"接单 {case.number}" if stage == ACCEPT else f"办结 {case.number} 说明"
+        text = f"提醒：{label} {overdue}，请尽快回复「{todo}」。\n{describe_case(case)}"
+        return [Outgoing(None, case.assignee_id, text, urgent=case.urgent)]
+    who = case.assignee_name or "（无人承办）"
+    if step == "secretary":
+        secretary = ctx.grid.secretary(case.compound)
+        if secretary is None or secretary.id == case.assignee_id:
+            return []  # the secretary already has it; the workers' step follows
+        await ctx.cases.log(
+            case, "bot", CaseAction.ESCALATED, f"{stage}:secretary:{secretary.id}", ctx.now
+        )
+        text = (
+            f"督办提醒：{label} {overdue}，承办人{who}。\n{describe_case(case)}\n"
+            f"可回复「督办 {case.number}」催办，或「派 {case.number} 楼栋号」改派。"
+        )
+        return [Outgoing(None, secretary.id, text, urgent=case.urgent)]
+    workers = [w for w in ctx.grid.workers(case.compound) if w.id != case.assignee_id]
+    if not workers:
+        return []
+    await ctx.cases.log(case, "bot", CaseAction.ESCALATED, f"{stage}:workers", ctx.now)
+    text = (
+        f"统办：{label} {overdue}，已提醒承办人{who}和小区书记，请协调。\n"
+        f"{describe_case(case)}\n可回复「督办 {case.number}」或「派 {case.number} 楼栋号」。"
+    )
+    return [Outgoing(None, w.id, text, urgent=case.urgent) for w in workers]
