@@ -19,6 +19,7 @@ from bot.dispatcher import ActivityTitles, Dispatcher
 from bot.scheduler import TaskRunner, start_realtime
 from bot.sender import OutboxSender, SendPolicy
 from handlers.activities import activity_titles as stored_activity_titles
+from handlers.outcome import Outcome
 from handlers.registry import Registry, build_registry
 from storage import schema
 from storage.engine import create_engine, session_factory
@@ -60,9 +61,9 @@ class App:
             await sync_grid(session, communities, roles)
         await self.tasks.plan()
 
-    async def handle(self, msg: Incoming) -> None:
+    async def handle(self, msg: Incoming) -> Outcome:
         """Process one incoming message (the transport loop calls this)."""
-        await self.dispatcher.handle(msg)
+        return await self.dispatcher.handle(msg)
 
     async def serve(self) -> None:
         """Receive, dispatch, send and run scheduled tasks until cancelled."""
@@ -159,7 +160,12 @@ def build_app(
         on_enqueued=sender.wake,
     )
     runner = TaskRunner(
-        config=config, grid=grid, registry=registry, sessions=sessions, clock=clock
+        config=config,
+        grid=grid,
+        registry=registry,
+        dispatcher=dispatcher,
+        sessions=sessions,
+        clock=clock,
     )
     return App(
         config=config,

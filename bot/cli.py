@@ -9,35 +9,16 @@ import logging
 import os
 import sys
 
-from bot.core.config import Config, ConfigError, load_config, summarise
+from bot.cli_support import load_or_exit, setup_logging
+from bot.core.config import Config, summarise
 from bot.core.domain import OutboxStatus
 
 log = logging.getLogger("jinlin")
 
 
-def _load(path: str) -> Config:
-    try:
-        return load_config(path)
-    except ConfigError as e:
-        print(str(e), file=sys.stderr)
-        print("The bot does not start until these are fixed.", file=sys.stderr)
-        raise SystemExit(2) from None
-
-
-def _setup_logging(verbose: bool = False) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a config file and print a summary or every problem."""
-    cfg = _load(args.config)
+    cfg = load_or_exit(args.config)
     print(f"{args.config}: OK")
     print(summarise(cfg))
     return 0
@@ -47,7 +28,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     """Run the bot on a virtual clock over a JSONL events file."""
     from bot.replay import ReplayInputError, read_events, replay
 
-    cfg = _load(args.config)
+    cfg = load_or_exit(args.config)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     source = args.events
     try:
@@ -68,10 +49,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_console(args: argparse.Namespace) -> int:
     """Chat with the bot in the terminal as any person in any room."""
-    cfg = _load(args.config)
+    cfg = load_or_exit(args.config)
     if args.db:
         cfg = cfg.model_copy(update={"storage": cfg.storage.model_copy(update={"url": args.db})})
-    _setup_logging(args.verbose)
+    setup_logging(args.verbose)
     if not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)
     asyncio.run(_run_console(cfg))
@@ -96,8 +77,8 @@ async def _run_console(cfg: Config) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the real bot with the transport chosen in the config."""
-    cfg = _load(args.config)
-    _setup_logging(args.verbose)
+    cfg = load_or_exit(args.config)
+    setup_logging(args.verbose)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_run(cfg))
     return 0
@@ -114,7 +95,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from storage import schema
     from storage.engine import create_engine
 
-    url = args.db or _load(args.config).storage.url
+    url = args.db or load_or_exit(args.config).storage.url
 
     async def go() -> None:
         engine = create_engine(url)
@@ -133,7 +114,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from storage import outbox
     from storage.engine import create_engine, session_factory
 
-    cfg = _load(args.config)
+    cfg = load_or_exit(args.config)
     url = args.db or cfg.storage.url
     statuses = [OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED]
     if args.all:

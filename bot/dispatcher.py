@@ -1,31 +1,46 @@
-"""One incoming message → dedup → parse → its handler → state and outbox in one transaction."""
+"""The one dispatch path: dedup → handler → state and outbox in one transaction → sender.
+
+Every entry point comes through here: group and private chat messages, the 民情码 form,
+console actions and scheduled tasks. The dispatcher knows no domain rules: it finds the handler
+in the registry, runs it with one session, stores what it said, and keeps one error boundary.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
 from bot.core.config import Config
+from bot.core.domain import TaskStatus
 from bot.core.grid import Grid, RoomInfo
-from bot.core.messages import Incoming, Outgoing
+from bot.core.messages import Channel, Incoming, Outgoing, is_image
 from bot.outbound import enqueue_all
-from handlers import attachments
-from handlers.context import HandlerContext
+from handlers.context import HandlerContext, TaskContext, answer
 from handlers.errors import DomainError
+from handlers.outcome import UNHANDLED, Outcome
 from handlers.registry import Registry
-from handlers.texts import HELP_TEXT, address_name
-from intents import Command, CommandName, IntentKind, ParseContext, parse, parse_command
+from handlers.texts import HELP_TEXT, NOT_YET
+from intents import Command, CommandName, Intent, IntentKind, ParseContext, parse, parse_command
+from storage import tasks
 from storage.cases import CaseRepository
 from storage.inbox import claim_message
+from storage.models import ScheduledTask
 
 log = logging.getLogger(__name__)
 
 ActivityTitles = Callable[[AsyncSession, str, datetime], Awaitable[tuple[str, ...]]]
 """Titles open for sign-up in a compound at a time (the services add their own source)."""
+
+Call = Callable[[HandlerContext], Awaitable[Outcome]]
+"""A handler bound to its parsed input, waiting for its context."""
+
+SORRY = "抱歉，刚才处理出了点问题，已记录下来。请稍后再试，急事请直接联系楼栋长或小区书记。"
+NO_INTENT = Intent(IntentKind.NONE)
+DEFAULT_TASK_GRACE = timedelta(minutes=5)
 
 
 def configured_activity_titles(config: Config) -> ActivityTitles:
@@ -45,11 +60,8 @@ def _aware(when: datetime, config: Config) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=config.bot.tz)
 
 
-SORRY = "抱歉，刚才处理出了点问题，已记录下来。请稍后再试，急事请直接联系楼栋长或小区书记。"
-
-
 class Dispatcher:
-    """Routes each incoming message to its handler and stores what should be said."""
+    """Routes each message, form, console action and task to its handler and stores the result."""
 
     def __init__(
         self,
@@ -71,157 +83,193 @@ class Dispatcher:
         self._on_enqueued = on_enqueued
         self._unknown_rooms: set[str] = set()  # only so each unknown room is logged once
 
-    async def handle(self, msg: Incoming) -> None:
-        """Process one message; never raises, whatever a handler does."""
+    async def handle(self, msg: Incoming) -> Outcome:
+        """Process one chat message; never raises, whatever a handler does."""
         try:
             if msg.room is None:
-                stored = await self._handle_private(msg)
-            else:
-                stored = await self._handle_group(msg)
+                return await self._handle_private(msg)
+            return await self._handle_group(msg)
         except Exception:
             log.exception("message %s could not be processed", msg.message_id)
-            return
-        if stored and self._on_enqueued is not None:
-            self._on_enqueued()
+            return Outcome(refusal=SORRY)
 
-    async def _handle_group(self, msg: Incoming) -> bool:
+    async def submit(
+        self,
+        msg: Incoming,
+        call: Call,
+        *,
+        what: str,
+        room: RoomInfo | None = None,
+        supervised: frozenset[str] = frozenset(),
+    ) -> Outcome:
+        """Run an already-parsed request (a web form, a console action) on the same path.
+
+        `msg.message_id` is its idempotency key: a request submitted twice is done once.
+        """
+        return await self._run(msg, room, what, call, supervised)
+
+    async def _handle_group(self, msg: Incoming) -> Outcome:
         assert msg.room is not None
         room = self._grid.room(msg.room)
         if room is None:
             if msg.room not in self._unknown_rooms:
                 self._unknown_rooms.add(msg.room)
                 log.warning("ignoring messages from room %r: it is not in the config", msg.room)
-            return False
-        now = self._clock.now()
-        if attachments.is_image(msg.text):
-            async with self._sessions() as session:
-                await self._run(session, msg, room, now, "image", attachments.attach_image, None)
-            return False  # an image is only noted on the case; nothing is said
-        async with self._sessions() as session:
-            rating = parse_command(msg.text)
-            async with session.begin():  # read-only look-ups before the handler's transaction
-                rates = (
-                    rating is not None
-                    and rating.name is CommandName.RATE
-                    and rating.number is None
-                    and await CaseRepository(session).awaiting_rating(msg.sender_id, msg.room)
-                    is not None
-                )
-                titles = (
-                    () if rates else await self._activity_titles(session, room.compound.name, now)
-                )
-            if rates:
-                handler = self._registry.commands[CommandName.RATE]
-                return await self._run(session, msg, room, now, "rate", handler, rating)
-            intent = parse(
-                msg.text,
-                ParseContext(
-                    room=msg.room,
-                    sender_name=msg.sender_name,
-                    activities=titles,
-                    bot_name=self._config.bot.name,
-                ),
-            )
-            if intent.kind is IntentKind.NONE:
-                if msg.mentions_bot:
-                    return await self._mention_hint(session, msg, now)
-                return False
-            intent_handler = self._registry.intents.get(intent.kind)
-            if intent_handler is None:
-                log.info("no handler for intent %s (message %s)", intent.kind, msg.message_id)
-                return False
-            return await self._run(session, msg, room, now, intent.kind, intent_handler, intent)
-
-    async def _handle_private(self, msg: Incoming) -> bool:
-        now = self._clock.now()
+            return UNHANDLED
+        if is_image(msg):
+            image = self._registry.image
+            if image is None:
+                return UNHANDLED
+            return await self._run(msg, room, "image", lambda ctx: image(ctx, NO_INTENT))
         command = parse_command(msg.text)
-        async with self._sessions() as session:
-            if command is None:
-                return await self._run(
-                    session,
-                    msg,
-                    None,
-                    now,
-                    "help",
-                    self._registry.commands[CommandName.HELP],
-                    Command(CommandName.HELP),
-                )
-            handler = self._registry.commands.get(command.name)
-            if handler is None:
-                return await self._reply_only(
-                    session, msg, now, [_private(msg, "这个功能还没有开通。\n" + HELP_TEXT)]
-                )
-            return await self._run(session, msg, None, now, command.name, handler, command)
+        if command is not None and command.name in self._registry.group_commands:
+            route = self._registry.commands[command.name]
+            said = await self._run(msg, room, command.name, lambda ctx: route(ctx, command))
+            if said.handled or said.duplicate:
+                return said
+        intent = await self._parse_group(msg, room)
+        if intent.kind is IntentKind.NONE:
+            mention = self._registry.mention
+            if msg.mentions_bot and mention is not None:
+                hint = Command(CommandName.HELP)
+                return await self._run(msg, room, "mention", lambda ctx: mention(ctx, hint))
+            return UNHANDLED  # silence; the text is not stored
+        handler = self._registry.intents.get(intent.kind)
+        if handler is None:
+            log.info("no handler for intent %s (message %s)", intent.kind, msg.message_id)
+            return UNHANDLED
+        return await self._run(msg, room, intent.kind, lambda ctx: handler(ctx, intent))
+
+    async def _parse_group(self, msg: Incoming, room: RoomInfo) -> Intent:
+        async with self._sessions() as session, session.begin():
+            titles = await self._activity_titles(session, room.compound.name, self._clock.now())
+        return parse(
+            msg.text,
+            ParseContext(
+                room=msg.room,
+                sender_name=msg.sender_name,
+                activities=titles,
+                bot_name=self._config.bot.name,
+            ),
+        )
+
+    async def _handle_private(self, msg: Incoming) -> Outcome:
+        command = parse_command(msg.text) or Command(CommandName.HELP)
+        route = self._registry.commands.get(command.name)
+        if route is None:
+            return await self._reply_only(msg, f"{NOT_YET}\n{HELP_TEXT}")
+        return await self._run(msg, None, command.name, lambda ctx: route(ctx, command))
 
     async def _run(
         self,
-        session: AsyncSession,
         msg: Incoming,
         room: RoomInfo | None,
-        now: datetime,
         what: str,
-        handler: Callable[..., Awaitable[list[Outgoing]]],
-        arg: object,
-    ) -> bool:
+        call: Call,
+        supervised: frozenset[str] = frozenset(),
+    ) -> Outcome:
         """Run a handler in a transaction with the dedup row and its outbox rows."""
-        try:
-            async with session.begin():
-                if not await claim_message(session, msg.message_id, now):
-                    log.info("message %s was already processed; ignored", msg.message_id)
-                    return False
-                ctx = HandlerContext(
-                    message=msg,
-                    now=now,
-                    config=self._config,
-                    grid=self._grid,
-                    session=session,
-                    cases=CaseRepository(session),
-                    room=room,
-                )
-                try:
-                    out = await handler(ctx, arg)
-                except DomainError as e:
-                    raise _Refused(str(e)) from e
-                await enqueue_all(session, self._config, f"in:{msg.message_id}", out, now)
-            return True
-        except _Refused as refusal:
-            log.info("message %s (%s) refused: %s", msg.message_id, what, refusal)
-            return await self._reply_only(session, msg, now, [_answer(msg, str(refusal))])
-        except Exception:
-            log.exception("handler %s failed on message %s", what, msg.message_id)
-            return await self._reply_only(session, msg, now, [_answer(msg, SORRY)])
+        now = self._clock.now()
+        async with self._sessions() as session:
+            try:
+                async with session.begin():
+                    if not await claim_message(session, msg.message_id, now):
+                        log.info("message %s was already processed; ignored", msg.message_id)
+                        return Outcome(handled=False, duplicate=True)
+                    ctx = HandlerContext(
+                        message=msg,
+                        now=now,
+                        config=self._config,
+                        grid=self._grid,
+                        session=session,
+                        cases=CaseRepository(session),
+                        room=room,
+                        supervised=supervised,
+                    )
+                    try:
+                        outcome = await call(ctx)
+                    except DomainError as e:
+                        raise _Refused(str(e)) from e
+                    if not outcome.handled:
+                        raise _Declined  # roll back the dedup row: another handler may take it
+                    await self._store(session, msg, outcome.messages, now)
+            except _Declined:
+                return UNHANDLED
+            except _Refused as refusal:
+                log.info("message %s (%s) refused: %s", msg.message_id, what, refusal)
+                return await self._reply_only(msg, str(refusal))
+            except Exception:
+                log.exception("handler %s failed on message %s", what, msg.message_id)
+                return await self._reply_only(msg, SORRY)
+        self._wake(outcome.messages)
+        return outcome
 
-    async def _reply_only(
-        self, session: AsyncSession, msg: Incoming, now: datetime, out: list[Outgoing]
-    ) -> bool:
-        """Mark the message processed and queue a reply, with no other change."""
-        async with session.begin():
-            if not await claim_message(session, msg.message_id, now):
+    async def _reply_only(self, msg: Incoming, text: str) -> Outcome:
+        """Mark the message processed and answer it, with no other change."""
+        reply = answer(msg, text)
+        async with self._sessions() as session, session.begin():
+            if not await claim_message(session, msg.message_id, self._clock.now()):
+                return Outcome(handled=False, duplicate=True)
+            await self._store(session, msg, (reply,), self._clock.now())
+        self._wake((reply,))
+        return Outcome(messages=(reply,), refusal=text)
+
+    async def _store(
+        self, session: AsyncSession, msg: Incoming, messages: tuple[Outgoing, ...], now: datetime
+    ) -> None:
+        """Queue what was said; replies to a web or console sender are shown there instead."""
+        if msg.channel is not Channel.CHAT:
+            messages = tuple(m for m in messages if m.to_person != msg.sender_id)
+        await enqueue_all(session, self._config, f"in:{msg.message_id}", messages, now)
+
+    def _wake(self, messages: tuple[Outgoing, ...]) -> None:
+        if messages and self._on_enqueued is not None:
+            self._on_enqueued()
+
+    async def run_task(self, task: ScheduledTask, now: datetime, lease: timedelta) -> bool:
+        """Claim and run one due task with its outbox rows; True when it ran.
+
+        A task found past its grace is marked stale instead; a task whose handler fails is
+        marked failed and logged, and the next one runs.
+        """
+        async with self._sessions() as session, session.begin():
+            if not await tasks.claim(session, task.id, now, lease):
                 return False
-            await enqueue_all(session, self._config, f"in:{msg.message_id}", out, now)
+            handler = self._registry.tasks.get(task.kind)
+            grace = self._registry.task_grace.get(task.kind, DEFAULT_TASK_GRACE)
+            if handler is None:
+                log.error("no handler for task kind %s (%s)", task.kind, task.key)
+                await tasks.finish(session, task.id, TaskStatus.STALE, now)
+                return False
+            if now - task.due_at > grace:
+                log.info("task %s is %s late; not run", task.key, now - task.due_at)
+                await tasks.finish(session, task.id, TaskStatus.STALE, now)
+                return False
+            ctx = TaskContext(
+                now=now,
+                config=self._config,
+                grid=self._grid,
+                session=session,
+                cases=CaseRepository(session),
+            )
+            try:
+                async with session.begin_nested():
+                    outcome = await handler(ctx, task)
+                    await enqueue_all(
+                        session, self._config, f"task:{task.key}", outcome.messages, now
+                    )
+            except Exception:
+                log.exception("task %s failed; marked failed", task.key)
+                await tasks.finish(session, task.id, TaskStatus.FAILED, now)
+                return False
+            await tasks.finish(session, task.id, TaskStatus.DONE, now)
+        self._wake(outcome.messages)
         return True
-
-    async def _mention_hint(self, session: AsyncSession, msg: Incoming, now: datetime) -> bool:
-        text = (
-            "我是近邻助手。报事报修请直接说明问题和楼栋（如「3栋电梯坏了」），"
-            "微心愿请以「微心愿：」开头。"
-        )
-        return await self._reply_only(session, msg, now, [_answer(msg, text)])
 
 
 class _Refused(Exception):
     """A domain refusal carried out of the transaction so it can be rolled back."""
 
 
-def _private(msg: Incoming, text: str) -> Outgoing:
-    return Outgoing(to_room=None, to_person=msg.sender_id, text=text)
-
-
-def _answer(msg: Incoming, text: str) -> Outgoing:
-    """Reply where the message came from: in its room (with an @) or in private."""
-    if msg.room is None:
-        return _private(msg, text)
-    name = address_name(msg.sender_name)
-    return Outgoing(
-        to_room=msg.room, to_person=None, text=f"@{name} {text}", mention_ids=(msg.sender_id,)
-    )
+class _Declined(Exception):
+    """The handler declined; carried out of the transaction so the dedup row is rolled back."""

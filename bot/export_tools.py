@@ -69,10 +69,10 @@ async def find_activity(session: AsyncSession, ref: str) -> Activity | None:
 
 
 def _run_export_signups(args: argparse.Namespace) -> int:
-    from bot.cli import _load
+    from bot.cli_support import load_or_exit
     from storage.engine import create_engine, session_factory
 
-    cfg = _load(args.config)
+    cfg = load_or_exit(args.config)
     url = args.db or cfg.storage.url
 
     async def go() -> str | None:

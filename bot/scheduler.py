@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
 from bot.core.config import Config
-from bot.core.domain import TaskStatus
 from bot.core.grid import Grid
-from bot.outbound import enqueue_all
+from bot.dispatcher import Dispatcher
 from handlers.context import TaskContext
 from handlers.registry import Registry
 from storage import tasks
@@ -34,9 +33,11 @@ class TaskRunner:
         config: Config,
         grid: Grid,
         registry: Registry,
+        dispatcher: Dispatcher,
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock,
     ) -> None:
+        self._dispatcher = dispatcher
         self._config = config
         self._grid = grid
         self._registry = registry
@@ -68,29 +69,7 @@ class TaskRunner:
             await session.rollback()
         ran = 0
         for task in due:
-            async with self._sessions() as session, session.begin():
-                if not await tasks.claim(session, task.id, now, LEASE):
-                    continue
-                handler = self._registry.tasks.get(task.kind)
-                grace = self._registry.task_grace.get(task.kind, timedelta(minutes=5))
-                if handler is None:
-                    log.error("no handler for task kind %s (%s)", task.kind, task.key)
-                    await tasks.finish(session, task.id, TaskStatus.STALE, now)
-                    continue
-                if now - task.due_at > grace:
-                    log.info("task %s is %s late; not run", task.key, now - task.due_at)
-                    await tasks.finish(session, task.id, TaskStatus.STALE, now)
-                    continue
-                try:
-                    async with session.begin_nested():
-                        out = await handler(self._ctx(session, now), task)
-                        await enqueue_all(session, self._config, f"task:{task.key}", out, now)
-                except Exception:
-                    log.exception("task %s failed; marked failed", task.key)
-                    await tasks.finish(session, task.id, TaskStatus.FAILED, now)
-                    continue
-                await tasks.finish(session, task.id, TaskStatus.DONE, now)
-                ran += 1
+            ran += await self._dispatcher.run_task(task, now, LEASE)
         return ran
 
     async def next_due_at(self) -> datetime | None:

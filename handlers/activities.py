@@ -16,7 +16,9 @@ from bot.core.messages import Outgoing
 from bot.core.quiet_hours import in_quiet_hours, quiet_end
 from handlers.context import HandlerContext, TaskContext
 from handlers.dates import at_local, find_date, find_time, local_text
-from handlers.errors import DomainError
+from handlers.outcome import Outcome, said
+from handlers.payloads import ActivityReminderPayload, AnnouncePayload
+from handlers.permissions import PUBLISHER_WINDOW, organised_compounds
 from intents import Command
 from intents.numerals import CN_NUMERAL, to_int
 from storage import tasks
@@ -34,10 +36,6 @@ CLOSED_VISIBLE = timedelta(hours=12)
 EXAMPLE = "发布活动 冬至包饺子 12月21日15:00 党群连心园 30人"
 
 _CAPACITY = re.compile(rf"(?:限|名额|共)?\s*(?P<n>\d+|{CN_NUMERAL}+)\s*(?:人|名|位)")
-
-
-class NotOrganiser(DomainError):
-    """Only a secretary or a community worker may do this."""
 
 
 async def activity_titles(session: AsyncSession, compound: str, now: datetime) -> tuple[str, ...]:
@@ -96,7 +94,7 @@ async def schedule_announcement(
         key=f"activity:{activity.id}:{what}",
         kind=ANNOUNCE_TASK,
         due_at=due,
-        payload={"activity_id": activity.id, "changed": changed},
+        payload=AnnouncePayload(activity_id=activity.id, changed=changed).dump(),
     )
 
 
@@ -115,7 +113,7 @@ async def schedule_reminders(
                 key=f"activity:{activity.id}:{which}:{due.isoformat()}",
                 kind=REMIND_TASK,
                 due_at=due,
-                payload={"activity_id": activity.id, "which": which},
+                payload=ActivityReminderPayload(activity_id=activity.id, which=which).dump(),
             )
 
 
@@ -144,27 +142,29 @@ def announcement(
     ]
 
 
-async def announce(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+async def announce(ctx: TaskContext, task: ScheduledTask) -> Outcome:
     """Task: announce a configured activity."""
-    activity = await ActivityRepository(ctx.session).get(int(task.payload["activity_id"]))
+    payload = AnnouncePayload.of(task)
+    activity = await ActivityRepository(ctx.session).get(payload.activity_id)
     if activity is None or activity.status != ActivityStatus.OPEN or activity.starts_at <= ctx.now:
-        return []
-    return announcement(activity, ctx.grid, ctx.config, bool(task.payload.get("changed")))
+        return Outcome()
+    return said(announcement(activity, ctx.grid, ctx.config, payload.changed))
 
 
-async def remind(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+async def remind(ctx: TaskContext, task: ScheduledTask) -> Outcome:
     """Task: remind the people signed up, in the rooms they signed up from."""
     repo = ActivityRepository(ctx.session)
-    activity = await repo.get(int(task.payload["activity_id"]))
+    payload = ActivityReminderPayload.of(task)
+    activity = await repo.get(payload.activity_id)
     if activity is None or activity.status != ActivityStatus.OPEN or activity.starts_at <= ctx.now:
-        return []
+        return Outcome()
     by_room: dict[str, list[tuple[str, str]]] = {}
     for s in await repo.signups(activity.id, SignupStatus.CONFIRMED):
         if s.room is not None:
             by_room.setdefault(s.room, []).append((s.person_id, s.person_name))
     start = activity.starts_at.astimezone(ctx.config.bot.tz)
     where = f"，地点{activity.place}" if activity.place else ""
-    if task.payload.get("which") == "eve":
+    if payload.which == "eve":
         body = (
             f"提醒：明天（{start.month}月{start.day}日）{start:%H:%M}「{activity.title}」{where}。"
         )
@@ -182,19 +182,12 @@ async def remind(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
                 mention_ids=tuple(pid for pid, _ in people),
             )
         )
-    return out
+    return said(out)
 
 
-def organised_compounds(grid: Grid, person_id: str) -> list[str]:
-    """Compounds where the person is the secretary or a community worker."""
-    return [c.name for c in grid.compounds() if grid.is_secretary_or_worker(c.name, person_id)]
-
-
-async def publish_activity(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+async def publish_activity(ctx: HandlerContext, command: Command) -> Outcome:
     """发布活动 <标题> <日期时间> <地点> <人数>: store it, confirm, announce it in the rooms."""
-    compounds = organised_compounds(ctx.grid, ctx.sender_id)
-    if not compounds:
-        raise NotOrganiser("只有小区书记或社区工作人员可以发布活动。")
+    compounds = organised_compounds(ctx)
     text = command.arg.strip()
     compound = next((c for c in compounds if c in text), None)
     if compound is not None:
@@ -202,28 +195,29 @@ async def publish_activity(ctx: HandlerContext, command: Command) -> list[Outgoi
     elif len(compounds) == 1:
         compound = compounds[0]
     else:
-        return [
-            ctx.reply_private(
-                f"您负责{len(compounds)}个小区（{'、'.join(compounds)}），请写明小区，"
-                f"如「发布活动 {compounds[0]} 冬至包饺子 12月21日15:00 党群连心园 30人」。"
-            )
-        ]
+        return said(
+            [
+                ctx.reply_private(
+                    f"您负责{len(compounds)}个小区（{'、'.join(compounds)}），请写明小区，"
+                    f"如「发布活动 {compounds[0]} 冬至包饺子 12月21日15:00 党群连心园 30人」。"
+                )
+            ]
+        )
     draft = read_activity(text, ctx.now, ctx.config)
     understood = draft.understood()
     if draft.missing():
-        return [
-            ctx.reply_private(
-                f"{understood}\n还缺：{'、'.join(draft.missing())}。"
-                f"请补全后重新发送，例如：{EXAMPLE}"
-            )
-        ]
+        text = (
+            f"{understood}\n还缺：{'、'.join(draft.missing())}。请补全后重新发送，例如：{EXAMPLE}"
+        )
+        return said([ctx.reply_private(text)])
     assert draft.title is not None and draft.starts_at is not None
     if draft.starts_at <= ctx.now:
-        return [ctx.reply_private(f"{understood}\n这个时间已经过去了，请核对日期后重新发送。")]
+        text = f"{understood}\n这个时间已经过去了，请核对日期后重新发送。"
+        return said([ctx.reply_private(text)])
     repo = ActivityRepository(ctx.session)
     same = await repo.by_title(compound, draft.title, ctx.now)
     if same is not None and same.starts_at == draft.starts_at:
-        return [ctx.reply_private(f"「{draft.title}」已经发布过了，无需重复发布。")]
+        return said([ctx.reply_private(f"「{draft.title}」已经发布过了，无需重复发布。")])
     activity, _ = await repo.add(
         NewActivity(
             key=f"published:{ctx.message.message_id}",
@@ -238,13 +232,16 @@ async def publish_activity(ctx: HandlerContext, command: Command) -> list[Outgoi
         ctx.now,
     )
     await schedule_reminders(ctx.session, ctx.config, activity, ctx.now)
-    return [
-        ctx.reply_private(
-            f"已发布到{compound}各群：\n活动：{activity.title}\n"
-            f"{describe_activity(activity, ctx.config)}\n发送「名单 {activity.title}」查看报名。"
-        ),
-        *announcement(activity, ctx.grid, ctx.config),
-    ]
+    return said(
+        [
+            ctx.reply_private(
+                f"已发布到{compound}各群：\n活动：{activity.title}\n"
+                f"{describe_activity(activity, ctx.config)}\n"
+                f"发送「名单 {activity.title}」查看报名。"
+            ),
+            *announcement(activity, ctx.grid, ctx.config),
+        ]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,26 +318,22 @@ def _cut(text: str, span: tuple[int, int]) -> str:
     return text[: span[0]] + " " + text[span[1] :]
 
 
-async def show_roster(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+async def show_roster(ctx: HandlerContext, command: Command) -> Outcome:
     """名单 <活动>: the full roster, in private, for the compound's organisers."""
-    compounds = organised_compounds(ctx.grid, ctx.sender_id)
     repo = ActivityRepository(ctx.session)
-    since = ctx.now - timedelta(days=7)
-    candidates = [a for c in compounds for a in await repo.of_compound(c, since)]
+    since = ctx.now - PUBLISHER_WINDOW
+    candidates = [a for c in organised_compounds(ctx) for a in await repo.of_compound(c, since)]
     own = await _created_by(ctx, since)
     candidates += [a for a in own if a not in candidates]
     if not candidates:
-        raise NotOrganiser("只有小区书记、社区工作人员或活动发布人可以查看报名名单。")
+        return said([ctx.reply_private("最近没有可以查看报名名单的活动。")])
     wanted = command.arg.strip()
     matches = [a for a in candidates if wanted and (a.title in wanted or wanted in a.title)]
     if len(matches) != 1:
         titles = "、".join(dict.fromkeys(a.title for a in candidates))
-        return [
-            ctx.reply_private(
-                f"请写明活动名称，如「名单 {candidates[0].title}」。可查看：{titles}"
-            )
-        ]
-    return [ctx.reply_private(await roster_text(ctx.session, matches[0], ctx.config))]
+        text = f"请写明活动名称，如「名单 {candidates[0].title}」。可查看：{titles}"
+        return said([ctx.reply_private(text)])
+    return said([ctx.reply_private(await roster_text(ctx.session, matches[0], ctx.config))])
 
 
 async def _created_by(ctx: HandlerContext, since: datetime) -> list[Activity]:

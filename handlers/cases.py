@@ -4,34 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.core.domain import ACTIVE_STATUSES, CaseAction, CaseKind, CaseStatus, Role
+from bot.core.domain import ACTIVE_STATUSES, CaseAction, CaseStatus, Role
 from bot.core.messages import Outgoing
 from handlers import sla
 from handlers.context import HandlerContext
-from handlers.errors import NotAllowed, UnknownCase, UnknownTarget, WrongState
+from handlers.errors import UnknownTarget, WrongState
+from handlers.outcome import Outcome, said
 from handlers.routing import Assignee, case_label, resolve_transfer_target
 from handlers.texts import address_name, describe_case, short
 from intents import Command
 from storage.models import Case
 from storage.supporters import supporters_of
-
-
-async def load_case_for_change(ctx: HandlerContext, kind: CaseKind, number: int | None) -> Case:
-    """The case the command names, if the sender may change it; raises a DomainError otherwise."""
-    label = kind.case_label(number) if number is not None else "这件事项"
-    case = await ctx.cases.get(kind, number) if number is not None else None
-    if case is None:
-        raise UnknownCase(label)
-    if not may_change(ctx, case):
-        raise NotAllowed(label)
-    return case
-
-
-def may_change(ctx: HandlerContext, case: Case) -> bool:
-    """Only the assignee, the compound's secretary or the community's workers may change a case."""
-    return case.assignee_id == ctx.sender_id or ctx.grid.is_secretary_or_worker(
-        case.compound, ctx.sender_id
-    )
 
 
 def tell_reporter(case: Case, text: str) -> list[Outgoing]:
@@ -50,14 +33,14 @@ def tell_reporter(case: Case, text: str) -> list[Outgoing]:
     ]
 
 
-async def accept_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+async def accept_case(ctx: HandlerContext, command: Command, case: Case) -> Outcome:
     """接单 N: the assignee takes the case; the reporter hears it in the group."""
-    case = await load_case_for_change(ctx, CaseKind.REPORT, command.number)
     label = case_label(case)
     if case.status == CaseStatus.ACCEPTED and case.assignee_id == ctx.sender_id:
-        return [
-            ctx.reply_private(f"{label} 您已经接单了，办好后回复「办结 {case.number} 说明」。")
-        ]
+        return said(
+            [ctx.reply_private(f"{label} 您已经接单了，办好后回复「办结 {case.number} 说明」。")],
+            case,
+        )
     if case.status not in ACTIVE_STATUSES:
         raise WrongState(f"{label} 已办结，无需再接单。")
     case.status = CaseStatus.ACCEPTED
@@ -66,17 +49,19 @@ async def accept_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
     case.accepted_at = ctx.now
     await ctx.cases.log(case, ctx.sender_id, CaseAction.ACCEPTED, "", ctx.now)
     await sla.start_chain(ctx.session, ctx.config, case, sla.RESOLVE, ctx.now)
-    return [
-        ctx.reply_private(
-            f"已接单 {label}。办好后回复「办结 {case.number} 说明」。", urgent=case.urgent
-        ),
-        *tell_reporter(case, f"您反映的 {label} 已由{ctx.sender_name}接单，正在处理。"),
-    ]
+    return said(
+        [
+            ctx.reply_private(
+                f"已接单 {label}。办好后回复「办结 {case.number} 说明」。", urgent=case.urgent
+            ),
+            *tell_reporter(case, f"您反映的 {label} 已由{ctx.sender_name}接单，正在处理。"),
+        ],
+        case,
+    )
 
 
-async def resolve_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+async def resolve_case(ctx: HandlerContext, command: Command, case: Case) -> Outcome:
     """办结 N [说明]: the case is done; the reporter hears it and is asked to rate."""
-    case = await load_case_for_change(ctx, CaseKind.REPORT, command.number)
     label = case_label(case)
     if case.status == CaseStatus.RESOLVED:
         raise WrongState(f"{label} 已经办结过了。")
@@ -100,12 +85,11 @@ async def resolve_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
             text=f"{told[0].text}\n{names} 您一起反映的问题也已办结，谢谢关心。",
             mention_ids=told[0].mention_ids + tuple(p.person_id for p in others),
         )
-    return [ctx.reply_private(f"{label} 已办结，谢谢您！", urgent=case.urgent), *told]
+    return said([ctx.reply_private(f"{label} 已办结，谢谢您！", urgent=case.urgent), *told], case)
 
 
-async def transfer_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+async def transfer_case(ctx: HandlerContext, command: Command, case: Case) -> Outcome:
     """转 N <楼栋号|书记>: hand the case to another building head or the secretary."""
-    case = await load_case_for_change(ctx, CaseKind.REPORT, command.number)
     label = case_label(case)
     if case.status not in ACTIVE_STATUSES:
         raise WrongState(f"{label} 已办结，不能再转派。")
@@ -122,11 +106,13 @@ async def reassign(
     building: str | None,
     action: CaseAction,
     note: str,
-) -> list[Outgoing]:
+    *,
+    done: str | None = None,
+) -> Outcome:
     """Give a case to someone else: status back to open, logged, the new assignee told."""
     label = case_label(case)
     if target.id == case.assignee_id:
-        return [ctx.reply_private(f"{label} 已经在{target.name}名下。")]
+        return said([ctx.reply_private(f"{label} 已经在{target.name}名下。")], case)
     case.assignee_id = target.id
     case.assignee_name = target.name
     case.status = CaseStatus.OPEN
@@ -135,22 +121,23 @@ async def reassign(
         case.building = building
     await ctx.cases.log(case, ctx.sender_id, action, f"{target.role}:{target.id} {note}", ctx.now)
     await sla.start_chain(ctx.session, ctx.config, case, sla.ACCEPT, ctx.now)
-    return [
-        ctx.reply_private(f"{label} 已转给{target.title}。"),
-        Outgoing(
-            to_room=None,
-            to_person=target.id,
-            text=(
-                f"{ctx.sender_name}转来 {describe_case(case)}\n回复「接单 {case.number}」接单。"
+    return said(
+        [
+            ctx.reply_private(done or f"{label} 已转给{target.title}。"),
+            Outgoing(
+                to_room=None,
+                to_person=target.id,
+                text=f"{ctx.sender_name}转来 {describe_case(case)}\n"
+                f"回复「接单 {case.number}」接单。",
+                urgent=case.urgent,
             ),
-            urgent=case.urgent,
-        ),
-    ]
+        ],
+        case,
+    )
 
 
-async def return_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+async def return_case(ctx: HandlerContext, command: Command, case: Case) -> Outcome:
     """退回 N <原因>: the assignee gives the case back to the secretary (or the workers)."""
-    case = await load_case_for_change(ctx, CaseKind.REPORT, command.number)
     label = case_label(case)
     if case.status not in ACTIVE_STATUSES:
         raise WrongState(f"{label} 已办结，不能退回。")
@@ -165,20 +152,19 @@ async def return_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
         if not workers:
             raise UnknownTarget(f"{case.compound} 没有可退回的书记或社区工作人员。")
         target = Assignee(workers[0].id, workers[0].name, Role.WORKER)
-    out = await reassign(ctx, case, target, None, CaseAction.RETURNED, reason)
-    out[0] = ctx.reply_private(f"{label} 已退回{target.name}。")
-    return out
+    done = f"{label} 已退回{target.name}。"
+    return await reassign(ctx, case, target, None, CaseAction.RETURNED, reason, done=done)
 
 
-async def list_todo(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+async def list_todo(ctx: HandlerContext, command: Command) -> Outcome:
     """待办: the sender's open and taken cases."""
     cases = await ctx.cases.active_for_assignee(ctx.sender_id)
     if not cases:
-        return [ctx.reply_private("您目前没有待办事项。")]
+        return said([ctx.reply_private("您目前没有待办事项。")])
     lines = [f"您有 {len(cases)} 件待办："]
     for c in cases:
         state = "已接单" if c.status == CaseStatus.ACCEPTED else "待接单"
         where = f"{c.building}栋 " if c.building else ""
         flag = "【紧急】" if c.urgent else ""
         lines.append(f"{flag}{case_label(c)} {where}{state}：{short(c.text, 30)}")
-    return [ctx.reply_private("\n".join(lines))]
+    return said([ctx.reply_private("\n".join(lines))])

@@ -12,6 +12,8 @@ from bot.core.messages import Outgoing
 from handlers.activities import schedule_reminders
 from handlers.context import TaskContext
 from handlers.dates import at_local
+from handlers.outcome import Outcome, said
+from handlers.payloads import RecapPayload, RoomReminderPayload
 from storage import tasks
 from storage.activities import ActivityRepository, NewActivity
 from storage.models import ScheduledTask
@@ -77,7 +79,9 @@ async def plan_cobuilding(ctx: TaskContext) -> None:
                         key=key,
                         kind=REMINDER_TASK,
                         due_at=due,
-                        payload={"room": room.room.topic, "day": day.isoformat(), "offset": days},
+                        payload=RoomReminderPayload(
+                            room=room.room.topic, day=day, offset=days
+                        ).dump(),
                     )
         recap_due = at_local(day + timedelta(days=1), RECAP_AT, tz)
         for compound in ctx.grid.compounds():
@@ -88,7 +92,7 @@ async def plan_cobuilding(ctx: TaskContext) -> None:
                     key=key,
                     kind=RECAP_TASK,
                     due_at=recap_due,
-                    payload={"compound": compound.name, "day": day.isoformat()},
+                    payload=RecapPayload(compound=compound.name, day=day).dump(),
                 )
             await _ensure_activity(ctx, compound.name, day)
 
@@ -118,10 +122,10 @@ async def _ensure_activity(ctx: TaskContext, compound: str, day: date) -> None:
         await schedule_reminders(ctx.session, ctx.config, activity, ctx.now)
 
 
-async def remind_room(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+async def remind_room(ctx: TaskContext, task: ScheduledTask) -> Outcome:
     """Task: one room's reminder of the co-building day, naming the month's theme."""
-    day = date.fromisoformat(str(task.payload["day"]))
-    offset = int(task.payload["offset"])
+    payload = RoomReminderPayload.of(task)
+    day, offset = payload.day, payload.offset
     theme = theme_of(ctx.config, day.year, day.month)
     title = activity_title(day.month)
     head = f"【每月{day.day}日共建日】"
@@ -137,22 +141,22 @@ async def remind_room(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
             f"{head}{when}（{day.month}月{day.day}日）是本月共建日，主题「{theme}」。"
             f"欢迎邻里一起参加，报名请回复「报名 {title} 人数」。"
         )
-    return [Outgoing(to_room=str(task.payload["room"]), to_person=None, text=text)]
+    return said([Outgoing(to_room=payload.room, to_person=None, text=text)])
 
 
-async def send_recap(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+async def send_recap(ctx: TaskContext, task: ScheduledTask) -> Outcome:
     """Task: the month's figures to the compound's secretary, the day after the 共建日."""
-    compound = str(task.payload["compound"])
-    day = date.fromisoformat(str(task.payload["day"]))
+    payload = RecapPayload.of(task)
+    compound, day = payload.compound, payload.day
     secretary = ctx.grid.secretary(compound)
     targets = [secretary] if secretary is not None else ctx.grid.workers(compound)
     if not targets:
-        return []
+        return Outcome()
     tz = ctx.config.bot.tz
     start = at_local(day.replace(day=1), time(0, 0), tz)
     figures = await month_figures(ctx.session, compound, start, ctx.now)
     text = recap_text(compound, day, theme_of(ctx.config, day.year, day.month), figures)
-    return [Outgoing(to_room=None, to_person=p.id, text=text) for p in targets]
+    return said([Outgoing(to_room=None, to_person=p.id, text=text) for p in targets])
 
 
 def recap_text(compound: str, day: date, theme: str, f: MonthFigures) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from rapidfuzz import fuzz
 
 from bot.core.domain import CaseAction
 from bot.core.messages import Outgoing
 from handlers.context import HandlerContext
+from handlers.outcome import Outcome, said
 from handlers.routing import case_label
 from handlers.texts import address_name, short
 from intents import Intent
@@ -46,7 +48,7 @@ async def find_duplicate(
     return best[1] if best is not None and best[0] >= settings.duplicate_similarity else None
 
 
-async def join_case(ctx: HandlerContext, case: Case, intent: Intent) -> list[Outgoing]:
+async def join_case(ctx: HandlerContext, case: Case, intent: Intent) -> Outcome:
     """Add the sender to the case; they hear the number, the assignee gets one line."""
     label = case_label(case)
     name = address_name(ctx.message.sender_name)
@@ -57,15 +59,14 @@ async def join_case(ctx: HandlerContext, case: Case, intent: Intent) -> list[Out
     neighbours = 1 + await supporter_count(ctx.session, case.id)
     urgent = intent.urgent or case.urgent
     if not new:
-        text = f"@{name} 这个问题已登记为 {label}，正在处理，有进展会在群里告诉大家。"
-        return [_reply(ctx, text, urgent)]
+        text = f"这个问题已登记为 {label}，正在处理，有进展会在群里告诉大家。"
+        return _joined([ctx.answer(text, urgent=urgent)], case)
     await ctx.cases.log(case, ctx.sender_id, CaseAction.SECONDED, ctx.message.text, ctx.now)
     out = [
-        _reply(
-            ctx,
-            f"@{name} 这个问题已登记为 {label}，已为您附议（共 {neighbours} 位邻居反映），"
+        ctx.answer(
+            f"这个问题已登记为 {label}，已为您附议（共 {neighbours} 位邻居反映），"
             "处理进展会在群里告知。",
-            urgent,
+            urgent=urgent,
         )
     ]
     if case.assignee_id is not None:
@@ -77,14 +78,8 @@ async def join_case(ctx: HandlerContext, case: Case, intent: Intent) -> list[Out
                 urgent=urgent,
             )
         )
-    return out
+    return _joined(out, case)
 
 
-def _reply(ctx: HandlerContext, text: str, urgent: bool) -> Outgoing:
-    return Outgoing(
-        to_room=ctx.message.room,
-        to_person=None,
-        text=text,
-        mention_ids=(ctx.sender_id,),
-        urgent=urgent,
-    )
+def _joined(messages: list[Outgoing], case: Case) -> Outcome:
+    return replace(said(messages, case), joined=True)

@@ -12,6 +12,8 @@ from bot.core.domain import SignupStatus, TaskStatus
 from bot.core.messages import Outgoing
 from handlers.context import TaskContext
 from handlers.dates import local_text
+from handlers.outcome import Outcome, said
+from handlers.payloads import RosterPayload
 from storage import rosters
 from storage.activities import ActivityRepository
 from storage.models import Activity, ScheduledTask
@@ -35,12 +37,13 @@ async def touch_roster(
     return []
 
 
-async def post_roster(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+async def post_roster(ctx: TaskContext, task: ScheduledTask) -> Outcome:
     """Task: the batched roster of an activity in one room."""
-    activity = await ActivityRepository(ctx.session).get(int(task.payload["activity_id"]))
+    payload = RosterPayload.of(task)
+    activity = await ActivityRepository(ctx.session).get(payload.activity_id)
     if activity is None or activity.starts_at <= ctx.now:
-        return []
-    return [await roster_message(ctx.session, ctx.config.bot.tz, activity, task.payload["room"])]
+        return Outcome()
+    return said([await roster_message(ctx.session, ctx.config.bot.tz, activity, payload.room)])
 
 
 async def roster_message(

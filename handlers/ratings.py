@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-from bot.core.domain import CaseAction, CaseKind, CaseStatus
+from bot.core.domain import CaseAction, CaseStatus
 from bot.core.messages import Outgoing
 from handlers.context import HandlerContext
-from handlers.errors import NotAllowed, UnknownCase, WrongState
+from handlers.errors import WrongState
+from handlers.outcome import Outcome, said
 from handlers.routing import case_label
-from handlers.texts import address_name
 from intents import Command
+from storage.models import Case
 
 SCORE_WORDS = {5: "满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "不满意"}
 
 
-async def rate_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+async def rate_case(ctx: HandlerContext, command: Command, case: Case) -> Outcome:
     """Record the reporter's rating of a resolved case; tell the assignee too."""
-    if command.number is not None:
-        case = await ctx.cases.get(CaseKind.REPORT, command.number)
-        if case is None:
-            raise UnknownCase(f"#{command.number}")
-        if case.reporter_id != ctx.sender_id:
-            raise NotAllowed(f"#{command.number}")
-    else:
-        case = await ctx.cases.awaiting_rating(ctx.sender_id, ctx.message.room)
-        if case is None:
-            raise WrongState("您目前没有待评价的事项。评价某一件请发「评价 编号 1-5」。")
     label = case_label(case)
     if case.status != CaseStatus.RESOLVED:
         raise WrongState(f"{label} 还没有办结，办结后再评价。")
@@ -36,17 +27,7 @@ async def rate_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
     thanks = f"谢谢您的评价（{label}：{word}）！"
     if score <= 2:
         thanks += "我们会请小区书记回访。"
-    reply = (
-        Outgoing(
-            to_room=ctx.message.room,
-            to_person=None,
-            text=f"@{address_name(ctx.message.sender_name)} {thanks}",
-            mention_ids=(ctx.sender_id,),
-        )
-        if ctx.message.room
-        else ctx.reply_private(thanks)
-    )
-    out = [reply]
+    out = [ctx.answer(thanks)]
     if case.assignee_id:
         out.append(
             Outgoing(
@@ -64,4 +45,4 @@ async def rate_case(ctx: HandlerContext, command: Command) -> list[Outgoing]:
                 text=f"{label} 居民评价不满意（{score}分），请回访。",
             )
         )
-    return out
+    return said(out, case)

@@ -6,14 +6,15 @@ from bot.core.domain import CaseAction, CaseKind
 from bot.core.messages import Outgoing
 from handlers import duplicates, sla
 from handlers.context import HandlerContext
+from handlers.outcome import Outcome, said
 from handlers.routing import Assignee, route_to_building_head
-from handlers.texts import address_name, describe_case, safety_hint
+from handlers.texts import describe_case, safety_hint
 from intents import Intent
 from storage.cases import NewCase
 from storage.models import Case
 
 
-async def file_report(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
+async def file_report(ctx: HandlerContext, intent: Intent) -> Outcome:
     """File the report (or join an open one like it), acknowledge it, tell the assignee."""
     assert ctx.room is not None  # the dispatcher only passes group intents from known rooms
     compound = ctx.room.compound.name
@@ -50,25 +51,15 @@ async def file_report(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
             case, "bot", CaseAction.ASSIGNED, f"{assignee.role}:{assignee.id}", ctx.now
         )
     await sla.start_chain(ctx.session, ctx.config, case, sla.ACCEPT, ctx.now)
-    return [
-        _group_ack(ctx, case, assignee),
-        *_notify_assignee(ctx, case, assignee),
-    ]
+    return said([_group_ack(ctx, case, assignee), *_notify_assignee(ctx, case, assignee)], case)
 
 
 def _group_ack(ctx: HandlerContext, case: Case, assignee: Assignee | None) -> Outgoing:
     who = assignee.title if assignee else "社区"
-    name = address_name(ctx.message.sender_name)
-    text = f"@{name} 收到，已登记 #{case.number}，已转{who}处理。"
+    text = f"收到，已登记 #{case.number}，已转{who}处理。"
     if case.urgent:
         text += "\n" + safety_hint(ctx.grid.hotlines(case.compound))
-    return Outgoing(
-        to_room=ctx.message.room,
-        to_person=None,
-        text=text,
-        mention_ids=(ctx.sender_id,),
-        urgent=case.urgent,
-    )
+    return ctx.answer(text, urgent=case.urgent)
 
 
 def _notify_assignee(ctx: HandlerContext, case: Case, assignee: Assignee | None) -> list[Outgoing]:

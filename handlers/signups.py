@@ -9,6 +9,7 @@ from bot.core.domain import SignupStatus
 from bot.core.messages import Outgoing
 from handlers.context import HandlerContext
 from handlers.jielong import touch_roster
+from handlers.outcome import Outcome, said
 from handlers.texts import address_name
 from intents import Intent
 from storage.activities import ActivityRepository
@@ -16,16 +17,6 @@ from storage.models import Activity, Signup
 
 # A bare "+1" joins the activity this room signed up to lately; with no chain going on, silence.
 RECENT_IN_ROOM = timedelta(days=2)
-
-
-def _answer(ctx: HandlerContext, text: str) -> Outgoing:
-    name = address_name(ctx.message.sender_name)
-    return Outgoing(
-        to_room=ctx.message.room,
-        to_person=None,
-        text=f"@{name} {text}",
-        mention_ids=(ctx.sender_id,),
-    )
 
 
 async def _named_or_recent(ctx: HandlerContext, title: str | None) -> Activity | None:
@@ -54,14 +45,14 @@ def is_bare_signup(text: str) -> bool:
     return len(_BARE.sub("", text)) <= 1
 
 
-async def join_activity(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
+async def join_activity(ctx: HandlerContext, intent: Intent) -> Outcome:
     """Sign the sender up (or change their headcount); the roster follows, batched."""
     assert ctx.message.room is not None
     activity = await _named_or_recent(ctx, intent.activity)
     if activity is None:
-        return []  # silence: a "+1" that is not about any activity
+        return Outcome()  # silence: a "+1" that is not about any activity
     if activity.starts_at <= ctx.now:
-        return [_answer(ctx, f"「{activity.title}」已经开始，报名已截止。")]
+        return said([ctx.answer(f"「{activity.title}」已经开始，报名已截止。")])
     repo = ActivityRepository(ctx.session)
     headcount = max(1, intent.headcount or 1)
     signup = await repo.signup(activity.id, ctx.sender_id)
@@ -70,17 +61,15 @@ async def join_activity(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
     out: list[Outgoing] = []
     if signup is not None and signup.status in (SignupStatus.CONFIRMED, SignupStatus.WAITING):
         if signup.headcount == headcount:
-            return []  # the same line again (接龙 repeats every earlier line): nothing changed
+            return Outcome()  # the same line again (接龙 repeats every earlier line): no change
         if signup.status == SignupStatus.CONFIRMED and cap is not None:
             room_for_me = cap - (taken - signup.headcount)
             if headcount > room_for_me:
-                return [
-                    _answer(
-                        ctx,
-                        f"「{activity.title}」名额不够了，最多还能报 {room_for_me} 人，"
-                        f"仍为您保留 {signup.headcount} 人。",
-                    )
-                ]
+                text = (
+                    f"「{activity.title}」名额不够了，最多还能报 {room_for_me} 人，"
+                    f"仍为您保留 {signup.headcount} 人。"
+                )
+                return said([ctx.answer(text)])
         shrank = signup.status == SignupStatus.CONFIRMED and headcount < signup.headcount
         signup.headcount = headcount
         signup.updated_at = ctx.now
@@ -109,10 +98,10 @@ async def join_activity(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
         signup.updated_at = ctx.now
         await repo.flush()
     out += await touch_roster(ctx.session, ctx.config, activity, ctx.message.room, ctx.now)
-    return out
+    return said(out)
 
 
-async def leave_activity(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
+async def leave_activity(ctx: HandlerContext, intent: Intent) -> Outcome:
     """Cancel the sender's sign-up; the first on the waiting list who fits moves up."""
     assert ctx.room is not None and ctx.message.room is not None
     repo = ActivityRepository(ctx.session)
@@ -126,26 +115,24 @@ async def leave_activity(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
             for s in mine:
                 a = await repo.get(s.activity_id)
                 titles.append(a.title if a else "")
-            return [
-                _answer(
-                    ctx,
-                    f"您报名了{len(mine)}个活动（{'、'.join(titles)}），"
-                    f"请说明取消哪一个，如「取消报名 {titles[0]}」。",
-                )
-            ]
+            text = (
+                f"您报名了{len(mine)}个活动（{'、'.join(titles)}），"
+                f"请说明取消哪一个，如「取消报名 {titles[0]}」。"
+            )
+            return said([ctx.answer(text)])
         signup = mine[0] if mine else None
         activity = await repo.get(signup.activity_id) if signup else None
     if activity is None or signup is None or signup.status == SignupStatus.WITHDRAWN:
-        return [_answer(ctx, "没有查到您的报名，无需取消。")] if intent.activity else []
+        return said([ctx.answer("没有查到您的报名，无需取消。")] if intent.activity else [])
     was_in = signup.status == SignupStatus.CONFIRMED
     signup.status = SignupStatus.WITHDRAWN
     signup.updated_at = ctx.now
     await repo.flush()
-    out = [_answer(ctx, f"已为您取消「{activity.title}」的报名。")]
+    out = [ctx.answer(f"已为您取消「{activity.title}」的报名。")]
     if was_in:
         out += await promote(ctx, activity)
     out += await touch_roster(ctx.session, ctx.config, activity, ctx.message.room, ctx.now)
-    return out
+    return said(out)
 
 
 async def promote(ctx: HandlerContext, activity: Activity) -> list[Outgoing]:

@@ -11,6 +11,8 @@ from bot.core.domain import CaseAction, CaseStatus
 from bot.core.messages import Outgoing
 from bot.core.quiet_hours import in_quiet_hours, quiet_end
 from handlers.context import TaskContext
+from handlers.outcome import Outcome, said
+from handlers.payloads import SlaPayload, SlaStage, SlaStep
 from handlers.routing import case_label
 from handlers.texts import describe_case
 from storage import tasks
@@ -18,9 +20,9 @@ from storage.models import Case, ScheduledTask
 
 SLA_TASK = "sla.step"
 SLA_GRACE = timedelta(days=1)  # a late escalation is still worth sending
-STEPS = ("remind", "secretary", "workers")
-ACCEPT = "accept"
-RESOLVE = "resolve"
+STEPS = tuple(SlaStep)
+ACCEPT = SlaStage.ACCEPT
+RESOLVE = SlaStage.RESOLVE
 
 
 def _step_gap(sla: timedelta) -> timedelta:
@@ -29,7 +31,7 @@ def _step_gap(sla: timedelta) -> timedelta:
 
 
 async def start_chain(
-    session: AsyncSession, config: Config, case: Case, stage: str, now: datetime
+    session: AsyncSession, config: Config, case: Case, stage: SlaStage, now: datetime
 ) -> None:
     """Schedule the three steps of the accept or resolve deadline, replacing earlier ones."""
     await stop_chain(session, case, now)
@@ -49,7 +51,7 @@ async def start_chain(
             key=f"sla:{case.id}:{stage}:{stamp}:{step}",
             kind=SLA_TASK,
             due_at=start + sla + i * _step_gap(sla),
-            payload={"case_id": case.id, "stage": stage, "step": step, "since": start.isoformat()},
+            payload=SlaPayload(case_id=case.id, stage=stage, step=step, since=start).dump(),
         )
 
 
@@ -67,32 +69,32 @@ def _elapsed(delta: timedelta) -> str:
     return f"{minutes // (24 * 60)}天"
 
 
-async def run_step(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+async def run_step(ctx: TaskContext, task: ScheduledTask) -> Outcome:
     """Task: one step of an SLA chain, if the case is still waiting for that stage."""
-    case = await ctx.session.get(Case, int(task.payload["case_id"]))
-    stage, step = str(task.payload["stage"]), str(task.payload["step"])
+    payload = SlaPayload.of(task)
+    case = await ctx.session.get(Case, payload.case_id)
+    stage, step = payload.stage, payload.step
     if case is None or case.status != (
         CaseStatus.OPEN if stage == ACCEPT else CaseStatus.ACCEPTED
     ):
-        return []
+        return Outcome()
     label = case_label(case)
-    since = datetime.fromisoformat(str(task.payload["since"]))
-    late = _elapsed(ctx.now - since)
+    late = _elapsed(ctx.now - payload.since)
     overdue = f"已{late}未接单" if stage == ACCEPT else f"接单已{late}，还未办结"
-    if step == "remind":
+    if step is SlaStep.REMIND:
         if case.assignee_id is None:
-            return []
+            return Outcome()
         await ctx.cases.log(
             case, "bot", CaseAction.SLA_REMINDED, f"{stage}:{case.assignee_id}", ctx.now
         )
         todo = f"接单 {case.number}" if stage == ACCEPT else f"办结 {case.number} 说明"
         text = f"提醒：{label} {overdue}，请尽快回复「{todo}」。\n{describe_case(case)}"
-        return [Outgoing(None, case.assignee_id, text, urgent=case.urgent)]
+        return said([Outgoing(None, case.assignee_id, text, urgent=case.urgent)], case)
     who = case.assignee_name or "（无人承办）"
-    if step == "secretary":
+    if step is SlaStep.SECRETARY:
         secretary = ctx.grid.secretary(case.compound)
         if secretary is None or secretary.id == case.assignee_id:
-            return []  # the secretary already has it; the workers' step follows
+            return Outcome()  # the secretary already has it; the workers' step follows
         await ctx.cases.log(
             case, "bot", CaseAction.ESCALATED, f"{stage}:secretary:{secretary.id}", ctx.now
         )
@@ -100,13 +102,13 @@ async def run_step(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
             f"督办提醒：{label} {overdue}，承办人{who}。\n{describe_case(case)}\n"
             f"可回复「督办 {case.number}」催办，或「派 {case.number} 楼栋号」改派。"
         )
-        return [Outgoing(None, secretary.id, text, urgent=case.urgent)]
+        return said([Outgoing(None, secretary.id, text, urgent=case.urgent)], case)
     workers = [w for w in ctx.grid.workers(case.compound) if w.id != case.assignee_id]
     if not workers:
-        return []
+        return Outcome()
     await ctx.cases.log(case, "bot", CaseAction.ESCALATED, f"{stage}:workers", ctx.now)
     text = (
         f"统办：{label} {overdue}，已提醒承办人{who}和小区书记，请协调。\n"
         f"{describe_case(case)}\n可回复「督办 {case.number}」或「派 {case.number} 楼栋号」。"
     )
-    return [Outgoing(None, w.id, text, urgent=case.urgent) for w in workers]
+    return said([Outgoing(None, w.id, text, urgent=case.urgent) for w in workers], case)

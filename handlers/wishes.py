@@ -8,18 +8,16 @@ from bot.core.domain import CaseAction, CaseKind, CaseStatus
 from bot.core.messages import Outgoing
 from handlers.cases import tell_reporter
 from handlers.context import HandlerContext, TaskContext
-from handlers.errors import DomainError, NotAllowed, UnknownCase, WrongState
+from handlers.errors import WrongState
+from handlers.outcome import Outcome, said
+from handlers.payloads import CasePayload
+from handlers.routing import case_label
 from handlers.texts import address_name, short
 from intents import Command, Intent
 from storage import tasks
 from storage.cases import NewCase
 from storage.models import Case, ScheduledTask
 from storage.wishes import claim_wish
-
-
-class NotHelper(DomainError):
-    """The sender is no volunteer, head, secretary or worker of the compound."""
-
 
 REMIND_TASK = "wish.remind"
 ESCALATE_TASK = "wish.escalate"
@@ -50,7 +48,7 @@ def _helpers(ctx: HandlerContext | TaskContext, case: Case) -> list[tuple[str, s
     return list(out.items())
 
 
-async def file_wish(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
+async def file_wish(ctx: HandlerContext, intent: Intent) -> Outcome:
     """File the wish, thank the resident in one line, tell the head and the volunteers."""
     assert ctx.room is not None
     compound = ctx.room.compound.name
@@ -84,17 +82,9 @@ async def file_wish(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
             key=f"wish:{case.id}:{step}",
             kind=kind,
             due_at=ctx.now + after,
-            payload={"case_id": case.id},
+            payload=CasePayload(case_id=case.id).dump(),
         )
-    name = address_name(ctx.message.sender_name)
-    out = [
-        Outgoing(
-            to_room=ctx.message.room,
-            to_person=None,
-            text=f"@{name} 收到您的微心愿 W{case.number}，已转告楼栋长和志愿者，认领后告诉您。",
-            mention_ids=(ctx.sender_id,),
-        )
-    ]
+    out = [ctx.answer(f"收到您的微心愿 W{case.number}，已转告楼栋长和志愿者，认领后告诉您。")]
     for person_id, role in _helpers(ctx, case):
         out.append(
             Outgoing(
@@ -106,62 +96,41 @@ async def file_wish(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
                 ),
             )
         )
-    return out
+    return said(out, case)
 
 
-async def _load_wish(ctx: HandlerContext, number: int | None) -> Case:
-    case = await ctx.cases.get(CaseKind.WISH, number) if number is not None else None
-    if case is None:
-        raise UnknownCase(f"W{number}" if number is not None else "这个心愿")
-    return case
-
-
-def _may_claim(ctx: HandlerContext, case: Case) -> bool:
-    """Volunteers, building heads, the secretary and workers of the wish's compound."""
-    sender = ctx.sender_id
-    compound = ctx.grid.compound(case.compound)
-    return (
-        any(v.id == sender for v in compound.volunteers)
-        or any(b.head is not None and b.head.id == sender for b in compound.buildings)
-        or ctx.grid.is_secretary_or_worker(case.compound, sender)
-    )
-
-
-async def claim(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+async def claim(ctx: HandlerContext, command: Command, case: Case) -> Outcome:
     """认领 W3: the first volunteer or head wins; later ones hear who has it."""
-    case = await _load_wish(ctx, command.number)
-    label = f"W{case.number}"
-    if not _may_claim(ctx, case):
-        raise NotHelper(f"{label} 只能由{case.compound}的志愿者、楼栋长或书记认领。")
+    label = case_label(case)
     if case.assignee_id == ctx.sender_id:
-        return [ctx.reply_private(f"{label} 已经是您认领的了，完成后回复「完成 {label} 说明」。")]
+        text = f"{label} 已经是您认领的了，完成后回复「完成 {label} 说明」。"
+        return said([ctx.reply_private(text)], case)
     if not await claim_wish(ctx.session, case.id, ctx.sender_id, ctx.sender_name, ctx.now):
         await ctx.session.refresh(case)
         if case.status == CaseStatus.RESOLVED:
-            return [ctx.reply_private(f"{label} 已经完成了，谢谢您的热心！")]
-        return [ctx.reply_private(f"{label} 已由{case.assignee_name}认领，谢谢您的热心！")]
+            return said([ctx.reply_private(f"{label} 已经完成了，谢谢您的热心！")], case)
+        text = f"{label} 已由{case.assignee_name}认领，谢谢您的热心！"
+        return said([ctx.reply_private(text)], case)
     await ctx.session.refresh(case)
     await ctx.cases.log(case, ctx.sender_id, CaseAction.CLAIMED, "", ctx.now)
     await tasks.cancel(ctx.session, f"wish:{case.id}:", ctx.now)
-    return [
-        ctx.reply_private(
-            f"已认领 {label}（{_where(case)}，{_resident(case)}）：{short(case.text, 60)}\n"
-            f"请在群里或私信联系居民，完成后回复「完成 {label} 说明」。"
-        ),
-        *tell_reporter(case, f"您的微心愿 {label} 已由{ctx.sender_name}认领，会尽快和您联系。"),
-    ]
+    return said(
+        [
+            ctx.reply_private(
+                f"已认领 {label}（{_where(case)}，{_resident(case)}）：{short(case.text, 60)}\n"
+                f"请在群里或私信联系居民，完成后回复「完成 {label} 说明」。"
+            ),
+            *tell_reporter(
+                case, f"您的微心愿 {label} 已由{ctx.sender_name}认领，会尽快和您联系。"
+            ),
+        ],
+        case,
+    )
 
 
-async def complete(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+async def complete(ctx: HandlerContext, command: Command, case: Case) -> Outcome:
     """完成 W3 [说明]: the resident is thanked and asked to rate."""
-    case = await _load_wish(ctx, command.number)
-    label = f"W{case.number}"
-    if case.assignee_id != ctx.sender_id and not ctx.grid.is_secretary_or_worker(
-        case.compound, ctx.sender_id
-    ):
-        if case.assignee_id is None:
-            raise WrongState(f"{label} 还没有人认领，请先回复「认领 {label}」。")
-        raise NotAllowed(label)
+    label = case_label(case)
     if case.status == CaseStatus.RESOLVED:
         raise WrongState(f"{label} 已经完成过了。")
     note = command.arg.strip()
@@ -173,21 +142,22 @@ async def complete(ctx: HandlerContext, command: Command) -> list[Outgoing]:
     await tasks.cancel(ctx.session, f"wish:{case.id}:", ctx.now)
     done = f"：{short(note, 60).rstrip('。.')}。" if note else "。"
     helper = case.assignee_name or ctx.sender_name
-    return [
-        ctx.reply_private(f"{label} 已完成，感谢您为邻里出力！"),
-        *tell_reporter(
-            case,
-            f"您的微心愿 {label} 已由{helper}帮您完成{done}感谢邻里互助！"
-            "请回复「满意」「基本满意」或「不满意」评价。",
-        ),
-    ]
+    return said(
+        [
+            ctx.reply_private(f"{label} 已完成，感谢您为邻里出力！"),
+            *tell_reporter(
+                case,
+                f"您的微心愿 {label} 已由{helper}帮您完成{done}感谢邻里互助！"
+                "请回复「满意」「基本满意」或「不满意」评价。",
+            ),
+        ],
+        case,
+    )
 
 
-async def list_wishes(ctx: HandlerContext, command: Command) -> list[Outgoing]:
+async def list_wishes(ctx: HandlerContext, command: Command) -> Outcome:
     """心愿: open wishes of the compounds where the sender helps."""
     compounds = ctx.grid.compounds_of_person(ctx.sender_id)
-    if not compounds:
-        raise NotHelper("心愿列表只对志愿者、楼栋长和书记开放。有心愿请在群里发「微心愿：……」。")
     lines: list[str] = []
     for compound in compounds:
         for c in reversed(
@@ -202,19 +172,16 @@ async def list_wishes(ctx: HandlerContext, command: Command) -> list[Outgoing]:
             age = f"，已等{days}天" if days else ""
             lines.append(f"W{c.number} {_where(c)} {who}{age}：{short(c.text, 30)}")
     if not lines:
-        return [ctx.reply_private("目前没有待办的微心愿，谢谢您！")]
-    return [
-        ctx.reply_private(
-            f"微心愿 {len(lines)} 个：\n" + "\n".join(lines) + "\n回复「认领 W编号」认领。"
-        )
-    ]
+        return said([ctx.reply_private("目前没有待办的微心愿，谢谢您！")])
+    text = f"微心愿 {len(lines)} 个：\n" + "\n".join(lines) + "\n回复「认领 W编号」认领。"
+    return said([ctx.reply_private(text)])
 
 
-async def remind_volunteers(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+async def remind_volunteers(ctx: TaskContext, task: ScheduledTask) -> Outcome:
     """Task: a wish still unclaimed after a day goes to the volunteers again."""
-    case = await ctx.session.get(Case, int(task.payload["case_id"]))
+    case = await ctx.session.get(Case, CasePayload.of(task).case_id)
     if case is None or case.status != CaseStatus.OPEN or case.assignee_id is not None:
-        return []
+        return Outcome()
     await ctx.cases.log(case, "bot", CaseAction.REMINDED, "volunteers", ctx.now)
     waited = _days(ctx.config.services.wish_remind_after)
     text = (
@@ -222,14 +189,16 @@ async def remind_volunteers(ctx: TaskContext, task: ScheduledTask) -> list[Outgo
         f"{short(case.text, 60)}\n"
         f"方便的话请回复「认领 W{case.number}」。"
     )
-    return [Outgoing(to_room=None, to_person=pid, text=text) for pid, _ in _helpers(ctx, case)]
+    return said(
+        [Outgoing(to_room=None, to_person=pid, text=text) for pid, _ in _helpers(ctx, case)], case
+    )
 
 
-async def escalate_to_secretary(ctx: TaskContext, task: ScheduledTask) -> list[Outgoing]:
+async def escalate_to_secretary(ctx: TaskContext, task: ScheduledTask) -> Outcome:
     """Task: a wish unclaimed after three days goes to the secretary."""
-    case = await ctx.session.get(Case, int(task.payload["case_id"]))
+    case = await ctx.session.get(Case, CasePayload.of(task).case_id)
     if case is None or case.status != CaseStatus.OPEN or case.assignee_id is not None:
-        return []
+        return Outcome()
     secretary = ctx.grid.secretary(case.compound)
     targets = [secretary] if secretary is not None else ctx.grid.workers(case.compound)
     await ctx.cases.log(
@@ -240,4 +209,4 @@ async def escalate_to_secretary(ctx: TaskContext, task: ScheduledTask) -> list[O
         f"微心愿 W{case.number}（{_where(case)}，{_resident(case)}）"
         f"已{waited}无人认领，请帮忙协调：{short(case.text, 80)}"
     )
-    return [Outgoing(to_room=None, to_person=p.id, text=text) for p in targets]
+    return said([Outgoing(to_room=None, to_person=p.id, text=text) for p in targets], case)

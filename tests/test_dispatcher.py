@@ -11,12 +11,14 @@ from sqlalchemy import select
 from bot.app import App, build_app
 from bot.core.clock import VirtualClock
 from bot.core.domain import CaseStatus
-from bot.core.messages import Incoming, Outgoing
+from bot.core.messages import Channel, Incoming, Outgoing
 from bot.sender import SendPolicy
-from handlers import reports
+from handlers import reports, subjects
 from handlers.context import HandlerContext
+from handlers.outcome import UNHANDLED, Outcome, said
+from handlers.permissions import SUPERVISOR
 from handlers.registry import DuplicateHandler, Registry, build_registry
-from intents import Intent, IntentKind
+from intents import Command, CommandName, Intent, IntentKind
 from storage.models import Case, CaseEvent, OutboxMessage, ProcessedMessage
 from tests.support.replaying import scenario_config
 
@@ -58,7 +60,7 @@ async def started(db_url: str, registry: Registry | None = None) -> tuple[App, R
 
 
 async def test_a_failing_handler_is_contained(db_url: str) -> None:
-    async def broken(ctx: HandlerContext, intent: Intent) -> list[Outgoing]:
+    async def broken(ctx: HandlerContext, intent: Intent) -> Outcome:
         await reports.file_report(ctx, intent)  # writes a case, then fails like a bug would
         raise RuntimeError("bug in a handler")
 
@@ -144,5 +146,67 @@ async def test_an_image_after_a_report_is_noted_on_the_case(db_url: str) -> None
                 .all()
             )
         assert notes == ["图片 m2"]
+    finally:
+        await app.stop()
+
+
+async def test_a_permission_declared_at_registration_stops_the_handler(db_url: str) -> None:
+    ran: list[int] = []
+
+    async def nudge(ctx: HandlerContext, command: Command, case: Case) -> Outcome:
+        ran.append(case.number)
+        return said([ctx.reply_private("done")], case)
+
+    registry = build_registry()
+    registry.commands.pop(CommandName.NUDGE)
+    registry.on_case_command(
+        CommandName.NUDGE, nudge, subject=subjects.report_named, allow=SUPERVISOR
+    )
+    app, _t = await started(db_url, registry)
+    try:
+        await app.handle(group("m1", "7栋电梯坏了，按钮没反应"))
+        refused = await app.handle(private("m2", "wx_r1", "督办 1"))  # a resident
+        allowed = await app.handle(private("m3", "wx_sec", "督办 1"))  # the secretary
+        assert ran == [1]
+        assert refused.refusal is not None and "只有小区书记或社区工作人员" in refused.refusal
+        assert allowed.case is not None and allowed.case.label == "#1"
+    finally:
+        await app.stop()
+
+
+async def test_a_declining_handler_leaves_the_message_to_the_parser(db_url: str) -> None:
+    async def never(ctx: HandlerContext, intent: Intent) -> Outcome:
+        return UNHANDLED
+
+    registry = build_registry()
+    registry.image = never
+    app, _t = await started(db_url, registry)
+    try:
+        outcome = await app.handle(group("m1", "[图片]"))
+        assert not outcome.handled
+        async with app.sessions() as s:  # declined: not even marked processed
+            assert (await s.execute(select(ProcessedMessage))).first() is None
+    finally:
+        await app.stop()
+
+
+async def test_a_submitted_request_is_done_once_by_its_id(db_url: str) -> None:
+    app, t = await started(db_url)
+    try:
+        room = app.grid.room("滨江花园7栋群")
+        intent = Intent(IntentKind.REPORT_PROBLEM, building="7")
+        handler = app.registry.intents[IntentKind.REPORT_PROBLEM]
+        msg = Incoming("web:1", None, "web:1", "7栋居民", "电梯坏了", False, T0, Channel.WEB)
+        first = await app.dispatcher.submit(
+            msg, lambda ctx: handler(ctx, intent), what="web", room=room
+        )
+        again = await app.dispatcher.submit(
+            msg, lambda ctx: handler(ctx, intent), what="web", room=room
+        )
+        assert first.case is not None and first.case.label == "#1" and not first.duplicate
+        assert again.duplicate and again.case is None
+        await app.sender.drain()
+        # the head hears it once; the reply to the web sender is not sent through a chat
+        assert [m.to_person for m in t.sent] == ["wx_head7"]
     finally:
         await app.stop()

@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
+
+
+class Channel(StrEnum):
+    """How a message reached the bot; replies to its sender go back the same way."""
+
+    CHAT = "chat"  # WeChat, the terminal console, the web sandbox, a replay
+    WEB = "web"  # the public 民情码 form: the reply is shown on the page
+    CONSOLE = "console"  # an action on the workers' web console: the reply is shown there
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +28,7 @@ class Incoming:
     text: str
     mentions_bot: bool
     at: datetime
+    channel: Channel = Channel.CHAT
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +43,11 @@ class Outgoing:
 
 
 IMAGE_TEXT = "[图片]"  # the text of an Incoming that stands for an image message
+
+
+def is_image(msg: Incoming) -> bool:
+    """True for a message that stands for an image."""
+    return msg.text.strip() == IMAGE_TEXT
 
 
 class DeliveryError(Exception):

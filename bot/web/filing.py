@@ -5,20 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.app import App
-from bot.core.domain import CaseAction
 from bot.core.grid import RoomInfo
-from bot.core.messages import Incoming
-from bot.outbound import enqueue_all
-from handlers.context import HandlerContext
-from handlers.reports import file_report
+from bot.core.messages import Channel, Incoming
+from handlers.web_reports import file_from_form
 from intents import Intent, IntentKind, ParseContext, parse
-from storage.cases import CaseRepository
-from storage.models import Case, CaseSupporter
-from storage.web_state import add_report_link
 
 MAX_WHAT = 500
 MAX_WHERE = 100
@@ -81,15 +72,15 @@ async def file_web_report(bot: App, form: WebReport, room: RoomInfo) -> Filed:
     kind = IntentKind.MICRO_WISH if form.wish else IntentKind.REPORT_PROBLEM
     handler = bot.registry.intents.get(kind)
     if handler is None:  # wishes arrive with the services; until then a wish is filed as a report
-        kind, handler = IntentKind.REPORT_PROBLEM, file_report
+        kind = IntentKind.REPORT_PROBLEM
+        handler = bot.registry.intents[kind]
     intent = replace(
         parsed if parsed.kind is kind else Intent(kind=kind, category=parsed.category),
         kind=kind,
         building=form.building,
         urgent=form.urgent or parsed.urgent,
     )
-    token_id = uuid.uuid4().hex
-    reporter = f"web:{token_id}"
+    reporter = f"web:{uuid.uuid4().hex}"
     msg = Incoming(
         message_id=reporter,
         room=None,  # no group to answer in: the reporter gets the status link instead
@@ -98,41 +89,15 @@ async def file_web_report(bot: App, form: WebReport, room: RoomInfo) -> Filed:
         text=text,
         mentions_bot=False,
         at=now,
+        channel=Channel.WEB,
     )
-    async with bot.sessions() as session, session.begin():
-        repo = CaseRepository(session)
-        ctx = HandlerContext(
-            message=msg,
-            now=now,
-            config=bot.config,
-            grid=bot.grid,
-            session=session,
-            cases=repo,
-            room=room,
-        )
-        out = await handler(ctx, intent)
-        case, joined = await _filed_case(session, msg.message_id)
-        if form.phone.strip():
-            # Kept in the case log for the console only, never in a chat message.
-            await repo.log(case, reporter, CaseAction.CONTACT, form.phone.strip(), now)
-        token = await add_report_link(session, case, now)
-        # The group acknowledgement has no room to go to; everything else is sent as usual.
-        send = [m for m in out if m.to_room is not None or m.to_person not in (None, reporter)]
-        await enqueue_all(session, bot.config, f"web:{token_id}", send, now)
-    bot.sender.wake()
-    label = f"W{case.number}" if case.kind == "wish" else f"#{case.number}"
-    return Filed(label=label, token=token, joined=joined)
-
-
-async def _filed_case(session: AsyncSession, message_id: str) -> tuple[Case, bool]:
-    """The case the handler filed for this message, or the open one it joined (附议)."""
-    found = await session.execute(select(Case).where(Case.source_message_id == message_id))
-    case = found.scalar_one_or_none()
-    if case is not None:
-        return case, False
-    joined = await session.execute(
-        select(Case)
-        .join(CaseSupporter, CaseSupporter.case_id == Case.id)
-        .where(CaseSupporter.source_message_id == message_id)
+    phone = form.phone.strip()
+    outcome = await bot.dispatcher.submit(
+        msg,
+        lambda ctx: file_from_form(ctx, handler, intent, phone),
+        what="web_report",
+        room=room,
     )
-    return joined.scalar_one(), True
+    if outcome.refusal is not None or outcome.case is None or outcome.status_token is None:
+        raise FilingRefused(outcome.refusal or "暂时无法登记，请稍后再试，急事请拨打物业电话。")
+    return Filed(label=outcome.case.label, token=outcome.status_token, joined=outcome.joined)
