@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import at_local
 from bot.core.config import Config
 from bot.core.domain import ActivitySource, ActivityStatus, SignupStatus
 from bot.core.grid import Grid
 from bot.core.messages import Outgoing
 from bot.core.quiet_hours import in_quiet_hours, quiet_end
 from handlers.context import HandlerContext, TaskContext
-from handlers.dates import at_local, find_date, find_time, local_text
 from handlers.outcome import Outcome, said
 from handlers.payloads import ActivityReminderPayload, AnnouncePayload
 from handlers.permissions import PUBLISHER_WINDOW, organised_compounds
+from handlers.texts import local_text
 from intents import Command
-from intents.numerals import CN_NUMERAL, to_int
+from intents.drafts import ActivityText, read_activity_text
 from storage import tasks
 from storage.activities import ActivityRepository, NewActivity
 from storage.models import Activity, ScheduledTask
@@ -34,8 +34,6 @@ HOUR_BEFORE = timedelta(hours=1)
 # Titles stay visible to the parser a while after the start, so a late 报名 hears it is closed.
 CLOSED_VISIBLE = timedelta(hours=12)
 EXAMPLE = "发布活动 冬至包饺子 12月21日15:00 党群连心园 30人"
-
-_CAPACITY = re.compile(rf"(?:限|名额|共)?\s*(?P<n>\d+|{CN_NUMERAL}+)\s*(?:人|名|位)")
 
 
 async def activity_titles(session: AsyncSession, compound: str, now: datetime) -> tuple[str, ...]:
@@ -188,10 +186,10 @@ async def remind(ctx: TaskContext, task: ScheduledTask) -> Outcome:
 async def publish_activity(ctx: HandlerContext, command: Command) -> Outcome:
     """发布活动 <标题> <日期时间> <地点> <人数>: store it, confirm, announce it in the rooms."""
     compounds = organised_compounds(ctx)
-    text = command.arg.strip()
-    compound = next((c for c in compounds if c in text), None)
+    written = command.activity or read_activity_text("")
+    compound = next((c for c in compounds if c in command.arg), None)
     if compound is not None:
-        text = text.replace(compound, " ", 1)
+        written = written.without(compound)
     elif len(compounds) == 1:
         compound = compounds[0]
     else:
@@ -203,7 +201,7 @@ async def publish_activity(ctx: HandlerContext, command: Command) -> Outcome:
                 )
             ]
         )
-    draft = read_activity(text, ctx.now, ctx.config)
+    draft = ActivityDraft.of(written, ctx.now, ctx.config.bot.tz)
     understood = draft.understood()
     if draft.missing():
         text = (
@@ -255,6 +253,19 @@ class ActivityDraft:
     capacity: int | None
     tz: ZoneInfo
 
+    @classmethod
+    def of(cls, written: ActivityText, now: datetime, tz: ZoneInfo) -> ActivityDraft:
+        """The draft of what was written, its day resolved against today in `tz`."""
+        today = now.astimezone(tz).date()
+        return cls(
+            title=written.title,
+            day=written.day.resolve(today) if written.day is not None else None,
+            clock=written.clock,
+            place=written.place,
+            capacity=written.capacity,
+            tz=tz,
+        )
+
     @property
     def starts_at(self) -> datetime | None:
         """The start, once both the date and the time are known."""
@@ -287,35 +298,8 @@ class ActivityDraft:
 
 
 def read_activity(text: str, now: datetime, config: Config) -> ActivityDraft:
-    """Read title, date and time (Chinese forms), place and capacity from free text."""
-    tz = config.bot.tz
-    rest = text
-    day = find_date(rest, now.astimezone(tz).date())
-    if day is not None:
-        rest = _cut(rest, day.span)
-    clock = find_time(rest)
-    if clock is not None:
-        rest = _cut(rest, clock.span)
-    capacity = None
-    m = _CAPACITY.search(rest)
-    if m:
-        capacity = to_int(m["n"])
-        rest = _cut(rest, m.span())
-    words = [w for w in re.split(r"[\s,，;；、]+", rest) if w.strip()]
-    words = [re.sub(r"^(活动|主题|标题|地点|时间|名额)[:：]?", "", w) for w in words]
-    words = [w for w in words if w]
-    return ActivityDraft(
-        title=words[0] if words else None,
-        day=day.value if day is not None and isinstance(day.value, date) else None,
-        clock=clock.value if clock is not None and isinstance(clock.value, time) else None,
-        place=" ".join(words[1:]) or None,
-        capacity=capacity or None,
-        tz=tz,
-    )
-
-
-def _cut(text: str, span: tuple[int, int]) -> str:
-    return text[: span[0]] + " " + text[span[1] :]
+    """The draft a 发布活动 text gives, its day seen from `now`."""
+    return ActivityDraft.of(read_activity_text(text), now, config.bot.tz)
 
 
 async def show_roster(ctx: HandlerContext, command: Command) -> Outcome:

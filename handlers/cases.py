@@ -93,9 +93,9 @@ async def transfer_case(ctx: HandlerContext, command: Command, case: Case) -> Ou
     label = case_label(case)
     if case.status not in ACTIVE_STATUSES:
         raise WrongState(f"{label} 已办结，不能再转派。")
-    if not command.arg:
+    if command.target is None:
         raise UnknownTarget(f"请写明转给谁：「转 {case.number} 5」或「转 {case.number} 书记」。")
-    target, building = resolve_transfer_target(ctx.grid, case.compound, command.arg)
+    target, building = resolve_transfer_target(ctx.grid, case.compound, command.target)
     return await reassign(ctx, case, target, building, CaseAction.TRANSFERRED, command.arg)
 
 

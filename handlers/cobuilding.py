@@ -6,12 +6,12 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from bot.core.clock import at_local
 from bot.core.config import Config, parse_reminder_offset
 from bot.core.domain import ActivitySource
 from bot.core.messages import Outgoing
 from handlers.activities import schedule_reminders
 from handlers.context import TaskContext
-from handlers.dates import at_local
 from handlers.outcome import Outcome, said
 from handlers.payloads import RecapPayload, RoomReminderPayload
 from storage import tasks

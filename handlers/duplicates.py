@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from rapidfuzz import fuzz
@@ -14,23 +13,16 @@ from handlers.outcome import Outcome, said
 from handlers.routing import case_label
 from handlers.texts import address_name, short
 from intents import Intent
+from intents.gist import problem_gist
 from storage.models import Case
 from storage.supporters import add_supporter, open_reports_like, supporter_count
 
 SIMILAR = 70  # the default of services.duplicate_similarity (rapidfuzz partial_ratio, 0-100)
 
-_BUILDING = re.compile(r"\d+\s*(?:号楼|栋|幢|#)")
-_NOISE = re.compile(r"[\s，。,.!！?？~、：:；;…\-+]+|[又了啊呢吧呀哦的还也都吗]")
-
-
-def normalise(text: str) -> str:
-    """The words that describe the problem: no building number, particles or punctuation."""
-    return _NOISE.sub("", _BUILDING.sub("", text))
-
 
 def similarity(a: str, b: str) -> float:
     """How alike two reports read, 0-100."""
-    return float(fuzz.partial_ratio(normalise(a), normalise(b)))
+    return float(fuzz.partial_ratio(problem_gist(a), problem_gist(b)))
 
 
 async def find_duplicate(

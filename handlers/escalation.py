@@ -45,9 +45,9 @@ async def nudge(ctx: HandlerContext, command: Command, case: Case) -> Outcome:
 async def dispatch(ctx: HandlerContext, command: Command, case: Case) -> Outcome:
     """派 N 3栋: the secretary or a worker gives the case to another building head."""
     _still_active(case)
-    if not command.arg.strip():
+    if command.target is None:
         raise WrongState(f"请写明派给谁：「派 {case.number} 3栋」或「派 {case.number} 书记」。")
-    target, building = resolve_transfer_target(ctx.grid, case.compound, command.arg)
+    target, building = resolve_transfer_target(ctx.grid, case.compound, command.target)
     done = f"{case_label(case)} 已派给{target.title}。"
     return await reassign(
         ctx, case, target, building, CaseAction.DISPATCHED, command.arg, done=done

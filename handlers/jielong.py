@@ -11,9 +11,9 @@ from bot.core.config import Config
 from bot.core.domain import SignupStatus, TaskStatus
 from bot.core.messages import Outgoing
 from handlers.context import TaskContext
-from handlers.dates import local_text
 from handlers.outcome import Outcome, said
 from handlers.payloads import RosterPayload
+from handlers.texts import local_text
 from storage import rosters
 from storage.activities import ActivityRepository
 from storage.models import Activity, ScheduledTask

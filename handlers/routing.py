@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.core.domain import CaseKind, Role
 from bot.core.grid import Grid
 from handlers.errors import UnknownTarget
+from intents import TransferTarget
 from storage.models import Case
 
 
@@ -35,18 +36,19 @@ def route_to_building_head(grid: Grid, compound: str, building: str | None) -> A
     return None
 
 
-def resolve_transfer_target(grid: Grid, compound: str, target: str) -> tuple[Assignee, str | None]:
-    """Read a transfer target ("5", "5栋", "书记") as an assignee and the building it implies."""
-    t = target.strip().removesuffix("楼栋长").removesuffix("号楼").rstrip("栋幢#号楼 ")
-    if t in ("书记", "小区书记", "支部书记"):
+def resolve_transfer_target(
+    grid: Grid, compound: str, target: TransferTarget
+) -> tuple[Assignee, str | None]:
+    """The assignee a transfer target names in a compound, and the building it implies."""
+    if target.secretary:
         sec = grid.secretary(compound)
         if sec is None:
             raise UnknownTarget(f"{compound} 没有配置小区书记。")
         return Assignee(sec.id, sec.name, Role.SECRETARY), None
-    number = t.upper()
-    if not grid.has_building(compound, number):
+    number = target.building
+    if number is None or not grid.has_building(compound, number):
         raise UnknownTarget(
-            f"{compound} 没有 {target} 这栋楼。"
+            f"{compound} 没有 {target.raw} 这栋楼。"
             "请写「转 编号 楼栋号」（如 转 12 5）或「转 编号 书记」。"
         )
     head = grid.building_head(compound, number)

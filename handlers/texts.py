@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.core.config import HotlinesConfig
 from bot.core.domain import Category
+from intents.dates import WEEKDAYS
 from storage.models import Case
 
 HELP_TEXT = (
@@ -75,3 +78,9 @@ def describe_case(case: Case) -> str:
         f"{flag}#{case.number} {where} · {category}\n"
         f"{case.reporter_name}（{case.room or '民情码'}）：{short(case.text, 120)}"
     )
+
+
+def local_text(when: datetime, tz: ZoneInfo) -> str:
+    """ "12月21日（周一）15:00" in the bot's timezone."""
+    t = when.astimezone(tz)
+    return f"{t.month}月{t.day}日（周{WEEKDAYS[t.weekday()]}）{t:%H:%M}"

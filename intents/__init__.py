@@ -1,7 +1,8 @@
 """Text → Intent: understanding group messages and private commands. Pure: no I/O, no clock."""
 
+from intents.command_model import Command, CommandName, TransferTarget, transfer_target
 from intents.commands import parse_command
-from intents.model import Category, Command, CommandName, Intent, IntentKind, ParseContext
+from intents.model import Category, Intent, IntentKind, ParseContext
 from intents.parser import parse
 
 __all__ = [
@@ -11,6 +12,8 @@ __all__ = [
     "Intent",
     "IntentKind",
     "ParseContext",
+    "TransferTarget",
     "parse",
     "parse_command",
+    "transfer_target",
 ]

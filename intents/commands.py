@@ -9,7 +9,8 @@ from importlib import resources
 
 import yaml
 
-from intents.model import Command, CommandName
+from intents.command_model import Command, CommandName, transfer_target
+from intents.drafts import read_activity_text
 from intents.normalise import fold_forms
 from intents.numerals import CN_NUMERAL, to_int
 
@@ -85,4 +86,9 @@ def parse_command(text: str) -> Command | None:
         return Command(name, number=num, score=score) if score is not None else None
     if name in (CommandName.TODO, CommandName.HELP, CommandName.LIST_WISHES) and rest:
         return None
+    if name in (CommandName.TRANSFER, CommandName.DISPATCH):
+        target = transfer_target(rest) if rest else None
+        return Command(name, number=num, arg=rest, target=target)
+    if name is CommandName.PUBLISH_ACTIVITY:
+        return Command(name, arg=rest, activity=read_activity_text(rest))
     return Command(name, number=num, arg=rest)

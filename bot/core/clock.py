@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -36,3 +37,8 @@ class VirtualClock:
             raise ValueError("VirtualClock needs an aware datetime")
         if when > self._now:
             self._now = when
+
+
+def at_local(day: date, when: time, tz: ZoneInfo) -> datetime:
+    """An aware datetime for a local day and time."""
+    return datetime.combine(day, when, tzinfo=tz)

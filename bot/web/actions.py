@@ -9,7 +9,7 @@ from bot.app import App
 from bot.core.domain import CaseKind
 from bot.core.messages import Channel, Incoming
 from bot.web.auth import Principal
-from intents import Command, CommandName
+from intents import Command, CommandName, transfer_target
 from storage.cases import CaseRepository
 
 # Console action → the private command it is (派 N 3栋, 转 N 5, 督办 N).
@@ -53,7 +53,10 @@ async def run_action(
         at=bot.clock.now(),
         channel=Channel.CONSOLE,
     )
-    command = Command(name, number=number, arg=target.strip())
+    target = target.strip()
+    command = Command(
+        name, number=number, arg=target, target=transfer_target(target) if target else None
+    )
     supervised = frozenset(c.name for c in bot.grid.compounds() if principal.may_see(c.name))
     outcome = await bot.dispatcher.submit(
         msg, lambda ctx: route(ctx, command), what=f"console:{action}", supervised=supervised

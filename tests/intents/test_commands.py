@@ -2,7 +2,7 @@
 
 import pytest
 
-from intents import Command, CommandName, parse_command
+from intents import Command, CommandName, TransferTarget, parse_command, transfer_target
 
 
 @pytest.mark.parametrize(
@@ -16,14 +16,34 @@ from intents import Command, CommandName, parse_command
         ("@小邻 接单 12", Command(CommandName.ACCEPT, number=12)),
         ("办结 #12 已修好", Command(CommandName.RESOLVE, number=12, arg="已修好")),
         ("办结12已换灯泡。", Command(CommandName.RESOLVE, number=12, arg="已换灯泡")),
-        ("转 12 物业", Command(CommandName.TRANSFER, number=12, arg="物业")),
+        (
+            "转 12 物业",
+            Command(CommandName.TRANSFER, number=12, arg="物业", target=transfer_target("物业")),
+        ),
+        (
+            "转 12 书记",
+            Command(
+                CommandName.TRANSFER,
+                number=12,
+                arg="书记",
+                target=TransferTarget(raw="书记", secretary=True, building=None),
+            ),
+        ),
         ("退回 3 不是本楼的", Command(CommandName.RETURN, number=3, arg="不是本楼的")),
         ("认领 W3", Command(CommandName.CLAIM, number=3)),
         ("认领w3", Command(CommandName.CLAIM, number=3)),
         ("认领 ｗ３", Command(CommandName.CLAIM, number=3)),
         ("完成 W3 已送到", Command(CommandName.COMPLETE_WISH, number=3, arg="已送到")),
         ("督办 #7", Command(CommandName.NUDGE, number=7)),
-        ("派 12 3栋", Command(CommandName.DISPATCH, number=12, arg="3栋")),
+        (
+            "派 12 3栋",
+            Command(
+                CommandName.DISPATCH,
+                number=12,
+                arg="3栋",
+                target=TransferTarget(raw="3栋", secretary=False, building="3"),
+            ),
+        ),
         ("待办", Command(CommandName.TODO)),
         ("待办。", Command(CommandName.TODO)),
         ("帮助", Command(CommandName.HELP)),
@@ -65,3 +85,13 @@ def test_commands_are_parsed(text: str, expected: Command) -> None:
 )
 def test_non_commands_are_none(text: str) -> None:
     assert parse_command(text) is None
+
+
+def test_publish_activity_is_read_once_into_its_parts() -> None:
+    command = parse_command("发布活动 冬至包饺子 12月21日15:00 党群连心园 30人")
+    assert command is not None and command.activity is not None
+    written = command.activity
+    assert (written.title, written.place, written.capacity) == ("冬至包饺子", "党群连心园", 30)
+    assert written.day is not None and (written.day.month, written.day.day) == (12, 21)
+    assert written.clock is not None and written.clock.hour == 15
+    assert written.without("冬至").title == "包饺子"

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.cli import main
 from bot.export_tools import find_activity, signups_csv
 from handlers.activities import read_activity
-from handlers.dates import find_date, find_time
+from intents.dates import find_date, find_time
 from storage.engine import create_engine, session_factory
 from tests.services.replays import (
     SCENARIOS,
