@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -102,7 +103,11 @@ async def schedule_reminders(
     """The evening-before (20:00) and hour-before reminders, when still ahead."""
     tz = config.bot.tz
     eve = at_local(activity.starts_at.astimezone(tz).date() - timedelta(days=1), EVE_AT, tz)
-    for which, due in (("eve", eve), ("hour", activity.starts_at - HOUR_BEFORE)):
+    when: tuple[tuple[Literal["eve", "hour"], datetime], ...] = (
+        ("eve", eve),
+        ("hour", activity.starts_at - HOUR_BEFORE),
+    )
+    for which, due in when:
         # Reminders of an earlier start time (the activity moved) are no longer wanted.
         await tasks.cancel(session, f"activity:{activity.id}:{which}:", now)
         if due > now:

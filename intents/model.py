@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.core.domain import Category
+from bot.core.domain import Category as Category  # re-exported: intents speaks of it
 
 
 class IntentKind(StrEnum):

@@ -76,13 +76,11 @@ async def case_detail(request: web.Request) -> web.Response:
     """GET /api/cases/{kind}/{number}: one case with its log."""
     principal = require_api(request)
     state = state_of(request)
-    kind = request.match_info["kind"]
     try:
+        kind = CaseKind(request.match_info["kind"])
         number = int(request.match_info["number"])
     except ValueError:
         raise web.HTTPNotFound() from None
-    if kind not in (CaseKind.REPORT, CaseKind.WISH):
-        raise web.HTTPNotFound()
     now = state.bot.clock.now()
     async with state.bot.sessions() as session:
         case = await CaseRepository(session).get(kind, number)

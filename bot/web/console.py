@@ -159,7 +159,7 @@ async def logout(request: web.Request) -> web.Response:
 
 
 def _filter(
-    request: web.Request, principal: Principal, state: WebState, kind: str
+    request: web.Request, principal: Principal, state: WebState, kind: CaseKind
 ) -> tuple[queries.BoardFilter, dict[str, object]]:
     q = request.query
     visible = principal.visible(state.grid)
@@ -186,7 +186,7 @@ def _filter(
     return f, shown
 
 
-async def _board(request: web.Request, kind: str) -> web.Response:
+async def _board(request: web.Request, kind: CaseKind) -> web.Response:
     principal = require_user(request)
     state = state_of(request)
     f, shown = _filter(request, principal, state, kind)
@@ -225,12 +225,9 @@ async def wishes(request: web.Request) -> web.Response:
     return await _board(request, CaseKind.WISH)
 
 
-def _kind_number(request: web.Request) -> tuple[str, int]:
-    kind = request.match_info["kind"]
-    if kind not in (CaseKind.REPORT, CaseKind.WISH):
-        raise web.HTTPNotFound()
+def _kind_number(request: web.Request) -> tuple[CaseKind, int]:
     try:
-        return kind, int(request.match_info["number"])
+        return CaseKind(request.match_info["kind"]), int(request.match_info["number"])
     except ValueError:
         raise web.HTTPNotFound() from None
 
