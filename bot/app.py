@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
 from bot.core.config import Config
+from bot.core.domain import Role
 from bot.core.grid import Grid
 from bot.core.messages import Incoming, Transport
 from bot.dispatcher import ActivityTitles, Dispatcher
@@ -114,16 +115,18 @@ def grid_rows(config: Config) -> tuple[list[GridCommunity], list[GridRole]]:
                 )
             )
             if c.secretary:
-                roles.append(GridRole(c.secretary.id, c.secretary.name, "secretary", c.name))
+                roles.append(GridRole(c.secretary.id, c.secretary.name, Role.SECRETARY, c.name))
             for b in c.buildings:
                 if b.head:
                     roles.append(
-                        GridRole(b.head.id, b.head.name, "building_head", f"{c.name}/{b.number}")
+                        GridRole(
+                            b.head.id, b.head.name, Role.BUILDING_HEAD, f"{c.name}/{b.number}"
+                        )
                     )
             for v in c.volunteers:
-                roles.append(GridRole(v.id, v.name, "volunteer", c.name, v.team))
+                roles.append(GridRole(v.id, v.name, Role.VOLUNTEER, c.name, v.team))
         for w in com.workers:
-            roles.append(GridRole(w.id, w.name, "worker", com.community))
+            roles.append(GridRole(w.id, w.name, Role.WORKER, com.community))
         communities.append(GridCommunity(com.community, tuple(compounds)))
     return communities, roles
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.domain import CaseKind, SignupStatus
+from bot.core.domain import CaseAction, CaseKind, SignupStatus
 from storage.models import Activity, Case, CaseEvent, Signup
 
 
@@ -97,7 +97,7 @@ async def month_figures(
         .join(Case, Case.id == CaseEvent.case_id)
         .where(
             Case.compound == compound,
-            CaseEvent.action == "escalated",
+            CaseEvent.action == CaseAction.ESCALATED,
             CaseEvent.at >= start,
             CaseEvent.at < end,
         )

@@ -13,6 +13,7 @@ from bot.core.config import (
     RoomConfig,
     VolunteerConfig,
 )
+from bot.core.domain import Role
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,16 +123,16 @@ class Grid:
                 return p.name
         return None
 
-    def people(self) -> list[tuple[PersonConfig, str]]:
+    def people(self) -> list[tuple[PersonConfig, Role]]:
         """Every configured person with a role label (head/secretary/worker/volunteer)."""
-        out: list[tuple[PersonConfig, str]] = []
+        out: list[tuple[PersonConfig, Role]] = []
         for community in self._config.grid:
-            out.extend((w, "worker") for w in community.workers)
+            out.extend((w, Role.WORKER) for w in community.workers)
             for c in community.compounds:
                 if c.secretary:
-                    out.append((c.secretary, "secretary"))
-                out.extend((b.head, "building_head") for b in c.buildings if b.head)
-                out.extend((v, "volunteer") for v in c.volunteers)
+                    out.append((c.secretary, Role.SECRETARY))
+                out.extend((b.head, Role.BUILDING_HEAD) for b in c.buildings if b.head)
+                out.extend((v, Role.VOLUNTEER) for v in c.volunteers)
         return out
 
     def compounds_of_person(self, person_id: str) -> list[str]:

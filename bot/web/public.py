@@ -68,7 +68,7 @@ async def report_form(request: web.Request) -> web.Response:
     """GET /r/{compound}/{building}: the short public form."""
     state = state_of(request)
     _room_for(state, request.match_info["compound"], request.match_info["building"])
-    empty = {"kind": "report", "what": "", "where": "", "phone": "", "urgent": False}
+    empty = {"kind": CaseKind.REPORT.value, "what": "", "where": "", "phone": "", "urgent": False}
     return _form_page(request, state, 200, empty, [])
 
 
@@ -79,7 +79,9 @@ async def submit_report(request: web.Request) -> web.Response:
     room = _room_for(state, compound, building)
     data = await request.post()
     form = {
-        "kind": "wish" if data.get("kind") == "wish" else "report",
+        "kind": CaseKind.WISH.value
+        if data.get("kind") == CaseKind.WISH
+        else CaseKind.REPORT.value,
         "what": str(data.get("what", "")),
         "where": str(data.get("where", "")),
         "phone": str(data.get("phone", "")),
@@ -92,7 +94,7 @@ async def submit_report(request: web.Request) -> web.Response:
         where=str(form["where"]),
         phone=str(form["phone"]),
         urgent=bool(form["urgent"]),
-        wish=form["kind"] == "wish",
+        wish=form["kind"] == CaseKind.WISH,
     )
     problems = filing.check_report(report)
     if problems:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
-from bot.core.domain import CaseKind, CaseStatus, Category
+from bot.core.domain import CaseKind, CaseStatus, Category, SignupStatus
 from handlers.routing import case_label
 from storage.models import Activity, Case, CaseEvent, Signup
 
@@ -155,8 +155,8 @@ async def activities(session: AsyncSession, compounds: Sequence[str]) -> list[Ro
         out.append(
             Roster(
                 activity=a,
-                confirmed=[s for s in signups if s.status == "confirmed"],
-                waiting=[s for s in signups if s.status == "waiting"],
+                confirmed=[s for s in signups if s.status == SignupStatus.CONFIRMED],
+                waiting=[s for s in signups if s.status == SignupStatus.WAITING],
             )
         )
     return out
@@ -277,7 +277,7 @@ async def figures(session: AsyncSession, compound: str, month: str, config: Conf
             Activity.compound == compound,
             Signup.created_at >= start,
             Signup.created_at < end,
-            Signup.status != "cancelled",
+            Signup.status != SignupStatus.WITHDRAWN,
         )
     )
     weeks: list[Week] = []

@@ -47,20 +47,20 @@ def _people(bot: App) -> list[dict[str, str]]:
     """Everyone with a private chat in the sandbox: heads, secretaries, volunteers, workers."""
     out: dict[str, dict[str, str]] = {}
 
-    def add(pid: str, name: str, role: str, where: str) -> None:
-        out.setdefault(pid, {"id": pid, "name": name, "role": Role(role).label, "where": where})
+    def add(pid: str, name: str, role: Role, where: str) -> None:
+        out.setdefault(pid, {"id": pid, "name": name, "role": role.label, "where": where})
 
     for community in bot.config.grid:
         for c in community.compounds:
             for b in c.buildings:
                 if b.head:
-                    add(b.head.id, b.head.name, "building_head", f"{c.name}{b.number}栋")
+                    add(b.head.id, b.head.name, Role.BUILDING_HEAD, f"{c.name}{b.number}栋")
             if c.secretary:
-                add(c.secretary.id, c.secretary.name, "secretary", c.name)
+                add(c.secretary.id, c.secretary.name, Role.SECRETARY, c.name)
             for v in c.volunteers:
-                add(v.id, v.name, "volunteer", c.name)
+                add(v.id, v.name, Role.VOLUNTEER, c.name)
         for w in community.workers:
-            add(w.id, w.name, "worker", community.community)
+            add(w.id, w.name, Role.WORKER, community.community)
     return list(out.values())
 
 
