@@ -254,7 +254,7 @@ class Signup(Base):
     updated_at: Mapped[datetime]
 
 
-# --- web (bot/web): 民情码 status links, login lock-out, the session secret -------------------
+# --- web (bot/web): 民情码 status links, the session secret (more in storage/web_models.py) ----
 
 
 class WebReportLink(Base):
@@ -264,16 +264,6 @@ class WebReportLink(Base):
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     created_at: Mapped[datetime]
-
-
-class WebLoginFailure(Base):
-    """Failed console logins per user name or address, so every process applies one lock-out."""
-
-    __tablename__ = "web_login_failures"
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # "user:li" | "addr:1.2.3.4"
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    first_at: Mapped[datetime]
-    locked_until: Mapped[datetime | None]
 
 
 class WebSecret(Base):

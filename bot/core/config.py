@@ -322,18 +322,81 @@ class ApiTokenConfig(_Model):
         return v
 
 
+def _network(value: str) -> str:
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(value.strip(), strict=False)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an IP address or network (use e.g. 127.0.0.1 or 10.0.0.0/8)"
+        ) from None
+    return value.strip()
+
+
+def _host_name(value: str) -> str:
+    host = value.strip().lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host or any(c in host for c in "/ @?#") or (":" in host and host.count(":") < 2):
+        raise ValueError(
+            f"{value!r} is not a host name (write it without scheme or port, e.g. jinlin.example.org)"
+        )
+    return host
+
+
 class WebSection(_Model):
-    """The web console: users, API tokens, where the session secret comes from, the public URL."""
+    """The web side: users, API tokens, session and lock-out rules, limits of the 民情码 form."""
 
     secret_env: str = "JINLIN_WEB_SECRET"  # else a secret kept in the database is used
     public_url: str | None = None  # base of the 民情码 QR codes, e.g. https://jinlin.example.org
+    # Host headers answered (DNS rebinding); the host of public_url is always added.
+    allowed_hosts: list[Annotated[str, BeforeValidator(_host_name)]] = [
+        "127.0.0.1",
+        "localhost",
+        "::1",
+    ]
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (a reverse proxy).
+    trusted_proxies: list[Annotated[str, BeforeValidator(_network)]] = []
+    secure_cookies: bool | None = None  # None: Secure when the request came over HTTPS
     login_token: bool = True  # with no users, print a one-time login token at start
-    max_failures: int = Field(default=5, ge=1)  # failed logins before the lock-out
-    lockout: Duration = timedelta(minutes=15)
+    max_failures: int = Field(default=5, ge=1)  # failed logins per (user, address) ...
+    lockout: Duration = timedelta(minutes=15)  # ... before this lock-out
+    user_backoff_after: int = Field(default=20, ge=1)  # failures of a user from all addresses
+    user_backoff: Duration = timedelta(minutes=1)  # ... then one try per this for that user
     session_ttl: Duration = timedelta(hours=12)
-    report_rate: int = Field(default=5, ge=1)  # 民情码 reports per address per 10 minutes
+    report_rate: int = Field(default=5, ge=1)  # 民情码 reports per address per report_window
+    report_window: Duration = timedelta(minutes=10)
+    building_budget: int = Field(default=10, ge=1)  # reports per building per budget_window
+    compound_budget: int = Field(default=30, ge=1)  # reports per compound per budget_window
+    budget_window: Duration = timedelta(hours=1)
+    urgent_window: Duration = timedelta(minutes=30)  # one urgent ping per building per window
+    contact_retention: Duration = timedelta(days=30)  # phone numbers kept after the case closes
+    photo_max_bytes: int = Field(default=5 * 1024 * 1024, ge=10_000, le=20 * 1024 * 1024)
     users: list[WebUserConfig] = []
     api_tokens: list[ApiTokenConfig] = []
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(v.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"expected an absolute http(s) URL like https://jinlin.example.org, got {v!r}"
+            )
+        return v.strip().rstrip("/")
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        """Host names the web side answers: allowed_hosts plus the host of public_url."""
+        from urllib.parse import urlsplit
+
+        extra = urlsplit(self.public_url).hostname if self.public_url else None
+        return frozenset([*self.allowed_hosts, *([extra.lower()] if extra else [])])
 
 
 class Config(_Model):

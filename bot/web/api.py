@@ -1,25 +1,37 @@
-"""The JSON API under /api/: cases, wishes, activities and figures, by session or bearer token."""
+"""The JSON API under /api/: cases, wishes, activities and figures, by session or bearer token.
+
+Phone numbers left on the 民情码 form are never part of it: they go to the building head only.
+"""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from aiohttp import web
 
-from bot.core.domain import CaseKind
 from bot.web import queries
 from bot.web.auth import Principal
-from bot.web.console import valid_month
+from bot.web.console import current_month
+from bot.web.errors import Problem, choice_param, month_param, optional_int, positive_int
 from bot.web.state import state_of
-from storage.cases import CaseRepository
+from storage.cases import REPORT, WISH, CaseRepository
+
+API_PAGE = 100
+API_MAX_PAGE = 500
 
 
-def require_api(request: web.Request) -> Principal:
+async def require_api(request: web.Request) -> Principal:
     """A bearer token or a console session; 401 otherwise."""
     state = state_of(request)
-    principal = state.bearer_principal(request) or state.session_principal(request)
+    principal = state.bearer_principal(request)
     if principal is None:
-        raise web.HTTPUnauthorized(
-            text='{"error": "login or an Authorization: Bearer token is needed"}',
-            content_type="application/json",
+        login = await state.login_of(request)
+        principal = login.principal if login else None
+    if principal is None:
+        raise Problem(
+            401,
+            "需要登录，或在请求头里带上 Authorization: Bearer <token>。",
             headers={"WWW-Authenticate": 'Bearer realm="jinlin"'},
         )
     return principal
@@ -32,96 +44,102 @@ def _compounds(request: web.Request, principal: Principal) -> tuple[str, ...]:
     if wanted is None:
         return tuple(visible)
     if wanted not in visible:
-        raise web.HTTPForbidden(
-            text='{"error": "no access to this compound"}', content_type="application/json"
-        )
+        raise Problem(403, "没有这个小区的权限。")
     return (wanted,)
 
 
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(
+        text=json.dumps(data, ensure_ascii=False),
+        status=status,
+        content_type="application/json",
+    )
+
+
 async def _case_list(request: web.Request, kind: str) -> web.Response:
-    principal = require_api(request)
+    principal = await require_api(request)
     state = state_of(request)
     q = request.query
-    urgent = q.get("urgent")
+    names = queries.WISH_STATUS_NAMES if kind == WISH else queries.STATUS_NAMES
+    urgent = choice_param(q.get("urgent"), {"0", "1"})
     f = queries.BoardFilter(
         compounds=_compounds(request, principal),
         kind=kind,
-        building=q.get("building") or None,
-        status=q.get("status") or None,
-        category=q.get("category") or None,
-        urgent=None if urgent not in ("0", "1") else urgent == "1",
+        building=(q.get("building") or "")[:20] or None,
+        status=choice_param(q.get("status"), names),
+        category=choice_param(q.get("category"), queries.category_names()),
+        urgent=None if urgent is None else urgent == "1",
         overdue_only=q.get("overdue") == "1",
+        source=choice_param(q.get("source"), queries.SOURCES),
+        search=(q.get("q") or "")[:100],
+        sort=choice_param(q.get("sort"), queries.SORTS) or "new",
     )
+    page = optional_int(q.get("page"), 1, hi=1_000_000)
+    per_page = optional_int(q.get("per_page"), API_PAGE, hi=API_MAX_PAGE)
     now = state.bot.clock.now()
     async with state.bot.sessions() as session:
-        cases = await queries.board(session, f, state.config, now)
-    key = "wishes" if kind == CaseKind.WISH else "cases"
-    return web.json_response(
-        {key: [queries.case_json(c, state.config, now) for c in cases]},
-        dumps=_dumps,
+        result = await queries.board(session, f, state.config, now, page, per_page)
+    key = "wishes" if kind == WISH else "cases"
+    return _json(
+        {
+            key: [queries.case_json(c, state.config, now) for c in result.cases],
+            "total": result.total,
+            "page": result.page,
+            "pages": result.pages,
+        }
     )
 
 
 async def cases(request: web.Request) -> web.Response:
     """GET /api/cases: reports, filtered like the board."""
-    return await _case_list(request, CaseKind.REPORT)
+    return await _case_list(request, REPORT)
 
 
 async def wishes(request: web.Request) -> web.Response:
     """GET /api/wishes: wishes and their claimants."""
-    return await _case_list(request, CaseKind.WISH)
+    return await _case_list(request, WISH)
 
 
 async def case_detail(request: web.Request) -> web.Response:
     """GET /api/cases/{kind}/{number}: one case with its log."""
-    principal = require_api(request)
+    principal = await require_api(request)
     state = state_of(request)
-    try:
-        kind = CaseKind(request.match_info["kind"])
-        number = int(request.match_info["number"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    kind = request.match_info["kind"]
+    if kind not in (REPORT, WISH):
+        raise Problem(404, "没有这件事项。")
+    number = positive_int(request.match_info["number"])
     now = state.bot.clock.now()
     async with state.bot.sessions() as session:
         case = await CaseRepository(session).get(kind, number)
         if case is None or not principal.may_see(case.compound):
-            raise web.HTTPNotFound(
-                text='{"error": "no such case"}', content_type="application/json"
-            )
+            raise Problem(404, "没有这件事项。")
         log = await queries.events(session, case)
     body = queries.case_json(case, state.config, now)
-    body["events"] = [queries.event_json(e) for e in log]
-    return web.json_response(body, dumps=_dumps)
+    body["events"] = [
+        queries.event_json(e) for e in log if e.action not in queries.PRIVATE_ACTIONS
+    ]
+    return _json(body)
 
 
 async def activities(request: web.Request) -> web.Response:
     """GET /api/activities: activities with rosters and waiting lists."""
-    principal = require_api(request)
+    principal = await require_api(request)
     state = state_of(request)
     async with state.bot.sessions() as session:
         rosters = await queries.activities(session, _compounds(request, principal))
-    return web.json_response(
-        {"activities": [queries.roster_json(r) for r in rosters]}, dumps=_dumps
-    )
+    return _json({"activities": [queries.roster_json(r) for r in rosters]})
 
 
 async def figures(request: web.Request) -> web.Response:
-    """GET /api/figures?month=YYYY-MM: the month's figures per compound."""
-    principal = require_api(request)
+    """GET /api/figures?month=YYYY-MM: the month's 三率 per compound and building."""
+    principal = await require_api(request)
     state = state_of(request)
-    month = valid_month(request.query.get("month"), state)
+    month = month_param(request.query.get("month"), current_month(state))
     async with state.bot.sessions() as session:
-        figs = [
-            (await queries.figures(session, c, month, state.config)).as_json()
-            for c in _compounds(request, principal)
-        ]
-    return web.json_response({"month": month, "figures": figs}, dumps=_dumps)
-
-
-def _dumps(data: object) -> str:
-    import json
-
-    return json.dumps(data, ensure_ascii=False)
+        figs = await queries.month_figures(
+            session, _compounds(request, principal), month, state.config
+        )
+    return _json({"month": month, "figures": [f.as_json() for f in figs]})
 
 
 def add_routes(app: web.Application) -> None:

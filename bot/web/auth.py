@@ -8,7 +8,6 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.core.config import ApiTokenConfig, WebUserConfig
 from bot.core.grid import Grid
@@ -49,6 +48,11 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, want)
+
+
+def password_fingerprint(stored: str) -> str:
+    """A digest of a stored password hash: sessions made before a password change end."""
+    return hashlib.sha256(("fp:" + stored).encode()).hexdigest()
 
 
 def token_sha256(token: str) -> str:
@@ -153,12 +157,3 @@ ONE_TIME_USER = "admin"
 def admin_principal() -> Principal:
     """The principal of whoever logs in with the one-time token printed at start."""
     return Principal(ONE_TIME_USER, "管理员", True, frozenset())
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    """A console session as carried in the signed cookie."""
-
-    user: str
-    csrf: str
-    expires: datetime

@@ -1,12 +1,18 @@
-"""`jinlin web hash-password` and `jinlin web new-token`: secrets for the config's web section."""
+"""`jinlin web ...`: password hashes, API tokens, one-time login tokens, logging everyone out."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import secrets
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+LOGIN_TOKEN_TTL = timedelta(minutes=15)
 
 
 def cmd_hash_password(args: argparse.Namespace) -> int:
@@ -37,11 +43,91 @@ def cmd_new_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _with_database(args: argparse.Namespace, work: Callable[[Any, Any], Awaitable[T]]) -> T:
+    """Run `work(config, session)` in one transaction on the configured (or given) database."""
+    from bot.app import SchemaOutdated, ensure_schema_current
+    from bot.cli import _load
+    from storage import schema
+    from storage.engine import create_engine, session_factory
+
+    cfg = _load(args.config)
+    url = args.db or cfg.storage.url
+
+    async def go() -> T:
+        engine = create_engine(url)
+        try:
+            if engine.dialect.name == "sqlite":
+                await schema.upgrade(engine)
+            else:
+                await ensure_schema_current(engine)
+            async with session_factory(engine)() as session, session.begin():
+                return await work(cfg, session)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(go())
+    except SchemaOutdated as e:
+        print(f"{args.config}: storage.url: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_login_token(args: argparse.Namespace) -> int:
+    """Print a one-time console login token (15 minutes): a locked-out admin gets in with it."""
+    from bot.core.clock import SystemClock
+    from bot.web.auth import ONE_TIME_USER
+    from storage import web_sessions
+
+    async def work(cfg: Any, session: Any) -> str | None:
+        names = [u.name for u in cfg.web.users]
+        user = args.user or (ONE_TIME_USER if not names else None)
+        if user is None or (names and user not in names):
+            return None
+        return await web_sessions.add_login_token(
+            session, user, SystemClock().now(), LOGIN_TOKEN_TTL
+        )
+
+    token = _with_database(args, work)
+    if token is None:
+        print(
+            f"{args.config}: web.users: no console user {args.user!r}; "
+            "name one of web.users with --user NAME",
+            file=sys.stderr,
+        )
+        return 2
+    print(token)
+    print("use it once on the login page within 15 minutes", file=sys.stderr)
+    return 0
+
+
+def cmd_logout_all(args: argparse.Namespace) -> int:
+    """End every console session (or one user's): everyone logs in again."""
+    from storage import web_sessions
+
+    async def work(cfg: Any, session: Any) -> int:
+        return await web_sessions.end_sessions(session, args.user)
+
+    ended = _with_database(args, work)
+    who = f"of {args.user} " if args.user else ""
+    print(f"ended {ended} console session(s) {who}".rstrip())
+    return 0
+
+
 def register(sub: Any) -> None:
     """Add the `web` subcommands to the jinlin parser."""
-    p = sub.add_parser("web", help="web console helpers (password hashes, API tokens)")
+    p = sub.add_parser("web", help="web console helpers (passwords, tokens, sessions)")
     websub = p.add_subparsers(dest="web_command", required=True)
     h = websub.add_parser("hash-password", help="print the scrypt hash of a password")
     h.set_defaults(func=cmd_hash_password)
     t = websub.add_parser("new-token", help="make an API token and its sha256 for the config")
     t.set_defaults(func=cmd_new_token)
+    lt = websub.add_parser("login-token", help="print a one-time console login token")
+    lt.add_argument("--config", default="config.example.yaml")
+    lt.add_argument("--db", help="database URL (default: storage.url of the config)")
+    lt.add_argument("--user", help="the console user it logs in (web.users[].name)")
+    lt.set_defaults(func=cmd_login_token)
+    lo = websub.add_parser("logout-all", help="end every console session (or one user's)")
+    lo.add_argument("--config", default="config.example.yaml")
+    lo.add_argument("--db", help="database URL (default: storage.url of the config)")
+    lo.add_argument("--user", help="only this user's sessions")
+    lo.set_defaults(func=cmd_logout_all)

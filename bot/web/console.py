@@ -1,365 +1,67 @@
-"""The console for secretaries and community workers: login, case board, case log, actions."""
+"""The console for secretaries and community workers: case board, case page, actions, figures."""
 
 from __future__ import annotations
 
 import csv
 import io
-import secrets
+import re
 from datetime import datetime
-from urllib.parse import quote
+from typing import Any
+from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from bot.core.domain import ACTIVE_STATUSES, CaseAction, CaseKind
 from bot.web import queries
 from bot.web.actions import ACTIONS, ActionRefused, run_action
-from bot.web.auth import LOGIN_COOKIE, ONE_TIME_USER, SESSION_COOKIE, Principal, verify_password
-from bot.web.charts import week_chart
+from bot.web.auth import Principal
+from bot.web.charts import building_label, rates_chart, trend_chart
+from bot.web.errors import (
+    Problem,
+    choice_param,
+    month_param,
+    optional_int,
+    positive_int,
+    text_param,
+)
+from bot.web.labels import Labeller, rating_words
+from bot.web.login import checked_form, require_user
 from bot.web.state import WebState, state_of
 from handlers.routing import case_label
-from storage import web_state
+from storage import web_reports, web_state
+from storage.cases import ACTIVE_STATUSES, REPORT, WISH, CaseRepository
 from storage.models import Case
 
-FAILURE_WINDOW_FACTOR = 1  # failures count within one lock-out period
-# A hash to check against when the user name is unknown, so both paths take the same time.
-_DUMMY_HASH = (
-    "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-)
+_ALIAS = re.compile(r"^\s*(\d+)\s*[栋幢号]\s*(?:楼)?\s*(\d{1,5})?\s*[-－—_ ]?\s*(.*)$")
 
 
-def actor_name(state: WebState, case: Case, actor_id: str) -> str:
-    """Who did a step, in words: a configured person, the reporter, a console user, the bot."""
-    if actor_id.startswith("console:"):
-        user = state.user(actor_id.removeprefix("console:"))
-        return f"{user.display_name or user.name if user else actor_id}（工作台）"
-    if actor_id == "bot":
-        return "小邻（自动）"
-    if actor_id == case.reporter_id:
-        return case.reporter_name
-    return state.grid.name_of(actor_id) or actor_id
-
-
-def require_user(request: web.Request) -> Principal:
-    """The logged-in console user; redirects to the login page otherwise."""
-    principal = state_of(request).session_principal(request)
-    if principal is None:
-        raise web.HTTPFound("/login?next=" + quote(request.path_qs, safe=""))
-    return principal
-
-
-async def checked_form(request: web.Request) -> dict[str, str]:
-    """The POSTed form of a logged-in user, refused (403) without the session's CSRF token."""
-    state = state_of(request)
-    form = await request.post()
-    if not state.check_csrf(request, form):
-        raise web.HTTPForbidden(text="CSRF token missing or wrong; reload the page and try again")
-    return {k: v for k, v in form.items() if isinstance(v, str)}
-
-
-def local(state: WebState, when: datetime | None) -> str:
+def local(state: WebState, when: datetime | None, fmt: str = "%m-%d %H:%M") -> str:
     """A time in the bot's timezone, for people."""
-    return when.astimezone(state.config.bot.tz).strftime("%m-%d %H:%M") if when else ""
+    return when.astimezone(state.config.bot.tz).strftime(fmt) if when else ""
 
 
-def _safe_next(value: str) -> str:
-    # Only same-site paths: an open redirect would let a phishing link borrow the login page.
-    # "//host" and "/\\host" both leave the site in browsers.
-    safe = value.startswith("/") and not value.startswith(("//", "/\\")) and "\n" not in value
-    return value if safe else "/console"
+def labeller(state: WebState) -> Labeller:
+    """Names for ids in case logs."""
+    return Labeller(state.grid, {u.name: u.display_name or u.name for u in state.config.web.users})
 
 
-async def login_page(request: web.Request) -> web.Response:
-    """GET /login: the login form (user name and password, or the one-time token)."""
-    state = state_of(request)
-    return _login_form(request, state, request.query.get("next", "/console"), None, 200)
+def csv_cell(value: object) -> str:
+    """A spreadsheet-safe cell: text starting with = + - @ (or tab, CR) is never a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _login_form(
-    request: web.Request, state: WebState, nxt: str, error: str | None, status: int
-) -> web.Response:
-    token, nonce = state.login_form_token()
-    resp = state.render(
-        request,
-        "login.html",
-        status=status,
-        login_csrf=token,
-        next=_safe_next(nxt),
-        error=error,
-        has_users=bool(state.config.web.users),
-    )
-    resp.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="Strict", path="/login")
-    return resp
-
-
-async def login(request: web.Request) -> web.Response:
-    """POST /login: check the form token, the lock-out, then the password or one-time token."""
-    state = state_of(request)
-    form = await request.post()
-    nxt = _safe_next(str(form.get("next", "/console")))
-    if not state.check_login_token(request, str(form.get("csrf", ""))):
-        return _login_form(request, state, nxt, "页面已过期，请重新登录。", 403)
-    cfg = state.config.web
-    username = str(form.get("username", ""))[:64] if cfg.users else ONE_TIME_USER
-    keys = [f"user:{username}", f"addr:{request.remote or '?'}"]
-    now = state.wall.now()
-    async with state.bot.sessions() as session, session.begin():
-        locked = await web_state.locked_until(session, keys, now)
-    if locked is not None:
-        return _login_form(request, state, nxt, "失败次数过多，请稍后再试。", 429)
-    if cfg.users:
-        user = state.user(username)
-        ok = verify_password(
-            str(form.get("password", ""))[:200], user.password_hash if user else _DUMMY_HASH
-        )
-        ok = ok and user is not None
-    else:
-        given = str(form.get("token", ""))[:200]
-        ok = state.one_time_token is not None and secrets.compare_digest(
-            given.encode(), state.one_time_token.encode()
-        )
-    async with state.bot.sessions() as session, session.begin():
-        if not ok:
-            for key in keys:
-                await web_state.record_failure(
-                    session,
-                    key,
-                    now,
-                    max_failures=cfg.max_failures,
-                    window=cfg.lockout * FAILURE_WINDOW_FACTOR,
-                    lockout=cfg.lockout,
-                )
-        else:
-            await web_state.clear_failures(session, keys)
-    if not ok:
-        return _login_form(request, state, nxt, "用户名或密码不对。", 401)
-    if not cfg.users:
-        state.one_time_token = None  # one use only
-    value, _csrf = state.new_session_cookie(username)
-    resp = web.HTTPFound(nxt)
-    resp.set_cookie(
-        SESSION_COOKIE,
-        value,
-        httponly=True,
-        samesite="Lax",
-        secure=request.secure,
-        max_age=int(cfg.session_ttl.total_seconds()),
-        path="/",
-    )
-    resp.del_cookie(LOGIN_COOKIE, path="/login")
-    raise resp
-
-
-async def logout(request: web.Request) -> web.Response:
-    """POST /logout: forget the session cookie."""
-    require_user(request)
-    await checked_form(request)
-    resp = web.HTTPFound("/login")
-    resp.del_cookie(SESSION_COOKIE, path="/")
-    raise resp
-
-
-def _filter(
-    request: web.Request, principal: Principal, state: WebState, kind: CaseKind
-) -> tuple[queries.BoardFilter, dict[str, object]]:
-    q = request.query
-    visible = principal.visible(state.grid)
-    compound = q.get("compound", "")
-    compounds = tuple(c for c in visible if not compound or c == compound)
-    urgent = q.get("urgent", "")
-    f = queries.BoardFilter(
-        compounds=compounds,
-        kind=kind,
-        building=q.get("building", "").strip()[:20] or None,
-        status=q.get("status") or None,
-        category=q.get("category") or None,
-        urgent=None if urgent not in ("0", "1") else urgent == "1",
-        overdue_only=q.get("overdue") == "1",
-    )
-    shown: dict[str, object] = {
-        "compound": compound,
-        "building": f.building,
-        "status": f.status,
-        "category": f.category,
-        "urgent": urgent,
-        "overdue": f.overdue_only,
-    }
-    return f, shown
-
-
-async def _board(request: web.Request, kind: CaseKind) -> web.Response:
-    principal = require_user(request)
-    state = state_of(request)
-    f, shown = _filter(request, principal, state, kind)
-    now = state.bot.clock.now()
-    async with state.bot.sessions() as session:
-        cases = await queries.board(session, f, state.config, now)
-    rows = [
-        {
-            "case": c,
-            "label": case_label(c),
-            "overdue": queries.overdue(c, state.config, now),
-            "created": local(state, c.created_at),
-        }
-        for c in cases
-    ]
-    return state.render(
-        request,
-        "board.html",
-        kind=kind,
-        f=shown,
-        rows=rows,
-        overdue_count=sum(1 for r in rows if r["overdue"]),
-        compounds=principal.visible(state.grid),
-        status_names=queries.status_names(kind),
-        categories=queries.category_names(),
-    )
-
-
-async def board(request: web.Request) -> web.Response:
-    """GET /console: the report board."""
-    return await _board(request, CaseKind.REPORT)
-
-
-async def wishes(request: web.Request) -> web.Response:
-    """GET /console/wishes: the wish board with claimants."""
-    return await _board(request, CaseKind.WISH)
-
-
-def _kind_number(request: web.Request) -> tuple[CaseKind, int]:
-    try:
-        return CaseKind(request.match_info["kind"]), int(request.match_info["number"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
-
-
-async def case_page(
-    request: web.Request, flash: str | None = None, error: str | None = None
-) -> web.Response:
-    """GET /console/cases/{kind}/{number}: one case and its full log."""
-    principal = require_user(request)
-    state = state_of(request)
-    kind, number = _kind_number(request)
-    now = state.bot.clock.now()
-    async with state.bot.sessions() as session:
-        from storage.cases import CaseRepository
-
-        case = await CaseRepository(session).get(kind, number)
-        if case is None or not principal.may_see(case.compound):
-            # Another compound's case looks exactly like a missing one.
-            return state.render(
-                request,
-                "error.html",
-                404,
-                title="没有找到",
-                message="没有这件事项。",
-                back="/console",
-            )
-        log = await queries.events(session, case)
-    names = queries.status_names(kind)
-    return state.render(
-        request,
-        "case.html",
-        status=400 if error else 200,
-        case=case,
-        label=case_label(case),
-        status_name=names.get(case.status, case.status),
-        category=queries.category_names().get(case.category or "other", "其他"),
-        is_overdue=queries.overdue(case, state.config, now),
-        times={
-            "created": local(state, case.created_at),
-            "accepted": local(state, case.accepted_at),
-            "resolved": local(state, case.resolved_at),
-        },
-        log=[
-            {
-                "at": local(state, e.at),
-                "actor": actor_name(state, case, e.actor_id),
-                "action": f"{CaseAction(e.action).label}（{e.action}）",
-                "note": e.note,
-            }
-            for e in log
-        ],
-        active=case.status in ACTIVE_STATUSES,
-        buildings=state.grid.compound(case.compound).buildings,
-        flash=flash,
-        error=error,
-    )
-
-
-async def case_action(request: web.Request) -> web.Response:
-    """POST /console/cases/{kind}/{number}/{action}: 派单 / 转派 / 督办 as the console user."""
-    principal = require_user(request)
-    form = await checked_form(request)
-    state = state_of(request)
-    kind, number = _kind_number(request)
-    action = request.match_info["action"]
-    if action not in ACTIONS:
-        raise web.HTTPNotFound()
-    target = form.get("target", "")
-    if len(target) > 200:
-        raise web.HTTPBadRequest(text="target too long")
-    try:
-        result = await run_action(state.bot, principal, kind, number, action, target)
-    except ActionRefused as e:
-        return await case_page(request, error=str(e))
-    return await case_page(request, flash=result.message)
-
-
-async def activities(request: web.Request) -> web.Response:
-    """GET /console/activities: activities with their rosters and waiting lists."""
-    principal = require_user(request)
-    state = state_of(request)
-    async with state.bot.sessions() as session:
-        rosters = await queries.activities(session, principal.visible(state.grid))
-    return state.render(
-        request,
-        "activities.html",
-        rosters=[
-            {"activity": r.activity, "roster": r, "when": local(state, r.activity.starts_at)}
-            for r in rosters
-        ],
-    )
-
-
-async def activity_csv(request: web.Request) -> web.Response:
-    """GET /console/activities/{id}.csv: the roster and waiting list as CSV."""
-    principal = require_user(request)
-    state = state_of(request)
-    try:
-        activity_id = int(request.match_info["id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
-    async with state.bot.sessions() as session:
-        rosters = await queries.activities(session, principal.visible(state.grid))
-    roster = next((r for r in rosters if r.activity.id == activity_id), None)
-    if roster is None:
-        raise web.HTTPNotFound()
+def csv_response(rows: list[list[object]], filename: str) -> web.Response:
+    """A CSV download in UTF-8 with a BOM, so Excel opens the Chinese intact."""
     buf = io.StringIO()
     out = csv.writer(buf)
-    out.writerow(["活动", "名单", "姓名", "人数", "报名时间"])
-    for status, signups in (("报名", roster.confirmed), ("候补", roster.waiting)):
-        for s in signups:
-            out.writerow(
-                [
-                    roster.activity.title,
-                    status,
-                    _csv_cell(s.person_name),
-                    s.headcount,
-                    local(state, s.queued_at),
-                ]
-            )
-    name = quote(f"{roster.activity.title}.csv")
+    for row in rows:
+        out.writerow([csv_cell(v) for v in row])
     return web.Response(
-        body=("\ufeff" + buf.getvalue()).encode("utf-8"),  # BOM so Excel reads UTF-8
+        body=("\ufeff" + buf.getvalue()).encode("utf-8"),
         content_type="text/csv",
         charset="utf-8",
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"},
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"},
     )
-
-
-def _csv_cell(value: str) -> str:
-    # A name starting with = + - @ would run as a formula in a spreadsheet.
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 def current_month(state: WebState) -> str:
@@ -367,41 +69,405 @@ def current_month(state: WebState) -> str:
     return state.bot.clock.now().astimezone(state.config.bot.tz).strftime("%Y-%m")
 
 
-def valid_month(value: str | None, state: WebState) -> str:
-    """A YYYY-MM month from the query, else this month."""
-    if value:
+def visible_compounds(request: web.Request, principal: Principal) -> tuple[str, ...]:
+    """The compounds of the ?compound= filter that this user may see (all of them if absent)."""
+    visible = principal.visible(state_of(request).grid)
+    wanted = request.query.get("compound", "")
+    return tuple(c for c in visible if not wanted or c == wanted)
+
+
+# --- the board ------------------------------------------------------------------------------
+
+
+def _filter(
+    request: web.Request, principal: Principal, kind: str
+) -> tuple[queries.BoardFilter, dict[str, Any], int]:
+    state = state_of(request)
+    q = request.query
+    names = queries.WISH_STATUS_NAMES if kind == WISH else queries.STATUS_NAMES
+    urgent = choice_param(q.get("urgent"), {"0", "1"})
+    f = queries.BoardFilter(
+        compounds=visible_compounds(request, principal),
+        kind=kind,
+        building=text_param(q.get("building"), 20) or None,
+        status=choice_param(q.get("status"), names),
+        category=choice_param(q.get("category"), queries.category_names()),
+        urgent=None if urgent is None else urgent == "1",
+        overdue_only=q.get("overdue") == "1",
+        source=choice_param(q.get("source"), queries.SOURCES),
+        search=text_param(q.get("q"), 100),
+        sort=choice_param(q.get("sort"), queries.SORTS) or "new",
+    )
+    compound = q.get("compound", "")
+    shown = {
+        "compound": compound if compound in principal.visible(state.grid) else "",
+        "building": f.building or "",
+        "status": f.status or "",
+        "category": f.category or "",
+        "urgent": urgent or "",
+        "overdue": "1" if f.overdue_only else "",
+        "source": f.source or "",
+        "q": f.search,
+        "sort": f.sort if f.sort != "new" else "",
+    }
+    return f, shown, optional_int(q.get("page"), 1, hi=100_000)
+
+
+async def _board(request: web.Request, kind: str) -> web.Response:
+    principal = await require_user(request)
+    state = state_of(request)
+    f, shown, page = _filter(request, principal, kind)
+    now = state.bot.clock.now()
+    async with state.bot.sessions() as session:
+        result = await queries.board(session, f, state.config, now, page)
+        held = await web_reports.count_held(session, principal.visible(state.grid))
+    base = request.path
+
+    def page_url(n: int) -> str:
+        params = {k: v for k, v in shown.items() if v}
+        if n > 1:
+            params["page"] = str(n)
+        return base + ("?" + urlencode(params) if params else "")
+
+    rows = [
+        {
+            "case": c,
+            "label": case_label(c),
+            "overdue": queries.overdue(c, state.config, now),
+            "created": local(state, c.created_at),
+            "source": "民情码" if c.reporter_id.startswith("web:") else "群聊",
+        }
+        for c in result.cases
+    ]
+    return await state.page(
+        request,
+        "board.html",
+        kind=kind,
+        f=shown,
+        rows=rows,
+        result=result,
+        page_url=page_url,
+        held=held,
+        compounds=principal.visible(state.grid),
+        status_names=queries.WISH_STATUS_NAMES if kind == WISH else queries.STATUS_NAMES,
+        categories=queries.category_names(),
+        sorts=queries.SORTS,
+        sources=queries.SOURCES,
+    )
+
+
+async def board(request: web.Request) -> web.Response:
+    """GET /console: the report board."""
+    return await _board(request, REPORT)
+
+
+async def wishes(request: web.Request) -> web.Response:
+    """GET /console/wishes: the wish board with claimants."""
+    return await _board(request, WISH)
+
+
+# --- one case -------------------------------------------------------------------------------
+
+
+def _kind_number(request: web.Request) -> tuple[str, int]:
+    kind = request.match_info["kind"]
+    if kind not in (REPORT, WISH):
+        raise Problem(404, "没有这件事项。", back="/console")
+    return kind, positive_int(request.match_info["number"])
+
+
+def case_path(case: Case) -> str:
+    """The console page of a case."""
+    return f"/console/cases/{case.kind}/{case.number}"
+
+
+async def visible_case(request: web.Request, principal: Principal) -> Case:
+    """The case the URL names, if this user may see it; another compound's looks missing."""
+    kind, number = _kind_number(request)
+    async with state_of(request).bot.sessions() as session:
+        case = await CaseRepository(session).get(kind, number)
+    if case is None or not principal.may_see(case.compound):
+        raise Problem(404, "没有这件事项，或它不在您负责的小区。", back="/console")
+    return case
+
+
+async def case_page(request: web.Request) -> web.Response:
+    """GET /console/cases/{kind}/{number}: one case, its log and what can be done with it."""
+    principal = await require_user(request)
+    state = state_of(request)
+    case = await visible_case(request, principal)
+    now = state.bot.clock.now()
+    names = labeller(state)
+    async with state.bot.sessions() as session:
+        log = await queries.events(session, case)
+        phone = await web_reports.contact_of(session, case.id)
+        photos = await web_reports.photos_of(session, case.id)
+        code = await web_state.code_of_case(session, case.id)
+    status_names = queries.WISH_STATUS_NAMES if case.kind == WISH else queries.STATUS_NAMES
+    compound = state.grid.compound(case.compound)
+    return await state.page(
+        request,
+        "case.html",
+        case=case,
+        label=case_label(case),
+        status_name=status_names.get(case.status, case.status),
+        category=queries.category_names().get(case.category or "other", "其他"),
+        is_overdue=queries.overdue(case, state.config, now),
+        times={
+            "created": local(state, case.created_at),
+            "accepted": local(state, case.accepted_at),
+            "resolved": local(state, case.resolved_at),
+        },
+        rating=rating_words(case.rating),
+        phone=phone,
+        photos=[p.token for p in photos],
+        status_code=web_state.show_code(code) if code else None,
+        source="民情码" if case.reporter_id.startswith("web:") else (case.room or "私聊"),
+        log=[
+            {"at": local(state, e.at), "actor": ln.actor, "action": ln.action, "note": ln.note}
+            for e, ln in ((e, names.line(case, e)) for e in log)
+        ],
+        active=case.status in ACTIVE_STATUSES,
+        buildings=compound.buildings,
+        default_building=case.building or "",
+        categories=queries.category_names(),
+    )
+
+
+async def case_action(request: web.Request) -> web.Response:
+    """POST /console/cases/{kind}/{number}/{action}: run it, then show the case again (PRG)."""
+    principal = await require_user(request)
+    form = await checked_form(request)
+    state = state_of(request)
+    case = await visible_case(request, principal)
+    action = request.match_info["action"]
+    if action not in ACTIONS:
+        raise Problem(404, "没有这项操作。", back=case_path(case))
+    target = form.get("target", "").strip()
+    if len(target) > 200:
+        raise Problem(400, "填写的内容太长了。", back=case_path(case))
+    where = case_path(case)
+    async with _once(state, form.get("idem", ""), where) as first:
+        if not first:
+            await state.flash(request, "!这个操作刚才已经提交过了，没有重复执行。")
+            raise web.HTTPSeeOther(where)
         try:
-            datetime.strptime(value, "%Y-%m")
-            return value
-        except ValueError:
-            raise web.HTTPBadRequest(text="month must be YYYY-MM") from None
-    return current_month(state)
+            result = await run_action(state.bot, principal, case.kind, case.number, action, target)
+        except ActionRefused as e:
+            await state.flash(request, "!" + str(e))
+        else:
+            await state.flash(request, result.message)
+    raise web.HTTPSeeOther(where)
+
+
+class _once:
+    """Run a form's submission once per form token; a resubmission only redirects."""
+
+    def __init__(self, state: WebState, nonce: str, result: str) -> None:
+        self._state = state
+        self._nonce = nonce[:64]
+        self._result = result
+
+    async def __aenter__(self) -> bool:
+        if not self._nonce:
+            return True  # an old page without a token: no protection, but no refusal either
+        async with self._state.bot.sessions() as session, session.begin():
+            return await web_state.claim_form(session, self._nonce, self._state.wall.now()) is None
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if not self._nonce:
+            return
+        async with self._state.bot.sessions() as session, session.begin():
+            if exc_type is None or isinstance(exc, web.HTTPException):
+                await web_state.set_form_result(session, self._nonce, self._result)
+            else:
+                await web_state.release_form(session, self._nonce)
+
+
+# --- activities -----------------------------------------------------------------------------
+
+
+def split_alias(name: str) -> tuple[str, str, str]:
+    """ "3栋402-王阿姨" → ("3", "402", "王阿姨"); a name without an alias keeps only the name."""
+    m = _ALIAS.match(name)
+    if not m:
+        return "", "", name
+    return m[1], m[2] or "", m[3].strip() or name
+
+
+async def activities(request: web.Request) -> web.Response:
+    """GET /console/activities: upcoming and past activities with rosters and waiting lists."""
+    principal = await require_user(request)
+    state = state_of(request)
+    now = state.bot.clock.now()
+    async with state.bot.sessions() as session:
+        rosters = await queries.activities(session, principal.visible(state.grid))
+    items = [
+        {
+            "activity": r.activity,
+            "roster": r,
+            "when": local(state, r.activity.starts_at, "%Y-%m-%d %H:%M"),
+            "state": (
+                "已取消"
+                if r.activity.status == "cancelled"
+                else ("已结束" if r.activity.starts_at <= now else "报名中")
+            ),
+            "past": r.activity.starts_at <= now,
+        }
+        for r in rosters
+    ]
+    return await state.page(
+        request,
+        "activities.html",
+        upcoming=[i for i in items if not i["past"]][::-1],
+        past=[i for i in items if i["past"]],
+    )
+
+
+async def activity_csv(request: web.Request) -> web.Response:
+    """GET /console/activities/{id}.csv: the roster and waiting list, with building and room."""
+    principal = await require_user(request)
+    state = state_of(request)
+    activity_id = positive_int(request.match_info["id"])
+    async with state.bot.sessions() as session:
+        rosters = await queries.activities(session, principal.visible(state.grid))
+    roster = next((r for r in rosters if r.activity.id == activity_id), None)
+    if roster is None:
+        raise Problem(404, "没有这个活动。", back="/console/activities")
+    rows: list[list[object]] = [
+        ["活动", "名单", "楼栋", "房号", "称呼", "群昵称", "人数", "群", "报名时间"]
+    ]
+    for status, signups in (("报名", roster.confirmed), ("候补", roster.waiting)):
+        for s in signups:
+            building, room_no, name = split_alias(s.person_name)
+            if not building and s.room:
+                info = state.grid.room(s.room)
+                building = (info.single_building or "") if info else ""
+            rows.append(
+                [
+                    roster.activity.title,
+                    status,
+                    building,
+                    room_no,
+                    name,
+                    s.person_name,
+                    s.headcount,
+                    s.room or "",
+                    local(state, s.queued_at, "%Y-%m-%d %H:%M"),
+                ]
+            )
+    return csv_response(rows, f"{roster.activity.title}.csv")
+
+
+# --- figures --------------------------------------------------------------------------------
+
+
+def _pct(value: float | None) -> str:
+    return f"{value * 100:.0f}%" if value is not None else "—"
 
 
 async def figures(request: web.Request) -> web.Response:
-    """GET /console/figures: this month's figures per compound, with a chart by week."""
-    principal = require_user(request)
+    """GET /console/figures?month=YYYY-MM: 三率 per compound and building, charts, CSV."""
+    principal = await require_user(request)
     state = state_of(request)
-    month = valid_month(request.query.get("month"), state)
+    month = month_param(request.query.get("month"), current_month(state))
     async with state.bot.sessions() as session:
-        figs = [
-            await queries.figures(session, c, month, state.config)
-            for c in principal.visible(state.grid)
-        ]
-    return state.render(
-        request, "figures.html", month=month, figures=figs, charts=[week_chart(f) for f in figs]
+        figs = await queries.month_figures(
+            session, principal.visible(state.grid), month, state.config
+        )
+    return await state.page(
+        request,
+        "figures.html",
+        month=month,
+        figures=figs,
+        pct=_pct,
+        building_label=building_label,
+        quote=quote,
     )
+
+
+async def figures_chart(request: web.Request) -> web.Response:
+    """GET /console/figures/{chart}.svg?compound=&month=: the trend or the 三率 chart."""
+    principal = await require_user(request)
+    state = state_of(request)
+    chart = request.match_info["chart"]
+    if chart not in ("trend", "rates"):
+        raise Problem(404, "没有这张图。")
+    month = month_param(request.query.get("month"), current_month(state))
+    compound = request.query.get("compound", "")
+    if not principal.may_see(compound) or compound not in principal.visible(state.grid):
+        raise Problem(404, "没有这个小区的数据。")
+    async with state.bot.sessions() as session:
+        (fig,) = await queries.month_figures(session, [compound], month, state.config)
+    body = trend_chart(fig) if chart == "trend" else rates_chart(fig)
+    return web.Response(
+        body=body,
+        content_type="image/svg+xml",
+        # A standalone image: its own styles may run, nothing else (no script, no fetch).
+        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+    )
+
+
+async def month_csv(request: web.Request) -> web.Response:
+    """GET /console/figures/cases.csv?month=YYYY-MM: every case filed that month."""
+    principal = await require_user(request)
+    state = state_of(request)
+    month = month_param(request.query.get("month"), current_month(state))
+    names = queries.category_names()
+    async with state.bot.sessions() as session:
+        cases = await queries.month_cases(
+            session, visible_compounds(request, principal), month, state.config
+        )
+    fmt = "%Y-%m-%d %H:%M"
+    rows: list[list[object]] = [
+        [
+            "编号",
+            "类型",
+            "小区",
+            "楼栋",
+            "类别",
+            "紧急",
+            "状态",
+            "来源",
+            "内容",
+            "承办人",
+            "登记时间",
+            "接单时间",
+            "办结时间",
+            "评价",
+        ]
+    ]
+    for c in cases:
+        statuses = queries.WISH_STATUS_NAMES if c.kind == WISH else queries.STATUS_NAMES
+        rows.append(
+            [
+                case_label(c),
+                "微心愿" if c.kind == WISH else "报事",
+                c.compound,
+                c.building or "",
+                names.get(c.category or "other", "其他") if c.kind == REPORT else "",
+                "是" if c.urgent else "",
+                statuses.get(c.status, c.status),
+                "民情码" if c.reporter_id.startswith("web:") else "群聊",
+                c.text,
+                c.assignee_name or "",
+                local(state, c.created_at, fmt),
+                local(state, c.accepted_at, fmt),
+                local(state, c.resolved_at, fmt),
+                rating_words(c.rating) if c.rating else "",
+            ]
+        )
+    return csv_response(rows, f"报事-{month}.csv")
 
 
 def add_routes(app: web.Application) -> None:
     """Register the console's routes."""
-    app.router.add_get("/login", login_page)
-    app.router.add_post("/login", login)
-    app.router.add_post("/logout", logout)
     app.router.add_get("/console", board)
     app.router.add_get("/console/wishes", wishes)
     app.router.add_get("/console/activities", activities)
     app.router.add_get(r"/console/activities/{id}.csv", activity_csv)
     app.router.add_get("/console/figures", figures)
+    app.router.add_get("/console/figures/cases.csv", month_csv)
+    app.router.add_get(r"/console/figures/{chart}.svg", figures_chart)
     app.router.add_get("/console/cases/{kind}/{number}", case_page)
     app.router.add_post("/console/cases/{kind}/{number}/{action}", case_action)

@@ -2,27 +2,38 @@
 
 from __future__ import annotations
 
-import statistics
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
-from bot.core.domain import CaseKind, CaseStatus, Category, SignupStatus
+from handlers.reports import CATEGORY_NAMES
 from handlers.routing import case_label
+from storage import figures as figures_db
+from storage.cases import ACCEPTED, OPEN, REPORT, RESOLVED
 from storage.models import Activity, Case, CaseEvent, Signup
 
-
-def status_names(kind: CaseKind) -> dict[str, str]:
-    """Status codes and their names for one kind of case."""
-    return {s.value: s.label(kind) for s in CaseStatus}
-
-
+STATUS_NAMES = {OPEN: "待接单", ACCEPTED: "办理中", RESOLVED: "已办结"}
+WISH_STATUS_NAMES = {OPEN: "待认领", ACCEPTED: "已认领", RESOLVED: "已完成"}
 MAX_ROWS = 500
+
+
+SORTS = {
+    "new": "最新登记",
+    "old": "最早登记",
+    "urgent": "紧急优先",
+    "updated": "最近更新",
+}
+SOURCES = {"group": "群聊", "web": "民情码"}
+PER_PAGE = 50
+# Log entries that carry personal data and never leave the console (older 民情码 phone numbers).
+PRIVATE_ACTIONS = frozenset({"contact"})
+_NUMBER = re.compile(r"^[#＃wW]?\s*([0-9]{1,9})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,44 +41,118 @@ class BoardFilter:
     """What the case board shows; None means any."""
 
     compounds: tuple[str, ...]  # the compounds the viewer may see (already narrowed)
-    kind: str = CaseKind.REPORT
+    kind: str = REPORT
     building: str | None = None
     status: str | None = None
     category: str | None = None
     urgent: bool | None = None
     overdue_only: bool = False
+    source: str | None = None  # group | web
+    search: str = ""  # text, or a case number (12, #12, W3)
+    sort: str = "new"
+
+
+@dataclass(frozen=True, slots=True)
+class BoardPage:
+    """One page of the board and how many cases match in all."""
+
+    cases: list[Case]
+    total: int
+    overdue: int
+    page: int
+    pages: int
+
+
+def overdue_clause(config: Config, now: datetime) -> ColumnElement[bool]:
+    """SQL: the report waits past its deadline (untaken past accept, taken past resolve)."""
+    sla = config.sla
+    return and_(
+        Case.kind == REPORT,
+        or_(
+            and_(
+                Case.status == OPEN,
+                Case.urgent.is_(True),
+                Case.created_at <= now - sla.accept_urgent,
+            ),
+            and_(Case.status == OPEN, Case.urgent.is_(False), Case.created_at <= now - sla.accept),
+            and_(Case.status == ACCEPTED, Case.accepted_at <= now - sla.resolve),
+        ),
+    )
 
 
 def overdue(case: Case, config: Config, now: datetime) -> bool:
     """True when the case has waited past its SLA: to be taken, or (once taken) to be resolved."""
-    if case.status == CaseStatus.OPEN:
+    if case.kind != REPORT:
+        return False
+    if case.status == OPEN:
         limit = config.sla.accept_urgent if case.urgent else config.sla.accept
         return now - case.created_at > limit
-    if case.status == CaseStatus.ACCEPTED:
-        return now - case.created_at > config.sla.resolve
+    if case.status == ACCEPTED and case.accepted_at is not None:
+        return now - case.accepted_at > config.sla.resolve
     return False
 
 
-async def board(
-    session: AsyncSession, f: BoardFilter, config: Config, now: datetime
-) -> list[Case]:
-    """Cases matching the filter, newest first."""
-    if not f.compounds:
-        return []
-    stmt = select(Case).where(Case.kind == f.kind, Case.compound.in_(f.compounds))
+def _where(f: BoardFilter, config: Config, now: datetime) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [Case.kind == f.kind, Case.compound.in_(f.compounds)]
     if f.building:
-        stmt = stmt.where(Case.building == f.building)
+        conds.append(Case.building == f.building)
     if f.status:
-        stmt = stmt.where(Case.status == f.status)
+        conds.append(Case.status == f.status)
     if f.category:
-        stmt = stmt.where(Case.category == f.category)
+        conds.append(Case.category == f.category)
     if f.urgent is not None:
-        stmt = stmt.where(Case.urgent.is_(f.urgent))
-    result = await session.execute(stmt.order_by(Case.id.desc()).limit(MAX_ROWS))
-    cases = list(result.scalars().all())
+        conds.append(Case.urgent.is_(f.urgent))
+    if f.source == "web":
+        conds.append(Case.reporter_id.startswith("web:"))
+    elif f.source == "group":
+        conds.append(Case.room.is_not(None))
+    if f.search:
+        number = _NUMBER.match(f.search)
+        text = or_(
+            Case.text.icontains(f.search, autoescape=True),
+            Case.reporter_name.icontains(f.search, autoescape=True),
+            Case.assignee_name.icontains(f.search, autoescape=True),
+        )
+        conds.append(or_(Case.number == int(number[1]), text) if number else text)
     if f.overdue_only:
-        cases = [c for c in cases if overdue(c, config, now)]
-    return cases
+        conds.append(overdue_clause(config, now))
+    return conds
+
+
+async def board(
+    session: AsyncSession,
+    f: BoardFilter,
+    config: Config,
+    now: datetime,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> BoardPage:
+    """One page of the cases matching the filter, in the chosen order, and the totals."""
+    if not f.compounds:
+        return BoardPage([], 0, 0, 1, 1)
+    conds = _where(f, config, now)
+    total = int(
+        (await session.execute(select(func.count()).select_from(Case).where(*conds))).scalar_one()
+    )
+    late = int(
+        (
+            await session.execute(
+                select(func.count()).select_from(Case).where(*conds, overdue_clause(config, now))
+            )
+        ).scalar_one()
+    )
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    order: list[Any] = {
+        "new": [Case.id.desc()],
+        "old": [Case.id.asc()],
+        "urgent": [Case.urgent.desc(), Case.id.desc()],
+        "updated": [Case.updated_at.desc(), Case.id.desc()],
+    }.get(f.sort, [Case.id.desc()])
+    result = await session.execute(
+        select(Case).where(*conds).order_by(*order).offset((page - 1) * per_page).limit(per_page)
+    )
+    return BoardPage(list(result.scalars().all()), total, late, page, pages)
 
 
 async def events(session: AsyncSession, case: Case) -> Sequence[CaseEvent]:
@@ -155,8 +240,8 @@ async def activities(session: AsyncSession, compounds: Sequence[str]) -> list[Ro
         out.append(
             Roster(
                 activity=a,
-                confirmed=[s for s in signups if s.status == SignupStatus.CONFIRMED],
-                waiting=[s for s in signups if s.status == SignupStatus.WAITING],
+                confirmed=[s for s in signups if s.status == "confirmed"],
+                waiting=[s for s in signups if s.status == "waiting"],
             )
         )
     return out
@@ -187,54 +272,59 @@ def roster_json(r: Roster) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, slots=True)
-class Week:
-    """Reports filed and resolved in one week of the month."""
-
-    start: date
-    filed: int
-    resolved: int
-
-
-@dataclass(frozen=True, slots=True)
 class Figures:
-    """One compound's figures for one month."""
+    """One compound's month: 三率 for the compound and each building, services, the trend."""
 
     compound: str
     month: str  # YYYY-MM
-    filed: int
-    taken_within_sla: int
-    taken: int
-    resolved: int
-    median_take_minutes: float | None
-    median_resolve_hours: float | None
-    rated: int
-    satisfied: int  # rated 4 or 5
-    average_rating: float | None
-    wishes: int
-    signups: int
-    weeks: list[Week]
+    total: figures_db.Rates
+    buildings: list[figures_db.Rates]
+    services: figures_db.Services
+    days: list[figures_db.Bucket]
+    weeks: list[figures_db.Bucket]
 
     def as_json(self) -> dict[str, Any]:
         """The figures as the JSON API shows them."""
         return {
             "compound": self.compound,
             "month": self.month,
-            "filed": self.filed,
-            "taken": self.taken,
-            "taken_within_sla": self.taken_within_sla,
-            "resolved": self.resolved,
-            "median_take_minutes": self.median_take_minutes,
-            "median_resolve_hours": self.median_resolve_hours,
-            "rated": self.rated,
-            "satisfied": self.satisfied,
-            "average_rating": self.average_rating,
-            "wishes": self.wishes,
-            "signups": self.signups,
+            **rates_json(self.total),
+            "wishes": self.services.wishes_filed,
+            "wishes_done": self.services.wishes_done,
+            "signups": self.services.signup_people,
+            "escalations": self.services.escalations,
+            "buildings": [{"building": b.building, **rates_json(b)} for b in self.buildings],
             "weeks": [
-                {"start": w.start.isoformat(), "filed": w.filed, "resolved": w.resolved}
+                {"start": w.start.date().isoformat(), "filed": w.filed, "resolved": w.resolved}
                 for w in self.weeks
             ],
+            "days": [
+                {"day": d.start.date().isoformat(), "filed": d.filed, "resolved": d.resolved}
+                for d in self.days
+            ],
         }
+
+
+def _rate(value: float | None) -> float | None:
+    return round(value, 4) if value is not None else None
+
+
+def rates_json(r: figures_db.Rates) -> dict[str, Any]:
+    """三率 and their parts as the JSON API shows them."""
+    return {
+        "filed": r.filed,
+        "taken": r.taken,
+        "taken_within_sla": r.taken_in_time,
+        "resolved": r.resolved,
+        "rated": r.rated,
+        "satisfied": r.satisfied,
+        "response_rate": _rate(r.response_rate),
+        "resolution_rate": _rate(r.resolution_rate),
+        "satisfaction_rate": _rate(r.satisfaction_rate),
+        "average_rating": r.average_rating,
+        "average_take_minutes": r.average_take_minutes,
+        "average_resolve_hours": r.average_resolve_hours,
+    }
 
 
 def month_bounds(month: str, config: Config) -> tuple[datetime, datetime]:
@@ -245,73 +335,61 @@ def month_bounds(month: str, config: Config) -> tuple[datetime, datetime]:
     return start, end
 
 
-async def figures(session: AsyncSession, compound: str, month: str, config: Config) -> Figures:
-    """Figures of reports filed in the month (taken, resolved, ratings), wishes and sign-ups."""
-    start, end = month_bounds(month, config)
-    result = await session.execute(
-        select(Case).where(
-            Case.compound == compound, Case.created_at >= start, Case.created_at < end
-        )
-    )
-    cases = list(result.scalars().all())
-    reports = [c for c in cases if c.kind == CaseKind.REPORT]
-    takes: list[float] = []
-    within = 0
-    for c in reports:
-        if c.accepted_at is None:
-            continue
-        waited = c.accepted_at - c.created_at
-        takes.append(waited.total_seconds() / 60)
-        if waited <= (config.sla.accept_urgent if c.urgent else config.sla.accept):
-            within += 1
-    resolves = [
-        (c.resolved_at - c.created_at).total_seconds() / 3600
-        for c in reports
-        if c.resolved_at is not None
-    ]
-    ratings = [c.rating for c in reports if c.rating is not None]
-    signups = await session.execute(
-        select(func.coalesce(func.sum(Signup.headcount), 0))
-        .join(Activity, Activity.id == Signup.activity_id)
-        .where(
-            Activity.compound == compound,
-            Signup.created_at >= start,
-            Signup.created_at < end,
-            Signup.status != SignupStatus.WITHDRAWN,
-        )
-    )
-    weeks: list[Week] = []
+def _days(start: datetime, end: datetime, step: int) -> list[datetime]:
+    out = []
     day = start
     while day < end:
-        nxt = min(day + timedelta(days=7), end)
-        weeks.append(
-            Week(
-                start=day.date(),
-                filed=sum(1 for c in reports if day <= c.created_at < nxt),
-                resolved=sum(
-                    1 for c in reports if c.resolved_at is not None and day <= c.resolved_at < nxt
-                ),
+        out.append(day)
+        # Local midnights: adding days to the date, not hours to the instant, keeps DST right.
+        nxt = (day.date() + timedelta(days=step)).isoformat()
+        day = datetime.fromisoformat(nxt).replace(tzinfo=start.tzinfo)
+    return [*out, end]
+
+
+async def month_figures(
+    session: AsyncSession, compounds: Sequence[str], month: str, config: Config
+) -> list[Figures]:
+    """Each compound's figures for the reports filed in a month (compound order kept)."""
+    start, end = month_bounds(month, config)
+    timely = figures_db.in_time(session, config.sla.accept, config.sla.accept_urgent)
+    totals = {
+        r.compound: r
+        for r in await figures_db.month_rates(session, compounds, start, end, taken_in_time=timely)
+    }
+    per_building = await figures_db.month_rates(
+        session, compounds, start, end, taken_in_time=timely, by_building=True
+    )
+    out = []
+    for compound in compounds:
+        out.append(
+            Figures(
+                compound=compound,
+                month=month,
+                total=totals.get(compound) or figures_db.empty_rates(compound),
+                buildings=[b for b in per_building if b.compound == compound],
+                services=await figures_db.month_services(session, compound, start, end),
+                days=await figures_db.trend(session, compound, _days(start, end, 1)),
+                weeks=await figures_db.trend(session, compound, _days(start, end, 7)),
             )
         )
-        day = nxt
-    return Figures(
-        compound=compound,
-        month=month,
-        filed=len(reports),
-        taken=len(takes),
-        taken_within_sla=within,
-        resolved=len(resolves),
-        median_take_minutes=round(statistics.median(takes), 1) if takes else None,
-        median_resolve_hours=round(statistics.median(resolves), 1) if resolves else None,
-        rated=len(ratings),
-        satisfied=sum(1 for r in ratings if r >= 4),
-        average_rating=round(statistics.fmean(ratings), 2) if ratings else None,
-        wishes=sum(1 for c in cases if c.kind == CaseKind.WISH),
-        signups=int(signups.scalar_one()),
-        weeks=weeks,
+    return out
+
+
+async def month_cases(
+    session: AsyncSession, compounds: Sequence[str], month: str, config: Config
+) -> list[Case]:
+    """Every report and wish filed in a month, oldest first (for the CSV download)."""
+    if not compounds:
+        return []
+    start, end = month_bounds(month, config)
+    result = await session.execute(
+        select(Case)
+        .where(Case.compound.in_(list(compounds)), Case.created_at >= start, Case.created_at < end)
+        .order_by(Case.created_at, Case.id)
     )
+    return list(result.scalars().all())
 
 
 def category_names() -> dict[str, str]:
     """Category codes and their Chinese names."""
-    return {c.value: c.label for c in Category}
+    return dict(CATEGORY_NAMES)

@@ -2,21 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
 from aiohttp import web
 
 from bot.app import App
 from bot.core.clock import Clock, SystemClock
-from bot.web import api, console, health, public
+from bot.web import api, console, health, login, public, review
 from bot.web.auth import Signer
-from bot.web.state import STATIC, WEB_STATE, RateLimiter, WebState, make_templates, resolve_secret
+from bot.web.errors import Problem, chinese_errors
+from bot.web.state import (
+    CLIENT,
+    STATIC,
+    WEB_STATE,
+    WebState,
+    make_templates,
+    resolve_secret,
+    state_of,
+)
+from storage import web_reports, web_sessions, web_state
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 64 * 1024  # forms are short; anything bigger is refused with 413
+MAX_BODY = 64 * 1024  # forms are short; anything bigger is refused with 413 (photos: their own)
+HOUSEKEEPING_EVERY = 3600.0  # seconds between purges of expired sessions, counters, phones
+KEEP_COUNTERS = timedelta(days=2)  # longer than any window a counter is used with
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -33,14 +47,63 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("X-Frame-Options", "DENY")
     resp.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.path.startswith(("/console", "/api", "/login", "/s/")):
+    if request.path.startswith(("/console", "/api", "/login", "/s/", "/s", "/p/", "/sandbox")):
         resp.headers.setdefault("Cache-Control", "no-store")
     return resp
 
 
+@web.middleware
+async def client_and_host(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Work out the client behind trusted proxies; refuse Host names we do not serve."""
+    state = request.config_dict.get(WEB_STATE)
+    if state is not None:
+        request[CLIENT] = state.network.client(request)
+        # DNS rebinding: a page on evil.example resolving to 127.0.0.1 must not read the
+        # sandbox or the console. /healthz stays open to load balancers that use an IP.
+        if request.path != "/healthz" and not state.network.host_allowed(request):
+            raise Problem(
+                421,
+                "这个访问地址不在允许的范围内（web.allowed_hosts）。请使用社区提供的网址访问。",
+            )
+    return await handler(request)
+
+
 def new_web_app() -> web.Application:
-    """An aiohttp app with the body limit and security headers the web side expects."""
-    return web.Application(client_max_size=MAX_BODY, middlewares=[security_headers])
+    """An aiohttp app with the body limit, Chinese error pages and the security headers."""
+    return web.Application(
+        client_max_size=MAX_BODY,
+        middlewares=[security_headers, chinese_errors, client_and_host],
+    )
+
+
+async def housekeep(state: WebState) -> None:
+    """Delete expired sessions and tokens, old counters, and phone numbers past retention."""
+    wall = state.wall.now()
+    async with state.bot.sessions() as session, session.begin():
+        await web_sessions.purge_sessions(session, wall)
+        await web_state.purge(session, wall, KEEP_COUNTERS)
+        # Case times come from the bot's clock: retention is counted on it too.
+        await web_reports.purge_contacts(
+            session, state.bot.clock.now(), state.config.web.contact_retention
+        )
+
+
+async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
+    state = app[WEB_STATE]
+
+    async def loop() -> None:
+        while True:
+            try:
+                await housekeep(state)
+            except Exception:  # a database hiccup must not end the web side
+                log.exception("web housekeeping failed")
+            await asyncio.sleep(HOUSEKEEPING_EVERY)
+
+    task = asyncio.create_task(loop(), name="web-housekeeping")
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def mount_web(
@@ -54,31 +117,32 @@ async def mount_web(
 ) -> WebState:
     """Add the console, 民情码, API, /healthz and static files to `app`; call after bot.start()."""
     wall = wall or SystemClock()
-    secret = await resolve_secret(bot, bot.config.web.secret_env, wall.now())
+    secret = await resolve_secret(bot, bot.config.web.secret_env, wall)
     state = WebState(
         bot=bot,
         signer=Signer(secret),
         templates=make_templates(),
         wall=wall,
-        report_limiter=RateLimiter(bot.config.web.report_rate, 600),
         transport_connected=transport_connected or (lambda: None),
         sandbox=sandbox,
     )
-    if not bot.config.web.users and bot.config.web.login_token:
-        state.one_time_token = secrets.token_urlsafe(18)
-        announce(f"console one-time login token: {state.one_time_token}")
+    await login.announce_start_token(state, announce)
     app[WEB_STATE] = state
+    login.add_routes(app)
     console.add_routes(app)
+    review.add_routes(app)
     public.add_routes(app)
     api.add_routes(app)
     health.add_routes(app)
     app.router.add_static("/static/", STATIC, name="static")
+    app.cleanup_ctx.append(_housekeeping)
     if not sandbox:
         app.router.add_get("/", _to_console)
     return state
 
 
 async def _to_console(request: web.Request) -> web.Response:
+    state_of(request)
     raise web.HTTPFound("/console")
 
 

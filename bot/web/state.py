@@ -1,15 +1,13 @@
-"""What every web handler shares: the bot, templates, the signer, and request helpers."""
+"""What every web handler shares: the bot, templates, the signer, sessions, request helpers."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import os
 import secrets
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,45 +19,39 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.config import Config, WebUserConfig
 from bot.core.grid import Grid
 from bot.web.auth import (
-    LOGIN_COOKIE,
     ONE_TIME_USER,
     SESSION_COOKIE,
     Principal,
     Signer,
     admin_principal,
+    password_fingerprint,
     token_principal,
     token_sha256,
     user_principal,
+    verify_password,
 )
+from bot.web.net import Client, Network
+from storage import web_sessions
+from storage.web_models import WebSession
 from storage.web_state import shared_secret
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
+HASH_THREADS = 2  # scrypt checks at once: 16 MiB each, off the event loop
 
 
-class RateLimiter:
-    """At most `limit` events per key within `window` seconds (one process's memory)."""
+@dataclass(frozen=True, slots=True)
+class Login:
+    """A live console session and who it belongs to."""
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic):
-        self._limit = limit
-        self._window = window
-        self._clock = clock
-        self._events: dict[str, deque[float]] = {}
+    row: WebSession
+    principal: Principal
 
-    def allow(self, key: str) -> bool:
-        """Count one event for `key`; False when the key is over its limit."""
-        now = self._clock()
-        q = self._events.setdefault(key, deque())
-        while q and now - q[0] > self._window:
-            q.popleft()
-        if len(q) >= self._limit:
-            return False
-        q.append(now)
-        if len(self._events) > 10_000:  # forget idle addresses so memory stays bounded
-            for k in [k for k, v in self._events.items() if not v or now - v[-1] > self._window]:
-                del self._events[k]
-        return True
+    @property
+    def csrf(self) -> str:
+        """The session's CSRF token."""
+        return self.row.csrf
 
 
 @dataclass
@@ -70,10 +62,13 @@ class WebState:
     signer: Signer
     templates: jinja2.Environment
     wall: Clock = field(default_factory=SystemClock)
-    one_time_token: str | None = None
-    report_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(5, 600))
     transport_connected: Callable[[], bool | None] = lambda: None
     sandbox: bool = False
+    hashing: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(HASH_THREADS))
+    network: Network = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.network = Network(self.bot.config.web)
 
     @property
     def config(self) -> Config:
@@ -89,52 +84,99 @@ class WebState:
         """The configured console user with this name."""
         return next((u for u in self.config.web.users if u.name == name), None)
 
+    def client(self, request: web.Request) -> Client:
+        """The client address and scheme of a request (worked out once by the middleware)."""
+        return request.get(CLIENT) or self.network.client(request)
+
     def render(
         self, request: web.Request, name: str, status: int = 200, **ctx: Any
     ) -> web.Response:
         """Render a template (autoescaped) with the common context."""
-        principal = request.get(PRINCIPAL)
-        session = request.get(SESSION) or {}
+        login = request.get(LOGIN)
+        ctx.setdefault("flash", None)
         text = self.templates.get_template(name).render(
             bot_name=self.config.bot.name,
-            principal=principal,
-            csrf=session.get("c", ""),
+            principal=login.principal if login else None,
+            csrf=login.csrf if login else "",
             sandbox=self.sandbox,
             path=request.path,
             **ctx,
         )
         return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
 
-    # --- sessions -----------------------------------------------------------------------------
+    async def page(
+        self, request: web.Request, name: str, status: int = 200, **ctx: Any
+    ) -> web.Response:
+        """Render a console page, with the message an earlier action left for it."""
+        login = request.get(LOGIN)
+        if login is not None and login.row.flash is not None and "flash" not in ctx:
+            async with self.bot.sessions() as session, session.begin():
+                ctx["flash"] = await web_sessions.pop_flash(session, login.row.id_hash)
+        return self.render(request, name, status, **ctx)
 
-    def new_session_cookie(self, user: str) -> tuple[str, str]:
-        """A signed session value for `user` and its CSRF token."""
-        csrf = secrets.token_urlsafe(24)
-        expires = self.wall.now() + self.config.web.session_ttl
-        return self.signer.sign("session", {"u": user, "c": csrf, "e": expires.timestamp()}), csrf
+    async def flash(self, request: web.Request, text: str) -> None:
+        """Leave a message for the next page this session sees."""
+        login = request.get(LOGIN)
+        if login is None:
+            return
+        async with self.bot.sessions() as session, session.begin():
+            await web_sessions.set_flash(session, login.row.id_hash, text)
 
-    def session_principal(self, request: web.Request) -> Principal | None:
-        """The logged-in console user of this request, or None (also stores it on the request)."""
-        raw = request.cookies.get(SESSION_COOKIE)
-        data = self.signer.unsign("session", raw) if raw else None
-        if data is None:
-            return None
-        expires = data.get("e")
-        user = data.get("u")
-        if not isinstance(expires, int | float) or not isinstance(user, str):
-            return None
-        if datetime.fromtimestamp(expires, UTC) <= self.wall.now():
-            return None
+    # --- passwords --------------------------------------------------------------------------
+
+    async def check_password(self, password: str, stored: str) -> bool:
+        """verify_password in a worker thread: scrypt would stall every other request."""
+        async with self.hashing:
+            return await asyncio.get_running_loop().run_in_executor(
+                None, verify_password, password, stored
+            )
+
+    # --- sessions ---------------------------------------------------------------------------
+
+    def fingerprint(self, user: str) -> str | None:
+        """The current password fingerprint of a user, "" for the token admin, None if unknown."""
         if user == ONE_TIME_USER and not self.config.web.users:
-            principal = admin_principal()
-        else:
-            cfg = self.user(user)
-            if cfg is None:  # removed from the config: the cookie no longer opens anything
-                return None
-            principal = user_principal(self.grid, cfg)
-        request[SESSION] = data
+            return ""
+        cfg = self.user(user)
+        return password_fingerprint(cfg.password_hash) if cfg else None
+
+    def principal_of(self, user: str) -> Principal | None:
+        """The principal a console user name stands for, if the config still knows them."""
+        if user == ONE_TIME_USER and not self.config.web.users:
+            return admin_principal()
+        cfg = self.user(user)
+        return user_principal(self.grid, cfg) if cfg else None
+
+    async def start_session(self, user: str) -> str:
+        """A new server-side session for `user`; returns the cookie value."""
+        fp = self.fingerprint(user)
+        assert fp is not None
+        async with self.bot.sessions() as session, session.begin():
+            value, _row = await web_sessions.create_session(
+                session, user, fp, self.wall.now(), self.config.web.session_ttl
+            )
+        return value
+
+    async def login_of(self, request: web.Request) -> Login | None:
+        """The logged-in console session of this request, or None (kept on the request)."""
+        if LOGIN in request:
+            return request[LOGIN]
+        raw = request.cookies.get(SESSION_COOKIE, "")
+        if not raw:
+            return None
+        async with self.bot.sessions() as session:
+            row = await web_sessions.load_session(session, raw, self.wall.now())
+        if row is None:
+            return None
+        principal = self.principal_of(row.user)
+        fp = self.fingerprint(row.user)
+        # A user removed from the config, or whose password changed, is logged out.
+        if principal is None or fp is None or not hmac.compare_digest(fp, row.password_fp):
+            return None
+        login = Login(row, principal)
+        request[LOGIN] = login
         request[PRINCIPAL] = principal
-        return principal
+        return login
 
     def bearer_principal(self, request: web.Request) -> Principal | None:
         """The API token principal named by an `Authorization: Bearer` header, or None."""
@@ -154,32 +196,16 @@ class WebState:
                 return principal
         return None
 
-    def check_csrf(self, request: web.Request, form: Any) -> bool:
-        """True when the form carries the session's CSRF token."""
-        session = request.get(SESSION) or {}
-        want = session.get("c")
-        got = form.get("csrf", "")
-        return isinstance(want, str) and isinstance(got, str) and hmac.compare_digest(want, got)
-
-    def login_form_token(self) -> tuple[str, str]:
-        """A (form token, cookie nonce) pair guarding the login form against CSRF."""
-        nonce = secrets.token_urlsafe(16)
-        return self.signer.sign("login", {"n": nonce, "t": self.wall.now().timestamp()}), nonce
-
-    def check_login_token(self, request: web.Request, token: str) -> bool:
-        """True when the login form token matches this browser's nonce cookie and is fresh."""
-        data = self.signer.unsign("login", token)
-        nonce = request.cookies.get(LOGIN_COOKIE, "")
-        if data is None or not nonce or not isinstance(data.get("n"), str):
-            return False
-        issued = data.get("t")
-        fresh = isinstance(issued, int | float) and self.wall.now().timestamp() - issued < 3600
-        return fresh and hmac.compare_digest(str(data["n"]), nonce)
+    def secure_cookie(self, request: web.Request) -> bool:
+        """Whether cookies get the Secure flag: the config says, else the request's scheme."""
+        forced = self.config.web.secure_cookies
+        return forced if forced is not None else self.client(request).secure
 
 
 WEB_STATE = web.AppKey("jinlin_web", WebState)
 PRINCIPAL = web.RequestKey("jinlin_principal", Principal)
-SESSION = web.RequestKey("jinlin_session", dict)
+LOGIN = web.RequestKey("jinlin_login", Login)
+CLIENT = web.RequestKey("jinlin_client", Client)
 
 
 def state_of(request: web.Request) -> WebState:
@@ -196,13 +222,15 @@ def make_templates() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # A fresh token per rendered form: a resubmitted form (reload, back button) is not run twice.
+    env.globals["form_token"] = lambda: secrets.token_urlsafe(12)
     return env
 
 
-async def resolve_secret(bot: App, env_name: str, now: datetime) -> str:
-    """The session secret: from the environment, else one kept in the database."""
+async def resolve_secret(bot: App, env_name: str, wall: Clock) -> str:
+    """The signing secret: from the environment, else one kept in the database."""
     value = os.environ.get(env_name)
     if value:
         return value
     async with bot.sessions() as session, session.begin():
-        return await shared_secret(session, "session", now)
+        return await shared_secret(session, "session", wall.now())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -146,7 +146,9 @@ async def login_form(client: TestClient[Any, Any], **fields: str) -> dict[str, s
     return {"csrf": form_csrf(html), "next": "/console", **fields}
 
 
-async def make_env(config: Config, db_url: str) -> WebEnv:
+async def make_env(
+    config: Config, db_url: str, announce: Callable[[str], None] = lambda _line: None
+) -> WebEnv:
     """Start a bot on a virtual clock and serve its web side through a test client."""
     clock = VirtualClock(START)
     transport = RecordingTransport()
@@ -154,7 +156,7 @@ async def make_env(config: Config, db_url: str) -> WebEnv:
     await bot.start(upgrade=True)
     app = new_web_app()
     state = await mount_web(
-        app, bot, announce=lambda _line: None, transport_connected=lambda: True
+        app, bot, wall=clock, announce=announce, transport_connected=lambda: True
     )
     client: TestClient[web.Request, web.Application] = TestClient(TestServer(app))
     await client.start_server()
@@ -198,3 +200,44 @@ async def sandbox(web_config: Config, tmp_path: Path) -> AsyncIterator[SandboxSe
         yield server
     finally:
         await server.stop()
+
+
+def form_field(html: str, name: str) -> str:
+    """The value of a hidden field of a page."""
+    m = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert m, html[:2000]
+    return m.group(1)
+
+
+def origin_of(client: TestClient[Any, Any]) -> str:
+    """The Origin header a browser on this test server sends."""
+    url = client.make_url("/")
+    return f"{url.scheme}://{url.host}:{url.port}"
+
+
+async def post_report(
+    client: TestClient[Any, Any],
+    path: str,
+    *,
+    origin: str | None = "",
+    photo: bytes | None = None,
+    **fields: str,
+) -> Any:
+    """Open a 民情码 form like a browser and submit it (Origin of this site unless given)."""
+    page = await client.get(path)
+    assert page.status == 200, await page.text()
+    token = form_field(await page.text(), "token")
+    data: dict[str, Any] = {"kind": "report", "what": "", "where": "", "phone": "", **fields}
+    data["token"] = token
+    if photo is not None:
+        import aiohttp
+
+        form = aiohttp.FormData()
+        for k, v in data.items():
+            form.add_field(k, v)
+        form.add_field("photo", photo, filename="photo.jpg", content_type="image/jpeg")
+        body: Any = form
+    else:
+        body = data
+    headers = {"Origin": origin_of(client) if origin == "" else origin} if origin is not None else {}
+    return await client.post(path, data=body, headers=headers)

@@ -1,0 +1,255 @@
+"""The month's figures as SQL aggregates: 三率 (响应率, 解决率, 满意率) per compound and building.
+
+One definition for the console, the JSON API and the secretary's recap: a month's figures are
+about the reports filed in that month (the cohort), whenever they were taken, resolved or rated.
+- 响应率: taken by their accept deadline / filed
+- 解决率: resolved / filed
+- 满意率: rated 满意 or 基本满意 (3 to 5) / rated
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import case as when
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.cases import REPORT, RESOLVED, WISH
+from storage.models import Activity, Case, CaseEvent, Signup
+
+SATISFIED_FROM = 3  # 基本满意 and better
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """A compound's (building None) or a building's figures for the reports of one month."""
+
+    compound: str
+    building: str | None
+    filed: int
+    taken: int
+    taken_in_time: int
+    resolved: int
+    rated: int
+    satisfied: int  # rated 满意 or 基本满意
+    average_rating: float | None
+    average_take_minutes: float | None
+    average_resolve_hours: float | None
+
+    @property
+    def response_rate(self) -> float | None:
+        """响应率: share of the month's reports taken by their deadline."""
+        return self.taken_in_time / self.filed if self.filed else None
+
+    @property
+    def resolution_rate(self) -> float | None:
+        """解决率: share of the month's reports resolved."""
+        return self.resolved / self.filed if self.filed else None
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """满意率: share of ratings that were 满意 or 基本满意."""
+        return self.satisfied / self.rated if self.rated else None
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """Reports filed and resolved in one stretch of time (a day or a week)."""
+
+    start: datetime
+    filed: int
+    resolved: int
+
+
+def seconds_between(session: AsyncSession, a: Any, b: Any) -> ColumnElement[float]:
+    """b - a in seconds, in the session's SQL dialect."""
+    if _dialect(session) == "postgresql":
+        return func.extract("epoch", b - a)
+    return (func.julianday(b) - func.julianday(a)) * 86400.0
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.bind.dialect.name if session.bind is not None else "sqlite"
+
+
+def in_time(
+    session: AsyncSession, accept: timedelta, accept_urgent: timedelta
+) -> ColumnElement[bool]:
+    """Taken by its accept deadline: the accept clock from filing, as the SLA section says."""
+    limit = when(
+        (Case.urgent.is_(True), accept_urgent.total_seconds()), else_=accept.total_seconds()
+    )
+    return and_(
+        Case.accepted_at.is_not(None),
+        seconds_between(session, Case.created_at, Case.accepted_at) <= limit,
+    )
+
+
+async def month_rates(
+    session: AsyncSession,
+    compounds: Sequence[str],
+    start: datetime,
+    end: datetime,
+    *,
+    taken_in_time: ColumnElement[bool],
+    by_building: bool = False,
+) -> list[Rates]:
+    """三率 and their parts per compound (and per building), for reports filed in [start, end)."""
+    if not compounds:
+        return []
+    one = 1
+    keys: list[Any] = [Case.compound, Case.building] if by_building else [Case.compound]
+    rated = Case.rating.is_not(None)
+    stmt = (
+        select(
+            *keys,
+            func.count(),
+            func.sum(when((Case.accepted_at.is_not(None), one), else_=0)),
+            func.sum(when((taken_in_time, one), else_=0)),
+            func.sum(when((Case.status == RESOLVED, one), else_=0)),
+            func.sum(when((rated, one), else_=0)),
+            func.sum(when((Case.rating >= SATISFIED_FROM, one), else_=0)),
+            func.avg(Case.rating),
+            func.avg(seconds_between(session, Case.created_at, Case.accepted_at)),
+            func.avg(
+                when(
+                    (
+                        Case.status == RESOLVED,
+                        seconds_between(session, Case.created_at, Case.resolved_at),
+                    ),
+                    else_=None,
+                )
+            ),
+        )
+        .where(
+            Case.kind == REPORT,
+            Case.compound.in_(list(compounds)),
+            Case.created_at >= start,
+            Case.created_at < end,
+        )
+        .group_by(*keys)
+    )
+    out = []
+    for row in (await session.execute(stmt)).all():
+        compound = row[0]
+        building = row[1] if by_building else None
+        n = len(keys)
+        filed, taken, timely, resolved, rated_n, satisfied, avg_rating, take_s, resolve_s = row[n:]
+        out.append(
+            Rates(
+                compound=compound,
+                building=building,
+                filed=int(filed),
+                taken=int(taken or 0),
+                taken_in_time=int(timely or 0),
+                resolved=int(resolved or 0),
+                rated=int(rated_n or 0),
+                satisfied=int(satisfied or 0),
+                average_rating=round(float(avg_rating), 2) if avg_rating is not None else None,
+                average_take_minutes=round(float(take_s) / 60, 1) if take_s is not None else None,
+                average_resolve_hours=(
+                    round(float(resolve_s) / 3600, 1) if resolve_s is not None else None
+                ),
+            )
+        )
+    order = {c: i for i, c in enumerate(compounds)}
+    out.sort(key=lambda r: (order.get(r.compound, 0), _building_order(r.building)))
+    return out
+
+
+def _building_order(building: str | None) -> tuple[int, int, str]:
+    if building is None:
+        return (1, 0, "")
+    return (0, int(building), "") if building.isdigit() else (0, 10**9, building)
+
+
+def empty_rates(compound: str, building: str | None = None) -> Rates:
+    """Figures of a compound or building with no report in the month."""
+    return Rates(compound, building, 0, 0, 0, 0, 0, 0, None, None, None)
+
+
+async def trend(session: AsyncSession, compound: str, bounds: Sequence[datetime]) -> list[Bucket]:
+    """Reports filed and resolved in each stretch [bounds[i], bounds[i+1]), in one query."""
+    if len(bounds) < 2:
+        return []
+    columns = []
+    for lo, hi in itertools.pairwise(bounds):
+        columns.append(
+            func.sum(when((and_(Case.created_at >= lo, Case.created_at < hi), 1), else_=0))
+        )
+        columns.append(
+            func.sum(when((and_(Case.resolved_at >= lo, Case.resolved_at < hi), 1), else_=0))
+        )
+    row = (
+        await session.execute(
+            select(*columns).where(
+                Case.kind == REPORT,
+                Case.compound == compound,
+                # Resolved in the stretch may have been filed earlier; neither counts if both
+                # fall outside.
+                (Case.created_at >= bounds[0]) | (Case.resolved_at >= bounds[0]),
+            )
+        )
+    ).one()
+    return [
+        Bucket(start=bounds[i], filed=int(row[2 * i] or 0), resolved=int(row[2 * i + 1] or 0))
+        for i in range(len(bounds) - 1)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """A compound's wishes, sign-ups and escalations in one month."""
+
+    wishes_filed: int
+    wishes_done: int
+    signup_people: int
+    escalations: int
+
+
+async def month_services(
+    session: AsyncSession, compound: str, start: datetime, end: datetime
+) -> Services:
+    """Wishes filed in the month (and how many of them are done), people signed up, escalations."""
+    wishes = (
+        await session.execute(
+            select(func.count(), func.sum(when((Case.status == RESOLVED, 1), else_=0))).where(
+                Case.kind == WISH,
+                Case.compound == compound,
+                Case.created_at >= start,
+                Case.created_at < end,
+            )
+        )
+    ).one()
+    people = await session.execute(
+        select(func.coalesce(func.sum(Signup.headcount), 0))
+        .join(Activity, Activity.id == Signup.activity_id)
+        .where(
+            Activity.compound == compound,
+            Signup.created_at >= start,
+            Signup.created_at < end,
+            Signup.status != "cancelled",
+        )
+    )
+    escalated = await session.execute(
+        select(func.count())
+        .select_from(CaseEvent)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(
+            Case.compound == compound,
+            CaseEvent.action == "escalated",
+            CaseEvent.at >= start,
+            CaseEvent.at < end,
+        )
+    )
+    return Services(
+        wishes_filed=int(wishes[0]),
+        wishes_done=int(wishes[1] or 0),
+        signup_people=int(people.scalar_one()),
+        escalations=int(escalated.scalar_one()),
+    )
