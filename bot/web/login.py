@@ -67,7 +67,10 @@ async def login_page(request: web.Request) -> web.Response:
 def _login_form(
     request: web.Request, state: WebState, nxt: str, error: str | None, status: int
 ) -> web.Response:
-    nonce = secrets.token_urlsafe(16)
+    # One nonce per browser, kept across pages: two open login tabs both work.
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    if not 16 <= len(nonce) <= 64:
+        nonce = secrets.token_urlsafe(16)
     token = state.signer.sign("login", {"n": nonce, "t": state.wall.now().timestamp()})
     resp = state.render(
         request,

@@ -239,5 +239,7 @@ async def post_report(
         body: Any = form
     else:
         body = data
-    headers = {"Origin": origin_of(client) if origin == "" else origin} if origin is not None else {}
+    headers = (
+        {"Origin": origin_of(client) if origin == "" else origin} if origin is not None else {}
+    )
     return await client.post(path, data=body, headers=headers)

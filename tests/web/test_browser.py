@@ -135,4 +135,3 @@ async def test_minqingma_form_in_the_browser(
     await expect(page.locator("#case-label")).to_have_text("#1")
     await expect(page.locator("#status")).to_have_text("待接单")
     await screenshot(page, request)
-

@@ -87,7 +87,13 @@ async def test_case_page_shows_the_log_and_hides_other_compounds(env: WebEnv) ->
     page = await env.client.get("/console/cases/report/1")
     html = await page.text()
     assert page.status == 200
-    assert "登记" in html and "自动派单" in html and "给楼栋长王姐" in html and "接单" in html and "王姐" in html
+    assert (
+        "登记" in html
+        and "自动派单" in html
+        and "给楼栋长王姐" in html
+        and "接单" in html
+        and "王姐" in html
+    )
     # Log entries read as words: no raw ids, roles or action codes.
     assert "wxid_" not in html and "building_head" not in html and "（accepted）" not in html
     assert (await env.client.get("/console/cases/report/2")).status == 404
@@ -301,7 +307,12 @@ async def test_root_and_static_files(lite_env: WebEnv) -> None:
 
 
 async def test_login_never_redirects_off_site(lite_env: WebEnv) -> None:
-    for target in ("//evil.example/x", "/\\evil.example", "https://evil.example/", "/\t/evil.example/x"):
+    for target in (
+        "//evil.example/x",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/\t/evil.example/x",
+    ):
         form = await login_form(lite_env.client, username="li", password=PASSWORD)
         form["next"] = target
         resp = await lite_env.client.post("/login", data=form, allow_redirects=False)

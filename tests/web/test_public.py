@@ -31,7 +31,9 @@ async def test_form_files_a_report_routed_to_the_building_head(env: WebEnv) -> N
     assert page.status == 200 and "武夷香榭 3栋" in text
     assert "本栋楼栋长王姐" in text  # who sees the phone number, by name
     resp = await post_report(
-        env.client, FORM3, **_form(what="电梯又坏了，老人下不了楼", where="2单元", phone="13800001111")
+        env.client,
+        FORM3,
+        **_form(what="电梯又坏了，老人下不了楼", where="2单元", phone="13800001111"),
     )
     html = await resp.text()
     assert resp.status == 200 and resp.history[0].status == 303  # Post/Redirect/Get
@@ -108,7 +110,9 @@ async def test_output_is_escaped(lite_env: WebEnv) -> None:
 
 async def test_reports_are_rate_limited_per_address(lite_env: WebEnv) -> None:
     for i in range(3):
-        assert (await post_report(lite_env.client, FORM3, **_form(what=f"灯坏了{i}"))).status == 200
+        assert (
+            await post_report(lite_env.client, FORM3, **_form(what=f"灯坏了{i}"))
+        ).status == 200
     resp = await post_report(lite_env.client, FORM3, **_form(what="灯又坏了"))
     assert resp.status == 429 and "提交太频繁" in await resp.text()
 
