@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy import case as when
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.cases import REPORT, RESOLVED, WISH
+from bot.core.domain import CaseKind, CaseStatus
 from storage.models import Activity, Case, CaseEvent, Signup
 
 SATISFIED_FROM = 3  # 基本满意 and better
@@ -66,7 +66,7 @@ class Bucket:
     resolved: int
 
 
-def seconds_between(session: AsyncSession, a: Any, b: Any) -> ColumnElement[float]:
+def seconds_between(session: AsyncSession, a: Any, b: Any) -> ColumnElement[Any]:
     """b - a in seconds, in the session's SQL dialect."""
     if _dialect(session) == "postgresql":
         return func.extract("epoch", b - a)
@@ -111,7 +111,7 @@ async def month_rates(
             func.count(),
             func.sum(when((Case.accepted_at.is_not(None), one), else_=0)),
             func.sum(when((taken_in_time, one), else_=0)),
-            func.sum(when((Case.status == RESOLVED, one), else_=0)),
+            func.sum(when((Case.status == CaseStatus.RESOLVED, one), else_=0)),
             func.sum(when((rated, one), else_=0)),
             func.sum(when((Case.rating >= SATISFIED_FROM, one), else_=0)),
             func.avg(Case.rating),
@@ -119,7 +119,7 @@ async def month_rates(
             func.avg(
                 when(
                     (
-                        Case.status == RESOLVED,
+                        Case.status == CaseStatus.RESOLVED,
                         seconds_between(session, Case.created_at, Case.resolved_at),
                     ),
                     else_=None,
@@ -127,7 +127,7 @@ async def month_rates(
             ),
         )
         .where(
-            Case.kind == REPORT,
+            Case.kind == CaseKind.REPORT,
             Case.compound.in_(list(compounds)),
             Case.created_at >= start,
             Case.created_at < end,
@@ -188,7 +188,7 @@ async def trend(session: AsyncSession, compound: str, bounds: Sequence[datetime]
     row = (
         await session.execute(
             select(*columns).where(
-                Case.kind == REPORT,
+                Case.kind == CaseKind.REPORT,
                 Case.compound == compound,
                 # Resolved in the stretch may have been filed earlier; neither counts if both
                 # fall outside.
@@ -218,8 +218,10 @@ async def month_services(
     """Wishes filed in the month (and how many of them are done), people signed up, escalations."""
     wishes = (
         await session.execute(
-            select(func.count(), func.sum(when((Case.status == RESOLVED, 1), else_=0))).where(
-                Case.kind == WISH,
+            select(
+                func.count(), func.sum(when((Case.status == CaseStatus.RESOLVED, 1), else_=0))
+            ).where(
+                Case.kind == CaseKind.WISH,
                 Case.compound == compound,
                 Case.created_at >= start,
                 Case.created_at < end,

@@ -10,12 +10,13 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.core.domain import CaseKind
 from bot.web import queries
 from bot.web.auth import Principal
 from bot.web.console import current_month
 from bot.web.errors import Problem, choice_param, month_param, optional_int, positive_int
 from bot.web.state import state_of
-from storage.cases import REPORT, WISH, CaseRepository
+from storage.cases import CaseRepository
 
 API_PAGE = 100
 API_MAX_PAGE = 500
@@ -56,11 +57,11 @@ def _json(data: Any, status: int = 200) -> web.Response:
     )
 
 
-async def _case_list(request: web.Request, kind: str) -> web.Response:
+async def _case_list(request: web.Request, kind: CaseKind) -> web.Response:
     principal = await require_api(request)
     state = state_of(request)
     q = request.query
-    names = queries.WISH_STATUS_NAMES if kind == WISH else queries.STATUS_NAMES
+    names = queries.status_names(kind)
     urgent = choice_param(q.get("urgent"), {"0", "1"})
     f = queries.BoardFilter(
         compounds=_compounds(request, principal),
@@ -79,7 +80,7 @@ async def _case_list(request: web.Request, kind: str) -> web.Response:
     now = state.bot.clock.now()
     async with state.bot.sessions() as session:
         result = await queries.board(session, f, state.config, now, page, per_page)
-    key = "wishes" if kind == WISH else "cases"
+    key = "wishes" if kind == CaseKind.WISH else "cases"
     return _json(
         {
             key: [queries.case_json(c, state.config, now) for c in result.cases],
@@ -92,21 +93,21 @@ async def _case_list(request: web.Request, kind: str) -> web.Response:
 
 async def cases(request: web.Request) -> web.Response:
     """GET /api/cases: reports, filtered like the board."""
-    return await _case_list(request, REPORT)
+    return await _case_list(request, CaseKind.REPORT)
 
 
 async def wishes(request: web.Request) -> web.Response:
     """GET /api/wishes: wishes and their claimants."""
-    return await _case_list(request, WISH)
+    return await _case_list(request, CaseKind.WISH)
 
 
 async def case_detail(request: web.Request) -> web.Response:
     """GET /api/cases/{kind}/{number}: one case with its log."""
     principal = await require_api(request)
     state = state_of(request)
-    kind = request.match_info["kind"]
-    if kind not in (REPORT, WISH):
+    if request.match_info["kind"] not in set(CaseKind):
         raise Problem(404, "没有这件事项。")
+    kind = CaseKind(request.match_info["kind"])
     number = positive_int(request.match_info["number"])
     now = state.bot.clock.now()
     async with state.bot.sessions() as session:

@@ -46,11 +46,11 @@ def cmd_new_token(args: argparse.Namespace) -> int:
 def _with_database(args: argparse.Namespace, work: Callable[[Any, Any], Awaitable[T]]) -> T:
     """Run `work(config, session)` in one transaction on the configured (or given) database."""
     from bot.app import SchemaOutdated, ensure_schema_current
-    from bot.cli import _load
+    from bot.cli_support import load_or_exit
     from storage import schema
     from storage.engine import create_engine, session_factory
 
-    cfg = _load(args.config)
+    cfg = load_or_exit(args.config)
     url = args.db or cfg.storage.url
 
     async def go() -> T:

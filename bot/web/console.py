@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
+from bot.core.domain import ACTIVE_STATUSES, CaseKind, Category
 from bot.web import queries
 from bot.web.actions import ACTIONS, ActionRefused, run_action
 from bot.web.auth import Principal
@@ -28,7 +29,7 @@ from bot.web.login import checked_form, require_user
 from bot.web.state import WebState, state_of
 from handlers.routing import case_label
 from storage import web_reports, web_state
-from storage.cases import ACTIVE_STATUSES, REPORT, WISH, CaseRepository
+from storage.cases import CaseRepository
 from storage.models import Case
 
 _ALIAS = re.compile(r"^\s*(\d+)\s*[栋幢号]\s*(?:楼)?\s*(\d{1,5})?\s*[-－—_ ]?\s*(.*)$")
@@ -80,11 +81,11 @@ def visible_compounds(request: web.Request, principal: Principal) -> tuple[str, 
 
 
 def _filter(
-    request: web.Request, principal: Principal, kind: str
+    request: web.Request, principal: Principal, kind: CaseKind
 ) -> tuple[queries.BoardFilter, dict[str, Any], int]:
     state = state_of(request)
     q = request.query
-    names = queries.WISH_STATUS_NAMES if kind == WISH else queries.STATUS_NAMES
+    names = queries.status_names(kind)
     urgent = choice_param(q.get("urgent"), {"0", "1"})
     f = queries.BoardFilter(
         compounds=visible_compounds(request, principal),
@@ -113,7 +114,7 @@ def _filter(
     return f, shown, optional_int(q.get("page"), 1, hi=100_000)
 
 
-async def _board(request: web.Request, kind: str) -> web.Response:
+async def _board(request: web.Request, kind: CaseKind) -> web.Response:
     principal = await require_user(request)
     state = state_of(request)
     f, shown, page = _filter(request, principal, kind)
@@ -149,7 +150,7 @@ async def _board(request: web.Request, kind: str) -> web.Response:
         page_url=page_url,
         held=held,
         compounds=principal.visible(state.grid),
-        status_names=queries.WISH_STATUS_NAMES if kind == WISH else queries.STATUS_NAMES,
+        status_names=queries.status_names(kind),
         categories=queries.category_names(),
         sorts=queries.SORTS,
         sources=queries.SOURCES,
@@ -158,22 +159,22 @@ async def _board(request: web.Request, kind: str) -> web.Response:
 
 async def board(request: web.Request) -> web.Response:
     """GET /console: the report board."""
-    return await _board(request, REPORT)
+    return await _board(request, CaseKind.REPORT)
 
 
 async def wishes(request: web.Request) -> web.Response:
     """GET /console/wishes: the wish board with claimants."""
-    return await _board(request, WISH)
+    return await _board(request, CaseKind.WISH)
 
 
 # --- one case -------------------------------------------------------------------------------
 
 
-def _kind_number(request: web.Request) -> tuple[str, int]:
+def _kind_number(request: web.Request) -> tuple[CaseKind, int]:
     kind = request.match_info["kind"]
-    if kind not in (REPORT, WISH):
+    if kind not in set(CaseKind):
         raise Problem(404, "没有这件事项。", back="/console")
-    return kind, positive_int(request.match_info["number"])
+    return CaseKind(kind), positive_int(request.match_info["number"])
 
 
 def case_path(case: Case) -> str:
@@ -203,7 +204,7 @@ async def case_page(request: web.Request) -> web.Response:
         phone = await web_reports.contact_of(session, case.id)
         photos = await web_reports.photos_of(session, case.id)
         code = await web_state.code_of_case(session, case.id)
-    status_names = queries.WISH_STATUS_NAMES if case.kind == WISH else queries.STATUS_NAMES
+    status_names = queries.status_names(CaseKind(case.kind))
     compound = state.grid.compound(case.compound)
     return await state.page(
         request,
@@ -413,7 +414,6 @@ async def month_csv(request: web.Request) -> web.Response:
     principal = await require_user(request)
     state = state_of(request)
     month = month_param(request.query.get("month"), current_month(state))
-    names = queries.category_names()
     async with state.bot.sessions() as session:
         cases = await queries.month_cases(
             session, visible_compounds(request, principal), month, state.config
@@ -438,14 +438,14 @@ async def month_csv(request: web.Request) -> web.Response:
         ]
     ]
     for c in cases:
-        statuses = queries.WISH_STATUS_NAMES if c.kind == WISH else queries.STATUS_NAMES
+        statuses = queries.status_names(CaseKind(c.kind))
         rows.append(
             [
                 case_label(c),
-                "微心愿" if c.kind == WISH else "报事",
+                CaseKind(c.kind).label,
                 c.compound,
                 c.building or "",
-                names.get(c.category or "other", "其他") if c.kind == REPORT else "",
+                Category.of(c.category).label if c.kind == CaseKind.REPORT else "",
                 "是" if c.urgent else "",
                 statuses.get(c.status, c.status),
                 "民情码" if c.reporter_id.startswith("web:") else "群聊",

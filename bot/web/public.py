@@ -13,6 +13,7 @@ from urllib.parse import quote
 import segno
 from aiohttp import BodyPartReader, web
 
+from bot.core.domain import CaseKind
 from bot.core.grid import RoomInfo
 from bot.core.messages import Outgoing
 from bot.outbound import enqueue_all
@@ -22,7 +23,7 @@ from bot.web.errors import Problem
 from bot.web.labels import rating_words
 from bot.web.login import require_user
 from bot.web.photos import BadPhoto, clean_photo
-from bot.web.queries import STATUS_NAMES, WISH_STATUS_NAMES, events
+from bot.web.queries import events, status_names
 from bot.web.state import WebState, state_of
 from handlers.routing import case_label
 from storage import web_reports, web_state
@@ -421,7 +422,7 @@ async def status_page(request: web.Request) -> web.Response:
             rating=None,
         )
     else:
-        names = WISH_STATUS_NAMES if case.kind == "wish" else STATUS_NAMES
+        names = status_names(CaseKind(case.kind))
         closing = next(
             (e.note for e in reversed(log) if e.action in ("resolved", "completed") and e.note),
             None,

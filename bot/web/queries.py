@@ -12,14 +12,17 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
-from handlers.reports import CATEGORY_NAMES
+from bot.core.domain import CaseKind, CaseStatus, Category
 from handlers.routing import case_label
 from storage import figures as figures_db
-from storage.cases import ACCEPTED, OPEN, REPORT, RESOLVED
 from storage.models import Activity, Case, CaseEvent, Signup
 
-STATUS_NAMES = {OPEN: "待接单", ACCEPTED: "办理中", RESOLVED: "已办结"}
-WISH_STATUS_NAMES = {OPEN: "待认领", ACCEPTED: "已认领", RESOLVED: "已完成"}
+
+def status_names(kind: CaseKind) -> dict[str, str]:
+    """Status codes and their names for one kind of case."""
+    return {s.value: s.label(kind) for s in CaseStatus}
+
+
 MAX_ROWS = 500
 
 
@@ -41,7 +44,7 @@ class BoardFilter:
     """What the case board shows; None means any."""
 
     compounds: tuple[str, ...]  # the compounds the viewer may see (already narrowed)
-    kind: str = REPORT
+    kind: CaseKind = CaseKind.REPORT
     building: str | None = None
     status: str | None = None
     category: str | None = None
@@ -67,27 +70,31 @@ def overdue_clause(config: Config, now: datetime) -> ColumnElement[bool]:
     """SQL: the report waits past its deadline (untaken past accept, taken past resolve)."""
     sla = config.sla
     return and_(
-        Case.kind == REPORT,
+        Case.kind == CaseKind.REPORT,
         or_(
             and_(
-                Case.status == OPEN,
+                Case.status == CaseStatus.OPEN,
                 Case.urgent.is_(True),
                 Case.created_at <= now - sla.accept_urgent,
             ),
-            and_(Case.status == OPEN, Case.urgent.is_(False), Case.created_at <= now - sla.accept),
-            and_(Case.status == ACCEPTED, Case.accepted_at <= now - sla.resolve),
+            and_(
+                Case.status == CaseStatus.OPEN,
+                Case.urgent.is_(False),
+                Case.created_at <= now - sla.accept,
+            ),
+            and_(Case.status == CaseStatus.ACCEPTED, Case.accepted_at <= now - sla.resolve),
         ),
     )
 
 
 def overdue(case: Case, config: Config, now: datetime) -> bool:
     """True when the case has waited past its SLA: to be taken, or (once taken) to be resolved."""
-    if case.kind != REPORT:
+    if case.kind != CaseKind.REPORT:
         return False
-    if case.status == OPEN:
+    if case.status == CaseStatus.OPEN:
         limit = config.sla.accept_urgent if case.urgent else config.sla.accept
         return now - case.created_at > limit
-    if case.status == ACCEPTED and case.accepted_at is not None:
+    if case.status == CaseStatus.ACCEPTED and case.accepted_at is not None:
         return now - case.accepted_at > config.sla.resolve
     return False
 
@@ -143,12 +150,13 @@ async def board(
     )
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    order: list[Any] = {
+    orders: dict[str, list[Any]] = {
         "new": [Case.id.desc()],
         "old": [Case.id.asc()],
         "urgent": [Case.urgent.desc(), Case.id.desc()],
         "updated": [Case.updated_at.desc(), Case.id.desc()],
-    }.get(f.sort, [Case.id.desc()])
+    }
+    order = orders.get(f.sort, orders["new"])
     result = await session.execute(
         select(Case).where(*conds).order_by(*order).offset((page - 1) * per_page).limit(per_page)
     )
@@ -392,4 +400,4 @@ async def month_cases(
 
 def category_names() -> dict[str, str]:
     """Category codes and their Chinese names."""
-    return dict(CATEGORY_NAMES)
+    return {c.value: c.label for c in Category}

@@ -1,4 +1,4 @@
-"""Issue 12's security items, each tried as an attacker would (every test failed on the old code)."""
+"""Issue 12's security items tried as an attacker would (each test failed on the old code)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from tests.web.conftest import (
 FORM3 = "/r/" + quote("武夷香榭") + "/3"
 FORM5 = "/r/" + quote("武夷香榭") + "/5"
 ROOM3 = "武夷香榭3栋业主群"
+LOGIN_TOKEN = [sys.executable, "-m", "bot.cli", "web", "login-token"]
 
 
 def config_with(**web: Any) -> Config:
@@ -294,8 +295,7 @@ async def test_a_cli_login_token_lets_a_locked_out_admin_in(
         right = await login_form(env.client, username="li", password=PASSWORD)
         assert (await env.client.post("/login", data=right)).status == 429
         out = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "web", "login-token"]
-            + ["--config", str(config_file), "--user", "li"],
+            [*LOGIN_TOKEN, "--config", str(config_file), "--user", "li"],
             capture_output=True,
             text=True,
             check=True,
@@ -308,8 +308,7 @@ async def test_a_cli_login_token_lets_a_locked_out_admin_in(
         again = await login_form(env.client, token=token)
         assert (await env.client.post("/login", data=again)).status == 401  # once only
         unknown = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "web", "login-token"]
-            + ["--config", str(config_file), "--user", "nobody"],
+            [*LOGIN_TOKEN, "--config", str(config_file), "--user", "nobody"],
             capture_output=True,
             text=True,
         )
@@ -541,8 +540,8 @@ async def test_the_phone_stays_out_of_the_api_and_the_logs(
     caplog.set_level("INFO")  # what `jinlin run` logs
     resp = await post_report(env.client, FORM3, what="水管漏水了", phone="13912345678")
     assert resp.status == 200
-    from tests.web.test_api import bearer
     from tests.web.conftest import ADMIN_TOKEN
+    from tests.web.test_api import bearer
 
     body = await (await env.client.get("/api/cases/report/1", headers=bearer(ADMIN_TOKEN))).text()
     listing = await (await env.client.get("/api/cases", headers=bearer(ADMIN_TOKEN))).text()
