@@ -340,7 +340,8 @@ def _host_name(value: str) -> str:
         host = host[1:-1]
     if not host or any(c in host for c in "/ @?#") or (":" in host and host.count(":") < 2):
         raise ValueError(
-            f"{value!r} is not a host name (write it without scheme or port, e.g. jinlin.example.org)"
+            f"{value!r} is not a host name: write it without scheme or port, "
+            "e.g. jinlin.example.org"
         )
     return host
 
