@@ -47,8 +47,8 @@ async def dispatch(ctx: HandlerContext, command: Command, case: Case) -> Outcome
     _still_active(case)
     if command.target is None:
         raise WrongState(f"请写明派给谁：「派 {case.number} 3栋」或「派 {case.number} 书记」。")
-    target, building = resolve_transfer_target(ctx.grid, case.compound, command.target)
+    target, _building = resolve_transfer_target(ctx.grid, case.compound, command.target)
     done = f"{case_label(case)} 已派给{target.title}。"
-    return await reassign(
-        ctx, case, target, building, CaseAction.DISPATCHED, command.arg, done=done
-    )
+    # 派单 names who does the work, not where the problem is: the case keeps its building, so
+    # a later report of the same problem still finds it (附议).
+    return await reassign(ctx, case, target, None, CaseAction.DISPATCHED, command.arg, done=done)

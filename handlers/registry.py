@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from handlers.casework import DeskAction, DeskCaseHandler, DeskHandler, DeskRequest, case_of
 from handlers.context import (
     CaseCommandHandler,
     CommandHandler,
@@ -56,6 +57,26 @@ class CommandRoute:
         return await self.handler(ctx, command)
 
 
+@dataclass(frozen=True, slots=True)
+class DeskRoute:
+    """A console (or 民情码 status page) action and who may run it; about a case unless plain."""
+
+    case_handler: DeskCaseHandler | None
+    handler: DeskHandler | None
+    allow: Permission
+
+    async def __call__(self, ctx: HandlerContext, request: DeskRequest) -> Outcome:
+        """Find the case (if any), check the permission, run the handler."""
+        case = await case_of(ctx, request) if self.case_handler is not None else None
+        if not await self.allow.allows(ctx, case):
+            raise Refused(self.allow.refusal(case))
+        if self.case_handler is not None:
+            assert case is not None
+            return await self.case_handler(ctx, request, case)
+        assert self.handler is not None
+        return await self.handler(ctx, request)
+
+
 @dataclass
 class Registry:
     """Handlers by intent kind, command name and task kind; planners in order."""
@@ -69,6 +90,7 @@ class Registry:
     tasks: dict[str, TaskHandler] = field(default_factory=dict)
     task_grace: dict[str, timedelta] = field(default_factory=dict)
     planners: list[Planner] = field(default_factory=list)
+    desk: dict[DeskAction, DeskRoute] = field(default_factory=dict)
 
     def on_intent(self, kind: IntentKind, handler: IntentHandler) -> None:
         """Register the handler of a group intent."""
@@ -106,6 +128,19 @@ class Registry:
         if in_groups:
             self.group_commands.add(name)
 
+    def on_desk(
+        self,
+        action: DeskAction,
+        *,
+        case_handler: DeskCaseHandler | None = None,
+        handler: DeskHandler | None = None,
+        allow: Permission,
+    ) -> None:
+        """Register a console (or status page) action: about a case, or a plain one."""
+        if action in self.desk:
+            raise DuplicateHandler(f"a handler for desk action {action} is already registered")
+        self.desk[action] = DeskRoute(case_handler, handler, allow)
+
     def on_image(self, handler: IntentHandler) -> None:
         """Register what happens to an image sent in a group."""
         if self.image is not None:
@@ -136,6 +171,7 @@ def build_registry() -> Registry:
         activities,
         attachments,
         cases,
+        casework,
         cobuilding,
         escalation,
         help,
@@ -195,6 +231,19 @@ def build_registry() -> Registry:
     )
     r.on_command(
         CommandName.ROSTER, activities.show_roster, allow=permissions.ORGANISER_OR_PUBLISHER
+    )
+
+    # The console's desk and the resident's status page (handlers/casework.py).
+    supervisor = permissions.SUPERVISOR
+    r.on_desk(DeskAction.REOPEN, case_handler=casework.reopen, allow=casework.REOPENER)
+    r.on_desk(DeskAction.REPLY, case_handler=casework.reply, allow=supervisor)
+    r.on_desk(DeskAction.NOTE, case_handler=casework.note, allow=supervisor)
+    r.on_desk(DeskAction.MERGE, case_handler=casework.merge, allow=supervisor)
+    r.on_desk(DeskAction.SPAM, case_handler=casework.mark_spam, allow=supervisor)
+    r.on_desk(DeskAction.RECATEGORISE, case_handler=casework.recategorise, allow=supervisor)
+    r.on_desk(DeskAction.CLAIM_FOR, case_handler=casework.claim_for, allow=supervisor)
+    r.on_desk(
+        DeskAction.CANCEL_ACTIVITY, handler=casework.cancel_activity, allow=permissions.ORGANISER
     )
 
     r.on_task(activities.ANNOUNCE_TASK, activities.announce, activities.ANNOUNCE_GRACE)

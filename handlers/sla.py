@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
-from bot.core.domain import CaseAction, CaseStatus
+from bot.core.domain import CaseAction, CaseKind, CaseStatus
 from bot.core.messages import Outgoing
 from bot.core.quiet_hours import in_quiet_hours, quiet_end
 from handlers.context import TaskContext
@@ -30,29 +31,83 @@ def _step_gap(sla: timedelta) -> timedelta:
     return min(sla, timedelta(days=1))
 
 
+def clock_start(config: Config, *, urgent: bool, since: datetime) -> datetime:
+    """When an SLA clock starts: now, or (a non-urgent case filed at night) in the morning."""
+    tz, quiet = config.bot.tz, config.bot.quiet
+    if not urgent and quiet is not None and in_quiet_hours(since, tz, quiet):
+        return quiet_end(since, tz, quiet)
+    return since
+
+
+def deadline(config: Config, *, urgent: bool, stage: SlaStage, since: datetime) -> datetime:
+    """The one SLA rule: by when a case must be taken (accept) or resolved, counted from `since`.
+
+    The escalation chain, the console's overdue flag and the figures' 响应率 all read it.
+    """
+    if stage == ACCEPT:
+        sla = config.sla.accept_urgent if urgent else config.sla.accept
+    else:
+        sla = config.sla.resolve
+    return clock_start(config, urgent=urgent, since=since) + sla
+
+
 async def start_chain(
     session: AsyncSession, config: Config, case: Case, stage: SlaStage, now: datetime
 ) -> None:
     """Schedule the three steps of the accept or resolve deadline, replacing earlier ones."""
     await stop_chain(session, case, now)
+    start = clock_start(config, urgent=case.urgent, since=now)
+    due = deadline(config, urgent=case.urgent, stage=stage, since=now)
     if stage == ACCEPT:
-        sla = config.sla.accept_urgent if case.urgent else config.sla.accept
+        case.accept_due_at = due
+        case.resolve_due_at = None
     else:
-        sla = config.sla.resolve
-    start = now
-    tz, quiet = config.bot.tz, config.bot.quiet
-    if not case.urgent and quiet is not None and in_quiet_hours(now, tz, quiet):
-        # Filed at night, not urgent: the clock starts in the morning, when people can act.
-        start = quiet_end(now, tz, quiet)
+        case.resolve_due_at = due
+    gap = _step_gap(due - start)
     stamp = int(now.timestamp())
     for i, step in enumerate(STEPS):
         await tasks.schedule(
             session,
             key=f"sla:{case.id}:{stage}:{stamp}:{step}",
             kind=SLA_TASK,
-            due_at=start + sla + i * _step_gap(sla),
+            due_at=due + i * gap,
             payload=SlaPayload(case_id=case.id, stage=stage, step=step, since=start).dump(),
         )
+
+
+def overdue(case: Case, now: datetime) -> bool:
+    """True when a report waits past its deadline: untaken past accept, taken past resolve."""
+    if case.status == CaseStatus.OPEN:
+        return case.accept_due_at is not None and case.accept_due_at <= now
+    if case.status == CaseStatus.ACCEPTED:
+        return case.resolve_due_at is not None and case.resolve_due_at <= now
+    return False
+
+
+async def backfill_deadlines(session: AsyncSession, config: Config) -> int:
+    """Give reports filed before deadlines were stored the deadlines the rule gives them."""
+    result = await session.execute(
+        select(Case).where(
+            Case.kind == CaseKind.REPORT,
+            or_(
+                Case.accept_due_at.is_(None),
+                and_(Case.accepted_at.is_not(None), Case.resolve_due_at.is_(None)),
+            ),
+        )
+    )
+    changed = 0
+    for case in result.scalars():
+        if case.accept_due_at is None:
+            case.accept_due_at = deadline(
+                config, urgent=case.urgent, stage=ACCEPT, since=case.created_at
+            )
+        if case.accepted_at is not None and case.resolve_due_at is None:
+            case.resolve_due_at = deadline(
+                config, urgent=case.urgent, stage=RESOLVE, since=case.accepted_at
+            )
+        changed += 1
+    await session.flush()
+    return changed
 
 
 async def stop_chain(session: AsyncSession, case: Case, now: datetime) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
@@ -77,16 +77,12 @@ def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind is not None else "sqlite"
 
 
-def in_time(
-    session: AsyncSession, accept: timedelta, accept_urgent: timedelta
-) -> ColumnElement[bool]:
-    """Taken by its accept deadline: the accept clock from filing, as the SLA section says."""
-    limit = when(
-        (Case.urgent.is_(True), accept_urgent.total_seconds()), else_=accept.total_seconds()
-    )
+def in_time() -> ColumnElement[bool]:
+    """Taken by the accept deadline the SLA chain set (handlers/sla.py: quiet hours included)."""
     return and_(
         Case.accepted_at.is_not(None),
-        seconds_between(session, Case.created_at, Case.accepted_at) <= limit,
+        Case.accept_due_at.is_not(None),
+        Case.accepted_at <= Case.accept_due_at,
     )
 
 
@@ -96,7 +92,6 @@ async def month_rates(
     start: datetime,
     end: datetime,
     *,
-    taken_in_time: ColumnElement[bool],
     by_building: bool = False,
 ) -> list[Rates]:
     """三率 and their parts per compound (and per building), for reports filed in [start, end)."""
@@ -110,7 +105,7 @@ async def month_rates(
             *keys,
             func.count(),
             func.sum(when((Case.accepted_at.is_not(None), one), else_=0)),
-            func.sum(when((taken_in_time, one), else_=0)),
+            func.sum(when((in_time(), one), else_=0)),
             func.sum(when((Case.status == CaseStatus.RESOLVED, one), else_=0)),
             func.sum(when((rated, one), else_=0)),
             func.sum(when((Case.rating >= SATISFIED_FROM, one), else_=0)),
@@ -128,6 +123,7 @@ async def month_rates(
         )
         .where(
             Case.kind == CaseKind.REPORT,
+            Case.status != CaseStatus.CLOSED,  # spam and merged duplicates are not work done
             Case.compound.in_(list(compounds)),
             Case.created_at >= start,
             Case.created_at < end,

@@ -149,6 +149,10 @@ class Case(Base):
     resolved_at: Mapped[datetime | None]
     rated_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # Deadlines of the SLA chain (handlers/sla.py), kept so the console and the figures read
+    # the same deadline the escalation uses: to be taken by, and (once taken) resolved by.
+    accept_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    resolve_due_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class CaseEvent(Base):

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Case
+from storage.models import Case, OutboxMessage
 from storage.upsert import insert_ignore
 from storage.web_models import WebContact, WebHeldReport, WebPhoto
 
@@ -123,7 +123,8 @@ async def decide(
 async def link_held(session: AsyncSession, held_id: int, case_id: int) -> None:
     """Remember which case a released report became."""
     await session.execute(
-        update(WebHeldReport).where(WebHeldReport.id == held_id).values(case_id=case_id)
+        # The phone number went with the case (web_contacts); the held copy is no longer needed.
+        update(WebHeldReport).where(WebHeldReport.id == held_id).values(case_id=case_id, phone="")
     )
 
 
@@ -147,22 +148,35 @@ async def contact_of(session: AsyncSession, case_id: int) -> str | None:
 
 
 async def purge_contacts(session: AsyncSession, now: datetime, retention: timedelta) -> int:
-    """Delete the phone numbers of cases closed more than `retention` ago; how many went."""
+    """Delete the phone numbers of cases closed more than `retention` ago; how many went.
+
+    The copy in the building head's message (the outbox row) is blanked out too.
+    """
     closed = select(Case.id).where(
         Case.resolved_at.is_not(None), Case.resolved_at <= now - retention
     )
-    result: Any = await session.execute(
-        delete(WebContact)
-        .where(WebContact.case_id.in_(closed))
-        .execution_options(synchronize_session=False)
-    )
-    held: Any = await session.execute(
+    gone = (
+        await session.execute(
+            select(WebContact.case_id, WebContact.phone).where(WebContact.case_id.in_(closed))
+        )
+    ).all()
+    for _case_id, phone in gone:
+        if len(phone) >= 5:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.text.contains(phone, autoescape=True))
+                .values(text=func.replace(OutboxMessage.text, phone, "***"))
+            )
+    if gone:
+        await session.execute(
+            delete(WebContact).where(WebContact.case_id.in_([c for c, _ in gone]))
+        )
+    await session.execute(
         update(WebHeldReport)
         .where(WebHeldReport.status == SPAM, WebHeldReport.decided_at <= now - retention)
         .values(phone="")
     )
-    del held
-    return int(result.rowcount or 0)
+    return len(gone)
 
 
 # --- photos ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ class CaseStatus(StrEnum):
     OPEN = "open"  # filed and assigned, waiting to be taken
     ACCEPTED = "accepted"  # taken (接单 / 认领)
     RESOLVED = "resolved"  # done (办结 / 完成)
+    CLOSED = "closed"  # closed without being done: spam, or merged into another case
 
     def label(self, kind: CaseKind = CaseKind.REPORT) -> str:
         """The status in the words used for this kind of case."""
@@ -40,11 +41,13 @@ _REPORT_STATUS = {
     CaseStatus.OPEN: "待接单",
     CaseStatus.ACCEPTED: "办理中",
     CaseStatus.RESOLVED: "已办结",
+    CaseStatus.CLOSED: "已关闭",
 }
 _WISH_STATUS = {
     CaseStatus.OPEN: "待认领",
     CaseStatus.ACCEPTED: "已认领",
     CaseStatus.RESOLVED: "已完成",
+    CaseStatus.CLOSED: "已关闭",
 }
 ACTIVE_STATUSES = (CaseStatus.OPEN, CaseStatus.ACCEPTED)
 
@@ -69,6 +72,15 @@ class CaseAction(StrEnum):
     REMINDED = "reminded"
     CONTACT = "contact"
     IMAGE = "image"
+    REOPENED = "reopened"
+    REPLIED = "replied"  # a console user's answer to the resident
+    NOTE = "note"  # an internal note of the console, never shown to residents
+    SPAM = "spam"
+    MERGED = "merged"  # another case was merged into this one
+    MERGED_INTO = "merged_into"  # this case was merged into another
+    RECATEGORISED = "recategorised"
+    MADE_URGENT = "made_urgent"  # an urgent report joined it (附议)
+    PHOTO = "photo"  # a photo from the 民情码 form
 
     @property
     def label(self) -> str:
@@ -99,6 +111,15 @@ _ACTION_LABELS = {
     CaseAction.REMINDED: "提醒志愿者",
     CaseAction.CONTACT: "联系电话",
     CaseAction.IMAGE: "图片",
+    CaseAction.REOPENED: "重新打开",
+    CaseAction.REPLIED: "回复居民",
+    CaseAction.NOTE: "内部备注",
+    CaseAction.SPAM: "标为无效",
+    CaseAction.MERGED: "合并",
+    CaseAction.MERGED_INTO: "并入",
+    CaseAction.RECATEGORISED: "改类别",
+    CaseAction.MADE_URGENT: "升为紧急",
+    CaseAction.PHOTO: "照片",
 }
 # Contact numbers, images and internal reminders stay out of the reporter's view.
 _PUBLIC_LABELS = {
@@ -113,6 +134,12 @@ _PUBLIC_LABELS = {
     CaseAction.RESOLVED: "已办结",
     CaseAction.COMPLETED: "已完成",
     CaseAction.RATED: "已评价",
+    CaseAction.DISPATCHED: "社区已派单",
+    CaseAction.REOPENED: "已重新打开处理",
+    CaseAction.REPLIED: "社区回复",
+    CaseAction.SPAM: "已关闭（无效反映）",
+    CaseAction.MERGED_INTO: "已与邻居反映的同一问题合并处理",
+    CaseAction.MADE_URGENT: "已升为紧急",
 }
 
 

@@ -11,9 +11,9 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from bot.core.domain import ACTIVE_STATUSES, CaseKind, Category
-from bot.web import queries
-from bot.web.actions import ACTIONS, ActionRefused, run_action
+from bot.core.config import CompoundConfig
+from bot.core.domain import ACTIVE_STATUSES, CaseKind, CaseStatus, Category
+from bot.web import actions, queries
 from bot.web.auth import Principal
 from bot.web.charts import building_label, rates_chart, trend_chart
 from bot.web.errors import (
@@ -25,13 +25,14 @@ from bot.web.errors import (
     text_param,
 )
 from bot.web.labels import Labeller, rating_words
-from bot.web.login import checked_form, require_user
+from bot.web.login import checked_form, require_user, safe_next
 from bot.web.state import WebState, state_of
 from handlers.routing import case_label
 from storage import web_reports, web_state
 from storage.cases import CaseRepository
 from storage.models import Case
 
+MAX_BULK = 100  # cases per bulk action
 _ALIAS = re.compile(r"^\s*(\d+)\s*[栋幢号]\s*(?:楼)?\s*(\d{1,5})?\s*[-－—_ ]?\s*(.*)$")
 
 
@@ -192,6 +193,17 @@ async def visible_case(request: web.Request, principal: Principal) -> Case:
     return case
 
 
+def helpers_of(compound: CompoundConfig) -> list[tuple[str, str]]:
+    """Who may claim a wish of the compound: volunteers and building heads, by name."""
+    out = [
+        (v.id, f"{v.name}（{v.team}队志愿者）" if v.team else v.name) for v in compound.volunteers
+    ]
+    out += [
+        (b.head.id, f"{b.head.name}（{b.number}栋楼栋长）") for b in compound.buildings if b.head
+    ]
+    return list(dict(out).items())
+
+
 async def case_page(request: web.Request) -> web.Response:
     """GET /console/cases/{kind}/{number}: one case, its log and what can be done with it."""
     principal = await require_user(request)
@@ -229,6 +241,9 @@ async def case_page(request: web.Request) -> web.Response:
             for e, ln in ((e, names.line(case, e)) for e in log)
         ],
         active=case.status in ACTIVE_STATUSES,
+        closed=case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED),
+        can=actions.FOR_KIND[CaseKind(case.kind)],
+        helpers=helpers_of(compound),
         buildings=compound.buildings,
         default_building=case.building or "",
         categories=queries.category_names(),
@@ -242,47 +257,49 @@ async def case_action(request: web.Request) -> web.Response:
     state = state_of(request)
     case = await visible_case(request, principal)
     action = request.match_info["action"]
-    if action not in ACTIONS:
+    kind = CaseKind(case.kind)
+    if action not in actions.FOR_KIND[kind]:
         raise Problem(404, "没有这项操作。", back=case_path(case))
-    target = form.get("target", "").strip()
-    if len(target) > 200:
+    if any(len(form.get(k, "")) > 1000 for k in ("target", "text")):
         raise Problem(400, "填写的内容太长了。", back=case_path(case))
-    where = case_path(case)
-    async with _once(state, form.get("idem", ""), where) as first:
-        if not first:
-            await state.flash(request, "!这个操作刚才已经提交过了，没有重复执行。")
-            raise web.HTTPSeeOther(where)
-        try:
-            result = await run_action(state.bot, principal, case.kind, case.number, action, target)
-        except ActionRefused as e:
-            await state.flash(request, "!" + str(e))
-        else:
-            await state.flash(request, result.message)
-    raise web.HTTPSeeOther(where)
+    result = await actions.run_action(
+        state.bot, principal, kind, case.number, action, form, form.get("idem", "")
+    )
+    await state.flash(request, result.message if result.ok else "!" + result.message)
+    raise web.HTTPSeeOther(case_path(case))
 
 
-class _once:
-    """Run a form's submission once per form token; a resubmission only redirects."""
-
-    def __init__(self, state: WebState, nonce: str, result: str) -> None:
-        self._state = state
-        self._nonce = nonce[:64]
-        self._result = result
-
-    async def __aenter__(self) -> bool:
-        if not self._nonce:
-            return True  # an old page without a token: no protection, but no refusal either
-        async with self._state.bot.sessions() as session, session.begin():
-            return await web_state.claim_form(session, self._nonce, self._state.wall.now()) is None
-
-    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if not self._nonce:
-            return
-        async with self._state.bot.sessions() as session, session.begin():
-            if exc_type is None or isinstance(exc, web.HTTPException):
-                await web_state.set_form_result(session, self._nonce, self._result)
-            else:
-                await web_state.release_form(session, self._nonce)
+async def bulk_action(request: web.Request) -> web.Response:
+    """POST /console/bulk: close or mark spam many reports at once, each on the dispatch path."""
+    principal = await require_user(request)
+    form = await checked_form(request)
+    state = state_of(request)
+    post = await request.post()
+    back = safe_next(form.get("back", "/console"))
+    action = form.get("action", "")
+    if action not in actions.BULK:
+        raise Problem(400, "请选择「批量办结」或「批量标为无效」。", back=back)
+    numbers = sorted(
+        {int(v) for v in post.getall("case", []) if isinstance(v, str) and v.isdigit()}
+    )[:MAX_BULK]
+    if not numbers:
+        await state.flash(request, "!请先勾选要处理的事项。")
+        raise web.HTTPSeeOther(back)
+    done: list[str] = []
+    refused: list[str] = []
+    fields = {"text": form.get("text", "")[:200] or "批量处理"}
+    for n in numbers:
+        result = await actions.run_action(
+            state.bot, principal, CaseKind.REPORT, n, action, fields, form.get("idem", "")
+        )
+        (done if result.ok else refused).append(
+            f"#{n}" if result.ok else f"#{n}：{result.message}"
+        )
+    text = f"已处理 {len(done)} 件：{'、'.join(done) or '无'}。"
+    if refused:
+        text += f" 未处理 {len(refused)} 件：" + "；".join(refused[:5])
+    await state.flash(request, text if not refused or done else "!" + text)
+    raise web.HTTPSeeOther(back)
 
 
 # --- activities -----------------------------------------------------------------------------
@@ -322,7 +339,31 @@ async def activities(request: web.Request) -> web.Response:
         "activities.html",
         upcoming=[i for i in items if not i["past"]][::-1],
         past=[i for i in items if i["past"]],
+        compounds=principal.visible(state.grid),
     )
+
+
+async def activity_publish(request: web.Request) -> web.Response:
+    """POST /console/activities/publish: 发布活动 through the same handler as the command."""
+    principal = await require_user(request)
+    form = await checked_form(request)
+    state = state_of(request)
+    result = await actions.publish_activity(state.bot, principal, form, form.get("idem", ""))
+    await state.flash(request, result.message if result.ok else "!" + result.message)
+    raise web.HTTPSeeOther("/console/activities")
+
+
+async def activity_cancel(request: web.Request) -> web.Response:
+    """POST /console/activities/{id}/cancel: cancel it and tell the compound's rooms."""
+    principal = await require_user(request)
+    form = await checked_form(request)
+    state = state_of(request)
+    activity_id = positive_int(request.match_info["id"])
+    result = await actions.cancel_activity(
+        state.bot, principal, activity_id, form.get("text", ""), form.get("idem", "")
+    )
+    await state.flash(request, result.message if result.ok else "!" + result.message)
+    raise web.HTTPSeeOther("/console/activities")
 
 
 async def activity_csv(request: web.Request) -> web.Response:
@@ -471,3 +512,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(r"/console/figures/{chart}.svg", figures_chart)
     app.router.add_get("/console/cases/{kind}/{number}", case_page)
     app.router.add_post("/console/cases/{kind}/{number}/{action}", case_action)
+    app.router.add_post("/console/bulk", bulk_action)
+    app.router.add_post("/console/activities/publish", activity_publish)
+    app.router.add_post(r"/console/activities/{id}/cancel", activity_cancel)

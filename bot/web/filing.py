@@ -8,8 +8,9 @@ from dataclasses import dataclass, replace
 from bot.app import App
 from bot.core.grid import RoomInfo
 from bot.core.messages import Channel, Incoming
-from handlers.web_reports import file_from_form
+from handlers.web_reports import FormExtras, file_from_form
 from intents import Intent, IntentKind, ParseContext, parse
+from intents.buildings import building_in
 
 MAX_WHAT = 500
 MAX_WHERE = 100
@@ -35,11 +36,12 @@ class WebReport:
 
 @dataclass(frozen=True, slots=True)
 class Filed:
-    """The filed case's label and its status token."""
+    """The filed case's label and its status code."""
 
     label: str
     token: str
     joined: bool = False  # the same problem was open already: the reporter seconded it
+    building: str = ""  # the building it was filed under (the text may name another one)
 
 
 def check_report(form: WebReport) -> list[str]:
@@ -57,8 +59,27 @@ def check_report(form: WebReport) -> list[str]:
     return problems
 
 
-async def file_web_report(bot: App, form: WebReport, room: RoomInfo) -> Filed:
-    """File the form as the group message handler would: same parser, routing and messages."""
+def building_for(bot: App, form: WebReport) -> str:
+    """The building of the report: the QR code's, unless the text names another of the compound."""
+    named = building_in(form.what) or building_in(form.where)
+    if named and named != form.building and bot.grid.has_building(form.compound, named):
+        return named
+    return form.building
+
+
+async def file_web_report(
+    bot: App,
+    form: WebReport,
+    room: RoomInfo,
+    *,
+    message_id: str | None = None,
+    photo_id: int | None = None,
+    photo_link: str | None = None,
+) -> Filed:
+    """File the form as the group message handler would: same parser, routing and messages.
+
+    `message_id` (from the form's token) makes a resubmitted form file nothing twice.
+    """
     problems = check_report(form)
     if problems:
         raise FilingRefused(" ".join(problems))
@@ -66,6 +87,8 @@ async def file_web_report(bot: App, form: WebReport, room: RoomInfo) -> Filed:
     text = form.what.strip()
     if form.where.strip():
         text += f"（地点：{form.where.strip()}）"
+    building = building_for(bot, form)
+    room = bot.grid.building_room(form.compound, building) or room
     parsed = parse(
         text, ParseContext(room=room.room.topic, sender_name="", bot_name=bot.config.bot.name)
     )
@@ -77,27 +100,37 @@ async def file_web_report(bot: App, form: WebReport, room: RoomInfo) -> Filed:
     intent = replace(
         parsed if parsed.kind is kind else Intent(kind=kind, category=parsed.category),
         kind=kind,
-        building=form.building,
+        building=building,
         urgent=form.urgent or parsed.urgent,
     )
-    reporter = f"web:{uuid.uuid4().hex}"
+    reporter = message_id or f"web:{uuid.uuid4().hex}"
     msg = Incoming(
         message_id=reporter,
-        room=None,  # no group to answer in: the reporter gets the status link instead
+        room=None,  # no group to answer in: the reporter gets the status page instead
         sender_id=reporter,
-        sender_name=f"{form.building}栋居民（民情码）",
+        sender_name=f"{building}栋居民（民情码）",
         text=text,
         mentions_bot=False,
         at=now,
         channel=Channel.WEB,
     )
-    phone = form.phone.strip()
+    extras = FormExtras(
+        phone=form.phone.strip(),
+        photo_id=photo_id,
+        photo_link=photo_link,
+        urgent_key=f"urgent:{form.compound}/{building}" if intent.urgent else None,
+    )
     outcome = await bot.dispatcher.submit(
         msg,
-        lambda ctx: file_from_form(ctx, handler, intent, phone),
+        lambda ctx: file_from_form(ctx, handler, intent, extras),
         what="web_report",
         room=room,
     )
     if outcome.refusal is not None or outcome.case is None or outcome.status_token is None:
         raise FilingRefused(outcome.refusal or "暂时无法登记，请稍后再试，急事请拨打物业电话。")
-    return Filed(label=outcome.case.label, token=outcome.status_token, joined=outcome.joined)
+    return Filed(
+        label=outcome.case.label,
+        token=outcome.status_token,
+        joined=outcome.joined,
+        building=building,
+    )

@@ -13,11 +13,11 @@ from urllib.parse import quote
 import segno
 from aiohttp import BodyPartReader, web
 
-from bot.core.domain import CaseKind
+from bot.core.domain import CaseKind, CaseStatus
 from bot.core.grid import RoomInfo
 from bot.core.messages import Outgoing
 from bot.outbound import enqueue_all
-from bot.web import filing
+from bot.web import actions, filing
 from bot.web.console import local
 from bot.web.errors import Problem
 from bot.web.labels import rating_words
@@ -260,7 +260,7 @@ async def submit_report(request: web.Request) -> web.Response:
             raise web.HTTPSeeOther(used.result)
         raise Problem(409, "这份表单正在提交或已经提交过了，请稍候查看。")
     try:
-        where = await _file_or_hold(request, state, room, report, data.photo)
+        where = await _file_or_hold(request, state, room, report, data.photo, nonce)
     except BaseException:
         async with state.bot.sessions() as session, session.begin():
             await web_state.release_form(session, nonce)
@@ -276,6 +276,7 @@ async def _file_or_hold(
     room: RoomInfo,
     report: filing.WebReport,
     photo: bytes | None,
+    nonce: str,
 ) -> str:
     """File the report, or hold it when the building or compound is over its budget."""
     cfg = state.config.web
@@ -296,9 +297,7 @@ async def _file_or_hold(
         compound_hit = await web_state.hit(
             session, f"report:compound:{report.compound}", now, cfg.budget_window
         )
-        photo_id = (
-            (await web_reports.add_photo(session, photo, "image/jpeg", now)).id if photo else None
-        )
+        stored = await web_reports.add_photo(session, photo, "image/jpeg", now) if photo else None
         over = building_hit.count > cfg.building_budget or compound_hit.count > cfg.compound_budget
         if over:
             code = web_state.new_status_code()
@@ -312,29 +311,23 @@ async def _file_or_hold(
                 place=report.where.strip(),
                 phone=report.phone.strip(),
                 urgent=report.urgent,
-                photo_id=photo_id,
+                photo_id=stored.id if stored else None,
                 now=now,
             )
             await _tell_secretary_of_holds(state, session, report.compound, held.id)
     if over:
         state.bot.sender.wake()
         return f"/s/{code}?new=1"
-    filed = await filing.file_web_report(state.bot, _without_phone(report), room)
-    async with state.bot.sessions() as session, session.begin():
-        case = await web_state.case_by_token(session, filed.token)
-        if case is not None:
-            if report.phone.strip():
-                await web_reports.set_contact(session, case.id, report.phone.strip(), now)
-            if photo_id is not None:
-                await web_reports.attach_photo(session, photo_id, case.id)
-    return f"/s/{filed.token}?new=1"
-
-
-def _without_phone(report: filing.WebReport) -> filing.WebReport:
-    # The phone number is kept apart (web_contacts), never in the case log the API shows.
-    from dataclasses import replace
-
-    return replace(report, phone="")
+    filed = await filing.file_web_report(
+        state.bot,
+        report,
+        room,
+        message_id=f"web:{nonce}",
+        photo_id=stored.id if stored else None,
+        photo_link=public_url(state, f"/p/{stored.token}.jpg") if stored else None,
+    )
+    moved = f"&qr={quote(report.building)}" if filed.building != report.building else ""
+    return f"/s/{filed.token}?new=1{moved}"
 
 
 async def _tell_secretary_of_holds(
@@ -420,6 +413,13 @@ async def status_page(request: web.Request) -> web.Response:
             steps=[],
             note=None,
             rating=None,
+            moved=None,
+            may_rate=False,
+            may_reopen=False,
+            form="",
+            path_code=code,
+            request_done="",
+            request_error=False,
         )
     else:
         names = status_names(CaseKind(case.kind))
@@ -440,6 +440,10 @@ async def status_page(request: web.Request) -> web.Response:
             for e in log
             if e.action in PUBLIC_STEPS
         ]
+        async with state.bot.sessions() as session:
+            reporter = await web_state.code_of_case(session, case.id) == code
+        resolved = case.status == CaseStatus.RESOLVED
+        qr = request.query.get("qr", "")[:20]
         resp = state.render(
             request,
             "status.html",
@@ -453,9 +457,41 @@ async def status_page(request: web.Request) -> web.Response:
             steps=steps,
             note=closing,
             rating=rating_words(case.rating) if case.rating else None,
+            moved=qr if qr and case.building and qr != case.building else None,
+            may_rate=reporter and resolved and case.rating is None and case.kind == "report",
+            may_reopen=reporter and resolved,
+            form=state.signer.sign("status", {"c": code, "n": secrets.token_urlsafe(9)}),
+            path_code=code,
+            request_done=request.query.get("done", ""),
+            request_error=bool(request.query.get("error")),
         )
     resp.headers["Referrer-Policy"] = "no-referrer"  # the code is the only key to this page
     return resp
+
+
+async def status_action(request: web.Request) -> web.Response:
+    """POST /s/{code}/{action}: the reporter rates the case or says it is not fixed (还没好)."""
+    state = state_of(request)
+    code = web_state.normalise_code(request.match_info["token"])
+    action = request.match_info["action"]
+    if code is None or action not in ("rate", "reopen"):
+        raise Problem(404, "没有找到这个查询码对应的事项。")
+    if not state.network.same_origin(request):
+        raise Problem(403, "请在查询页上操作。", back=f"/s/{code}")
+    form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+    token = state.signer.unsign("status", form.get("form", ""))
+    if token is None or token.get("c") != code:
+        raise Problem(403, "页面已过期，请刷新后再试。", back=f"/s/{code}")
+    async with state.bot.sessions() as session:
+        case = await web_state.case_by_token(session, code)
+        reporter = case is not None and await web_state.code_of_case(session, case.id) == code
+    if case is None or not reporter:
+        raise Problem(404, "没有找到这个查询码对应的事项。")
+    result = await actions.resident_action(
+        state.bot, case, code, action, form, str(token.get("n", ""))
+    )
+    where = f"/s/{code}?done={action}" if result.ok else f"/s/{code}?error={action}"
+    raise web.HTTPSeeOther(where)
 
 
 # --- photos and QR codes --------------------------------------------------------------------
@@ -531,6 +567,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/r/{compound}/{building}", submit_report)
     app.router.add_get("/s", status_lookup)
     app.router.add_get("/s/{token}", status_page)
+    app.router.add_post("/s/{token}/{action}", status_action)
     app.router.add_get(r"/p/{token}.jpg", photo)
     app.router.add_get("/qr/{compound}/{building}.svg", qr_svg)
     app.router.add_get("/console/qr", qr_sheet)

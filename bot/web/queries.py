@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
 from bot.core.domain import CaseKind, CaseStatus, Category
+from handlers import sla
 from handlers.routing import case_label
 from storage import figures as figures_db
 from storage.models import Activity, Case, CaseEvent, Signup
@@ -66,37 +67,20 @@ class BoardPage:
     pages: int
 
 
-def overdue_clause(config: Config, now: datetime) -> ColumnElement[bool]:
-    """SQL: the report waits past its deadline (untaken past accept, taken past resolve)."""
-    sla = config.sla
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """SQL: a report waits past the deadline the SLA chain works to (handlers/sla.py)."""
     return and_(
         Case.kind == CaseKind.REPORT,
         or_(
-            and_(
-                Case.status == CaseStatus.OPEN,
-                Case.urgent.is_(True),
-                Case.created_at <= now - sla.accept_urgent,
-            ),
-            and_(
-                Case.status == CaseStatus.OPEN,
-                Case.urgent.is_(False),
-                Case.created_at <= now - sla.accept,
-            ),
-            and_(Case.status == CaseStatus.ACCEPTED, Case.accepted_at <= now - sla.resolve),
+            and_(Case.status == CaseStatus.OPEN, Case.accept_due_at <= now),
+            and_(Case.status == CaseStatus.ACCEPTED, Case.resolve_due_at <= now),
         ),
     )
 
 
 def overdue(case: Case, config: Config, now: datetime) -> bool:
-    """True when the case has waited past its SLA: to be taken, or (once taken) to be resolved."""
-    if case.kind != CaseKind.REPORT:
-        return False
-    if case.status == CaseStatus.OPEN:
-        limit = config.sla.accept_urgent if case.urgent else config.sla.accept
-        return now - case.created_at > limit
-    if case.status == CaseStatus.ACCEPTED and case.accepted_at is not None:
-        return now - case.accepted_at > config.sla.resolve
-    return False
+    """True when a report waits past its deadline: untaken past accept, taken past resolve."""
+    return case.kind == CaseKind.REPORT and sla.overdue(case, now)
 
 
 def _where(f: BoardFilter, config: Config, now: datetime) -> list[ColumnElement[bool]]:
@@ -122,7 +106,7 @@ def _where(f: BoardFilter, config: Config, now: datetime) -> list[ColumnElement[
         )
         conds.append(or_(Case.number == int(number[1]), text) if number else text)
     if f.overdue_only:
-        conds.append(overdue_clause(config, now))
+        conds.append(overdue_clause(now))
     return conds
 
 
@@ -144,7 +128,7 @@ async def board(
     late = int(
         (
             await session.execute(
-                select(func.count()).select_from(Case).where(*conds, overdue_clause(config, now))
+                select(func.count()).select_from(Case).where(*conds, overdue_clause(now))
             )
         ).scalar_one()
     )
@@ -359,14 +343,8 @@ async def month_figures(
 ) -> list[Figures]:
     """Each compound's figures for the reports filed in a month (compound order kept)."""
     start, end = month_bounds(month, config)
-    timely = figures_db.in_time(session, config.sla.accept, config.sla.accept_urgent)
-    totals = {
-        r.compound: r
-        for r in await figures_db.month_rates(session, compounds, start, end, taken_in_time=timely)
-    }
-    per_building = await figures_db.month_rates(
-        session, compounds, start, end, taken_in_time=timely, by_building=True
-    )
+    totals = {r.compound: r for r in await figures_db.month_rates(session, compounds, start, end)}
+    per_building = await figures_db.month_rates(session, compounds, start, end, by_building=True)
     out = []
     for compound in compounds:
         out.append(

@@ -8,9 +8,10 @@ from bot.web import filing
 from bot.web.console import local
 from bot.web.errors import Problem
 from bot.web.login import checked_form, require_user
+from bot.web.public import public_url
 from bot.web.state import WebState, state_of
 from storage import web_reports, web_state
-from storage.web_models import WebHeldReport
+from storage.web_models import WebHeldReport, WebPhoto
 
 MAX_AT_ONCE = 200
 
@@ -67,21 +68,26 @@ async def _file_held(state: WebState, held: WebHeldReport) -> str:
         building=held.building,
         what=held.what,
         where=held.place,
-        phone="",
+        phone=held.phone,
         urgent=held.urgent,
         wish=held.wish,
     )
-    filed = await filing.file_web_report(state.bot, report, room)
-    now = state.wall.now()
+    async with state.bot.sessions() as session:
+        photo = await session.get(WebPhoto, held.photo_id) if held.photo_id else None
+    link = public_url(state, f"/p/{photo.token}.jpg") if photo else None
+    filed = await filing.file_web_report(
+        state.bot,
+        report,
+        room,
+        message_id=f"web:held:{held.id}",
+        photo_id=held.photo_id,
+        photo_link=link,
+    )
     async with state.bot.sessions() as session, session.begin():
         case = await web_state.case_by_token(session, filed.token)
         if case is not None:
             # The reporter keeps the code they were given: it now shows the case.
             await web_reports.link_held(session, held.id, case.id)
-            if held.phone:
-                await web_reports.set_contact(session, case.id, held.phone, now)
-            if held.photo_id is not None:
-                await web_reports.attach_photo(session, held.photo_id, case.id)
     return filed.label
 
 

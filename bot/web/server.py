@@ -24,6 +24,7 @@ from bot.web.state import (
     resolve_secret,
     state_of,
 )
+from handlers import sla
 from storage import web_reports, web_sessions, web_state
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,9 @@ async def mount_web(
         sandbox=sandbox,
     )
     await login.announce_start_token(state, announce)
+    async with bot.sessions() as session, session.begin():
+        # Reports filed before deadlines were stored get them once, from the same rule.
+        await sla.backfill_deadlines(session, bot.config)
     app[WEB_STATE] = state
     login.add_routes(app)
     console.add_routes(app)

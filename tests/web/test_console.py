@@ -170,7 +170,7 @@ async def test_oversized_form_is_refused(lite_env: WebEnv) -> None:
     await lite_env.login("li")
     csrf = await lite_env.csrf()
     resp = await lite_env.client.post(
-        "/console/cases/report/1/nudge", data={"target": "x" * 300, "csrf": csrf}
+        "/console/cases/report/1/nudge", data={"target": "x" * 1500, "csrf": csrf}
     )
     assert resp.status == 400
     huge = await lite_env.client.post(

@@ -5,7 +5,7 @@ for (const b of document.querySelectorAll("[data-print]")) {
 }
 for (const all of document.querySelectorAll("[data-check-all]")) {
   all.addEventListener("change", () => {
-    for (const box of all.closest("form").querySelectorAll('input[type="checkbox"][name="id"]')) {
+    for (const box of all.closest("form").querySelectorAll('input[type="checkbox"][name="id"], input[type="checkbox"][name="case"]')) {
       box.checked = all.checked;
     }
   });

@@ -133,11 +133,26 @@ def upgrade() -> None:
         "(SELECT MAX(id) FROM case_events WHERE action = 'contact' GROUP BY case_id)"
     )
     op.execute("DELETE FROM case_events WHERE action = 'contact'")
+    # The SLA deadlines the escalation chain works to, so the console reads the same ones.
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("accept_due_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("resolve_due_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index(
+            batch_op.f("ix_cases_accept_due_at"), ["accept_due_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_cases_resolve_due_at"), ["resolve_due_at"], unique=False
+        )
     # Login attempts are counted in web_counters now, by (user, address) and by user.
     op.drop_table("web_login_failures")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cases_resolve_due_at"))
+        batch_op.drop_index(batch_op.f("ix_cases_accept_due_at"))
+        batch_op.drop_column("resolve_due_at")
+        batch_op.drop_column("accept_due_at")
     # The phone numbers stay in web_contacts' place: they are not written back into case logs.
     op.create_table(
         "web_login_failures",
