@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy import case as when
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.domain import CaseKind, CaseStatus
+from bot.core.domain import CaseKind, CaseStatus, SignupStatus
 from storage.models import Activity, Case, CaseEvent, Signup
 
 SATISFIED_FROM = 3  # 基本满意 and better
@@ -231,7 +231,7 @@ async def month_services(
             Activity.compound == compound,
             Signup.created_at >= start,
             Signup.created_at < end,
-            Signup.status != "cancelled",
+            Signup.status != SignupStatus.WITHDRAWN,
         )
     )
     escalated = await session.execute(

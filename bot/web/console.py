@@ -12,7 +12,7 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from bot.core.config import CompoundConfig
-from bot.core.domain import ACTIVE_STATUSES, CaseKind, CaseStatus, Category
+from bot.core.domain import ACTIVE_STATUSES, ActivityStatus, CaseKind, CaseStatus, Category
 from bot.web import actions, queries
 from bot.web.auth import Principal
 from bot.web.charts import building_label, rates_chart, trend_chart
@@ -327,7 +327,7 @@ async def activities(request: web.Request) -> web.Response:
             "when": local(state, r.activity.starts_at, "%Y-%m-%d %H:%M"),
             "state": (
                 "已取消"
-                if r.activity.status == "cancelled"
+                if r.activity.status == ActivityStatus.CANCELLED
                 else ("已结束" if r.activity.starts_at <= now else "报名中")
             ),
             "past": r.activity.starts_at <= now,

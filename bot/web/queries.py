@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
-from bot.core.domain import CaseKind, CaseStatus, Category
+from bot.core.domain import CaseKind, CaseStatus, Category, SignupStatus
 from handlers import sla
 from handlers.routing import case_label
 from storage import figures as figures_db
@@ -232,8 +232,8 @@ async def activities(session: AsyncSession, compounds: Sequence[str]) -> list[Ro
         out.append(
             Roster(
                 activity=a,
-                confirmed=[s for s in signups if s.status == "confirmed"],
-                waiting=[s for s in signups if s.status == "waiting"],
+                confirmed=[s for s in signups if s.status == SignupStatus.CONFIRMED],
+                waiting=[s for s in signups if s.status == SignupStatus.WAITING],
             )
         )
     return out
