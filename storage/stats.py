@@ -1,4 +1,4 @@
-"""Monthly figures of a compound for the secretary's recap after the 共建日."""
+"""Monthly figures of a compound for the 共建日 recap, counted by storage.figures."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.domain import CaseAction, CaseKind, SignupStatus
-from storage.models import Activity, Case, CaseEvent, Signup
+from bot.core.domain import SignupStatus
+from storage import figures
+from storage.models import Activity, Signup
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,7 @@ class MonthFigures:
     mean_time_to_take: timedelta | None
     ratings: int
     mean_rating: float | None
-    satisfied: int  # ratings of 4 or 5
+    satisfied: int  # rated 满意 or 基本满意 (storage.figures.SATISFIED_FROM)
 
 
 async def activity_figures(session: AsyncSession, activity: Activity) -> ActivityFigures:
@@ -65,7 +66,11 @@ async def activity_figures(session: AsyncSession, activity: Activity) -> Activit
 async def month_figures(
     session: AsyncSession, compound: str, start: datetime, end: datetime
 ) -> MonthFigures:
-    """Sign-ups, cases filed and resolved, time to take a case and satisfaction in a month."""
+    """The recap's figures: the month's activities, and storage.figures for everything else.
+
+    Reports, wishes, ratings and times are about the cases filed in [start, end), counted by
+    the same SQL aggregates as the console's and the API's 三率.
+    """
     acts = (
         await session.execute(
             select(Activity)
@@ -78,39 +83,19 @@ async def month_figures(
         )
     ).scalars()
     activities = [await activity_figures(session, a) for a in acts]
-    cases = (await session.execute(select(Case).where(Case.compound == compound))).scalars().all()
-
-    def within(t: datetime | None) -> bool:
-        return t is not None and start <= t < end
-
-    reports = [c for c in cases if c.kind == CaseKind.REPORT]
-    wishes = [c for c in cases if c.kind == CaseKind.WISH]
-    taken = [
-        c.accepted_at - c.created_at
-        for c in reports
-        if c.accepted_at is not None and within(c.accepted_at)
-    ]
-    rated = [c.rating for c in cases if c.rating is not None and within(c.rated_at)]
-    escalations = await session.execute(
-        select(func.count())
-        .select_from(CaseEvent)
-        .join(Case, Case.id == CaseEvent.case_id)
-        .where(
-            Case.compound == compound,
-            CaseEvent.action == CaseAction.ESCALATED,
-            CaseEvent.at >= start,
-            CaseEvent.at < end,
-        )
-    )
+    rates = next(iter(await figures.month_rates(session, [compound], start, end)), None)
+    rates = rates or figures.empty_rates(compound)
+    services = await figures.month_services(session, compound, start, end)
+    take = rates.average_take_minutes
     return MonthFigures(
         activities=activities,
-        reports_filed=sum(within(c.created_at) for c in reports),
-        reports_resolved=sum(within(c.resolved_at) for c in reports),
-        wishes_filed=sum(within(c.created_at) for c in wishes),
-        wishes_done=sum(within(c.resolved_at) for c in wishes),
-        escalations=int(escalations.scalar_one()),
-        mean_time_to_take=sum(taken, timedelta()) / len(taken) if taken else None,
-        ratings=len(rated),
-        mean_rating=sum(rated) / len(rated) if rated else None,
-        satisfied=sum(r >= 4 for r in rated),
+        reports_filed=rates.filed,
+        reports_resolved=rates.resolved,
+        wishes_filed=services.wishes_filed,
+        wishes_done=services.wishes_done,
+        escalations=services.escalations,
+        mean_time_to_take=timedelta(minutes=take) if take is not None else None,
+        ratings=rates.rated,
+        mean_rating=rates.average_rating,
+        satisfied=rates.satisfied,
     )
