@@ -178,7 +178,10 @@ def recap_text(compound: str, day: date, theme: str, f: MonthFigures) -> str:
         took = f"{minutes}分钟" if minutes < 120 else f"{minutes / 60:.1f}小时"
         lines.append(f"· 平均接单用时：{took}")
     if f.mean_rating is not None:
-        lines.append(f"· 满意度：{f.satisfied}/{f.ratings} 满意，平均 {f.mean_rating:.1f} 分")
+        rate = f"{f.satisfied / f.ratings:.0%}" if f.ratings else "—"
+        lines.append(
+            f"· 满意率：{rate}（满意和基本满意 {f.satisfied}/{f.ratings}），平均 {f.mean_rating:.1f} 分"
+        )
     else:
         lines.append("· 满意度：本月暂无评价")
     return "\n".join(lines)
