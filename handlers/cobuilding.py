@@ -179,9 +179,8 @@ def recap_text(compound: str, day: date, theme: str, f: MonthFigures) -> str:
         lines.append(f"· 平均接单用时：{took}")
     if f.mean_rating is not None:
         rate = f"{f.satisfied / f.ratings:.0%}" if f.ratings else "—"
-        lines.append(
-            f"· 满意率：{rate}（满意和基本满意 {f.satisfied}/{f.ratings}），平均 {f.mean_rating:.1f} 分"
-        )
+        counts = f"{f.satisfied}/{f.ratings} 满意或基本满意"
+        lines.append(f"· 满意率：{rate}（{counts}），平均 {f.mean_rating:.1f} 分")
     else:
         lines.append("· 满意度：本月暂无评价")
     return "\n".join(lines)
