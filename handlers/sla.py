@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
@@ -64,7 +64,14 @@ async def start_chain(
     else:
         case.resolve_due_at = due
     gap = _step_gap(due - start)
-    stamp = int(now.timestamp())
+    # A chain restarted within the same second (a 派单 right after filing, a reopening on a
+    # virtual clock) must not collide with the earlier chain's keys.
+    earlier = await session.execute(
+        select(func.count())
+        .select_from(ScheduledTask)
+        .where(ScheduledTask.key.startswith(f"sla:{case.id}:", autoescape=True))
+    )
+    stamp = f"{int(now.timestamp())}.{int(earlier.scalar_one()) // len(STEPS)}"
     for i, step in enumerate(STEPS):
         await tasks.schedule(
             session,

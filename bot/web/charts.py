@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import pygal
 from pygal.style import Style
 
 from bot.web.queries import Figures
+
+# pygal appends a finder without find_spec to sys.meta_path (for its map plugins). Any import
+# that is not found elsewhere then reaches it and warns (ImportWarning), which breaks optional
+# imports such as Pillow's; the console draws no maps, so it goes.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ != "pygal"]
 
 FONT = '"PingFang SC", "Noto Sans CJK SC", "WenQuanYi Zen Hei", "Microsoft YaHei", sans-serif'
 STYLE = Style(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -235,7 +236,7 @@ async def post_report(
         form = aiohttp.FormData()
         for k, v in data.items():
             form.add_field(k, v)
-        form.add_field("photo", photo, filename="photo.jpg", content_type="image/jpeg")
+        form.add_field("photo", io.BytesIO(photo), filename="photo.jpg", content_type="image/jpeg")
         body: Any = form
     else:
         body = data
