@@ -4,37 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.domain import CaseAction
 from bot.core.grid import Grid
 from bot.web.auth import ONE_TIME_USER
 from storage.models import Case, CaseEvent
 
-ACTION_NAMES = {
-    "filed": "登记",
-    "assigned": "自动派单",
-    "dispatched": "派单",
-    "transferred": "转派",
-    "returned": "退回",
-    "accepted": "接单",
-    "resolved": "办结",
-    "closed": "关闭",
-    "reopened": "重新打开",
-    "rated": "评价",
-    "nudged": "督办",
-    "sla_reminded": "超时提醒",
-    "escalated": "上报",
-    "reminded": "提醒志愿者",
-    "seconded": "附议",
-    "merged": "合并",
-    "merged_into": "并入",
-    "claimed": "认领",
-    "completed": "完成",
-    "image": "图片",
-    "photo": "照片",
-    "note": "内部备注",
-    "replied": "回复居民",
-    "spam": "标为无效",
-    "recategorised": "改类别",
-}
 ROLE_NAMES = {"building_head": "楼栋长", "secretary": "小区书记", "worker": "社区工作人员"}
 STAGES = {"accept": "未按时接单", "resolve": "未按时办结"}
 SCORE_WORDS = {5: "满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "不满意"}
@@ -89,7 +63,10 @@ class Labeller:
 
     def line(self, case: Case, ev: CaseEvent) -> LogLine:
         """One log entry in words."""
-        action = ACTION_NAMES.get(ev.action, "其他")
+        try:
+            action = CaseAction(ev.action).label
+        except ValueError:  # a step written by a newer version
+            action = ev.action
         note = ev.note or ""
         if ev.action in ("assigned", "transferred", "dispatched", "returned"):
             target, _, rest = note.partition(" ")

@@ -13,7 +13,7 @@ from urllib.parse import quote
 import segno
 from aiohttp import BodyPartReader, web
 
-from bot.core.domain import CaseKind, CaseStatus
+from bot.core.domain import CaseAction, CaseKind, CaseStatus
 from bot.core.grid import RoomInfo
 from bot.core.messages import Outgoing
 from bot.outbound import enqueue_all
@@ -37,23 +37,18 @@ EXAMPLES = (
     "例：电梯按钮失灵，停在8楼不动",
     "例：楼下绿化带有很多垃圾没人清",
 )
-# Case log actions a reporter may see, in their words; others (notes, contacts) stay out.
-PUBLIC_STEPS = {
-    "filed": "已登记",
-    "assigned": "已派给承办人",
-    "dispatched": "社区已派单",
-    "transferred": "已转派",
-    "returned": "已退回小区书记重新安排",
-    "accepted": "已接单，正在处理",
-    "claimed": "志愿者已认领",
-    "nudged": "社区已督办",
-    "escalated": "已上报统办",
-    "resolved": "已办结",
-    "completed": "已完成",
-    "reopened": "居民反映还没好，已重新处理",
-    "replied": "社区回复",
-    "rated": "已评价",
-}
+
+
+def public_step(action: str, note: str) -> str | None:
+    """A case log entry in the reporter's words; None for what a reporter does not see."""
+    try:
+        label = CaseAction(action).public_label
+    except ValueError:
+        return None
+    if label is None:
+        return None
+    shown = action in (CaseAction.RESOLVED, CaseAction.COMPLETED, CaseAction.REPLIED)
+    return f"{label}：{note}" if shown and note else label
 
 
 def _room_for(state: WebState, compound: str, building: str) -> RoomInfo:
@@ -397,7 +392,9 @@ async def status_page(request: web.Request) -> web.Response:
         )
     assert code is not None
     new = request.query.get("new") == "1"
-    link = public_url(state, f"/s/{code}") or f"/s/{code}"
+    # Without public_url the page's own address is used: its Host passed the allow-list.
+    scheme = "https" if state.client(request).secure else "http"
+    link = public_url(state, f"/s/{code}") or f"{scheme}://{request.host}/s/{code}"
     if case is None:
         assert held is not None
         resp = state.render(
@@ -428,17 +425,9 @@ async def status_page(request: web.Request) -> web.Response:
             None,
         )
         steps = [
-            {
-                "at": local(state, e.at),
-                "text": PUBLIC_STEPS[e.action]
-                + (
-                    f"：{e.note}"
-                    if e.action in ("resolved", "completed", "replied") and e.note
-                    else ""
-                ),
-            }
+            {"at": local(state, e.at), "text": text}
             for e in log
-            if e.action in PUBLIC_STEPS
+            if (text := public_step(e.action, e.note)) is not None
         ]
         async with state.bot.sessions() as session:
             reporter = await web_state.code_of_case(session, case.id) == code
@@ -465,7 +454,10 @@ async def status_page(request: web.Request) -> web.Response:
             request_done=request.query.get("done", ""),
             request_error=bool(request.query.get("error")),
         )
-    resp.headers["Referrer-Policy"] = "no-referrer"  # the code is the only key to this page
+    # The code is the only key to this page: it must not leak to another site in a Referer.
+    # same-origin, not no-referrer: with no-referrer the browser posts the page's own rating
+    # and 还没好 forms with "Origin: null", which the same-origin check rightly refuses.
+    resp.headers["Referrer-Policy"] = "same-origin"
     return resp
 
 

@@ -89,7 +89,7 @@ async def test_case_page_shows_the_log_and_hides_other_compounds(env: WebEnv) ->
     assert page.status == 200
     assert (
         "登记" in html
-        and "自动派单" in html
+        and "小邻（自动）" in html
         and "给楼栋长王姐" in html
         and "接单" in html
         and "王姐" in html

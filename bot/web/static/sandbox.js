@@ -1,8 +1,8 @@
-// The sandbox page: rooms, a group chat, one private chat per head/secretary/volunteer, live via WebSocket.
+// The sandbox page: rooms, a group chat, private chats (one shown at a time), live via WebSocket.
 "use strict";
 (function () {
   const $ = (sel) => document.querySelector(sel);
-  const state = { rooms: [], people: [], room: null, botName: "", now: null, ws: null, queue: [] };
+  const state = { rooms: [], people: [], room: null, person: null, botName: "", now: null, ws: null, queue: [] };
   const byRoom = new Map();   // topic -> events
   const byPerson = new Map(); // person id -> events
 
@@ -40,14 +40,16 @@
       }
     }
     if (!live) return;
-    if ((ev.room || ev.to_room) === state.room) renderRoom();
-    else if (ev.room || ev.to_room) markUnread(ev.room || ev.to_room);
+    const topic = ev.room || ev.to_room;
+    if (topic === state.room) renderRoom();
+    else if (topic) mark("#room-list", "room", topic);
     const pid = ev.type === "said" && !ev.room ? ev.sender_id : ev.to_person;
-    if (pid) renderDm(pid);
+    if (pid === state.person) renderDm();
+    else if (pid) mark("#dm-people", "person", pid);
   }
 
-  function markUnread(topic) {
-    const b = document.querySelector(`#room-list button[data-room="${CSS.escape(topic)}"]`);
+  function mark(list, key, value) {
+    const b = document.querySelector(`${list} button[data-${key}="${CSS.escape(value)}"]`);
     if (b) b.classList.add("unread");
   }
 
@@ -73,40 +75,41 @@
   }
 
   function renderPeople() {
-    const list = $("#dm-list");
+    const list = $("#dm-people");
     for (const p of state.people) {
-      if (list.querySelector(`.dm[data-person="${CSS.escape(p.id)}"]`)) continue;
-      const box = el("section", "dm");
-      box.dataset.person = p.id;
-      const head = el("h3", "", p.name + " · " + p.role + (p.where ? " · " + p.where : ""));
-      const log = el("ol", "dm-log log");
-      const form = el("form", "composer");
-      const input = el("input", "dm-text");
-      input.maxLength = 1000;
-      input.placeholder = "以" + p.name + "的身份私聊：接单 1 / 待办 / 认领 W1";
-      input.setAttribute("aria-label", p.name + " 私聊消息");
-      const send = el("button", "dm-send", "发送");
-      send.type = "submit";
-      form.append(input, send);
-      form.addEventListener("submit", (e) => {
-        e.preventDefault();
-        if (!input.value.trim()) return;
-        emit({ type: "say", room: null, sender_id: p.id, text: input.value });
-        input.value = "";
-      });
-      box.append(head, log, form);
-      list.appendChild(box);
-      renderDm(p.id);
+      if (list.querySelector(`button[data-person="${CSS.escape(p.id)}"]`)) continue;
+      const b = el("button", "", "");
+      b.type = "button";
+      b.setAttribute("role", "tab");
+      b.dataset.person = p.id;
+      b.appendChild(el("strong", "", p.name));
+      b.appendChild(el("small", "", " " + p.role + (p.where ? " · " + p.where : "")));
+      b.addEventListener("click", () => choose(p.id));
+      if ((byPerson.get(p.id) || []).length) b.classList.add("has-messages");
+      list.appendChild(b);
     }
+    if (!state.person && state.people.length) choose(state.people[0].id);
   }
 
-  function renderDm(pid) {
-    const box = document.querySelector(`.dm[data-person="${CSS.escape(pid)}"]`);
-    if (!box) return;
-    const log = box.querySelector(".dm-log");
-    log.replaceChildren(...(byPerson.get(pid) || []).map((ev) => bubble(ev, ev.type === "said")));
+  function choose(pid) {
+    state.person = pid;
+    for (const b of document.querySelectorAll("#dm-people button")) {
+      const here = b.dataset.person === pid;
+      b.classList.toggle("here", here);
+      b.setAttribute("aria-selected", here ? "true" : "false");
+      if (here) b.classList.remove("unread");
+    }
+    renderDm();
+  }
+
+  function renderDm() {
+    const p = state.people.find((x) => x.id === state.person);
+    $("#dm-title").textContent = p ? p.name + " · " + p.role + (p.where ? " · " + p.where : "") : "—";
+    $("#dm-as").textContent = p ? p.name : "—";
+    const log = $("#dm-log");
+    log.dataset.person = state.person || "";
+    log.replaceChildren(...(byPerson.get(state.person) || []).map((ev) => bubble(ev, ev.type === "said")));
     log.scrollTop = log.scrollHeight;
-    box.classList.toggle("active", (byPerson.get(pid) || []).length > 0);
   }
 
   function showClock(iso) {
@@ -162,6 +165,16 @@
     emit({ type: "jump", to: localIso(eve) });
   }
 
+  // Enter sends, Shift+Enter starts a new line (a 接龙 block is pasted or typed line by line).
+  function sendOnEnter(textarea, form) {
+    textarea.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        form.requestSubmit();
+      }
+    });
+  }
+
   async function start() {
     const res = await fetch("/sandbox/state");
     const s = await res.json();
@@ -178,13 +191,24 @@
     renderRooms();
     renderRoom();
     renderPeople();
-    $("#group-form").addEventListener("submit", (e) => {
+    const groupForm = $("#group-form");
+    groupForm.addEventListener("submit", (e) => {
       e.preventDefault();
       const text = $("#group-text").value;
       if (!text.trim() || !state.room) return;
       emit({ type: "say", room: state.room, sender_name: $("#sender-name").value, text });
       $("#group-text").value = "";
     });
+    sendOnEnter($("#group-text"), groupForm);
+    const dmForm = $("#dm-form");
+    dmForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const text = $("#dm-text").value;
+      if (!text.trim() || !state.person) return;
+      emit({ type: "say", room: null, sender_id: state.person, text });
+      $("#dm-text").value = "";
+    });
+    sendOnEnter($("#dm-text"), dmForm);
     $("#jump-go").addEventListener("click", () => emit({ type: "jump", to: $("#jump-to").value }));
     for (const b of document.querySelectorAll(".jump-quick")) {
       b.addEventListener("click", () => jumpBy(Number(b.dataset.hours)));
