@@ -134,6 +134,16 @@ async def peek(session: AsyncSession, key: str, now: datetime, window: timedelta
     return row.count
 
 
+async def peek_window(
+    session: AsyncSession, key: str, now: datetime, window: timedelta
+) -> Hit | None:
+    """The counter's current window (count and start), or None when it has none running."""
+    row = await session.get(WebCounter, key)
+    if row is None or row.window_start <= now - window:
+        return None
+    return Hit(row.count, row.ref, row.window_start)
+
+
 async def set_ref(session: AsyncSession, key: str, ref: int) -> None:
     """Remember what a counter's window belongs to (e.g. the case an urgent ping opened)."""
     await session.execute(update(WebCounter).where(WebCounter.key == key).values(ref=ref))

@@ -139,6 +139,13 @@ async def login(request: web.Request) -> web.Response:
     username = str(form.get("username", "")).strip()[:64]
     password = str(form.get("password", ""))[:200]
     pair = f"login:pair:{username}|{address}"
+    async with state.bot.sessions() as session:
+        # Already locked: refused on a read, so a flood of tries writes nothing.
+        locked = await web_state.peek_window(session, pair, now, cfg.lockout)
+    if locked is not None and locked.count >= cfg.max_failures:
+        wait = _minutes(locked.window_start + cfg.lockout - now)
+        msg = f"这个账号在本机登录失败次数过多，请 {wait} 分钟后再试。{LOCKED_HINT}"
+        return _login_form(request, state, nxt, msg, 429)
     async with state.bot.sessions() as session, session.begin():
         # The attempt is counted before the password is checked, in one statement: parallel
         # requests cannot all slip past the limit the way a read-then-write check lets them.
