@@ -430,7 +430,7 @@ async def status_page(request: web.Request) -> web.Response:
             if (text := public_step(e.action, e.note)) is not None
         ]
         async with state.bot.sessions() as session:
-            reporter = await web_state.code_of_case(session, case.id) == code
+            reporter = await _reporter_code(session, case, code)
         resolved = case.status == CaseStatus.RESOLVED
         qr = request.query.get("qr", "")[:20]
         resp = state.render(
@@ -461,6 +461,14 @@ async def status_page(request: web.Request) -> web.Response:
     return resp
 
 
+async def _reporter_code(session: Any, case: Case, code: str) -> bool:
+    """True when the code is the reporter's own (not a neighbour's who seconded the case)."""
+    if await web_state.code_of_case(session, case.id) == code:
+        return True
+    held = await web_reports.held_by_code(session, code)  # held, then filed by the secretary
+    return held is not None and held.case_id == case.id
+
+
 async def status_action(request: web.Request) -> web.Response:
     """POST /s/{code}/{action}: the reporter rates the case or says it is not fixed (还没好)."""
     state = state_of(request)
@@ -476,7 +484,11 @@ async def status_action(request: web.Request) -> web.Response:
         raise Problem(403, "页面已过期，请刷新后再试。", back=f"/s/{code}")
     async with state.bot.sessions() as session:
         case = await web_state.case_by_token(session, code)
-        reporter = case is not None and await web_state.code_of_case(session, case.id) == code
+        if case is None:
+            held = await web_reports.held_by_code(session, code)
+            if held is not None and held.case_id is not None:
+                case = await session.get(Case, held.case_id)
+        reporter = case is not None and await _reporter_code(session, case, code)
     if case is None or not reporter:
         raise Problem(404, "没有找到这个查询码对应的事项。")
     result = await actions.resident_action(

@@ -132,6 +132,13 @@ async def test_the_secretary_files_or_marks_held_reports_many_at_once(proxied: W
     assert "已转为报事：无" in await again.text()
     async with proxied.bot.sessions() as session:
         assert len((await session.execute(select(Case))).scalars().all()) == 5
+        filed = (
+            await session.execute(select(WebHeldReport).where(WebHeldReport.case_id.is_not(None)))
+        ).scalars()
+        code = next(iter(filed)).code
+    # The resident's code from the held page now shows the case.
+    page = await (await proxied.client.get(f"/s/{code}")).text()
+    assert 'id="status"' in page and ("#4" in page or "#5" in page)
 
 
 async def test_a_form_posted_from_another_site_is_refused(lite_env: WebEnv) -> None:
