@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.web_models import WebLoginToken, WebSession
@@ -117,13 +117,3 @@ async def use_login_token(session: AsyncSession, token: str, now: datetime) -> s
     )
     user = result.scalar_one_or_none()
     return str(user) if user is not None else None
-
-
-async def has_login_tokens(session: AsyncSession, now: datetime) -> bool:
-    """True when some one-time token is still unused and fresh."""
-    result = await session.execute(
-        select(WebLoginToken.token_hash)
-        .where(WebLoginToken.used_at.is_(None), WebLoginToken.expires_at > now)
-        .limit(1)
-    )
-    return result.first() is not None

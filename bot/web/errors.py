@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
 
 from aiohttp import web
 
@@ -162,14 +161,3 @@ def text_param(value: str | None, limit: int) -> str:
 def choice_param(value: str | None, allowed: Mapping[str, object] | set[str]) -> str | None:
     """A value that must be one of `allowed`; anything else counts as absent."""
     return value if value is not None and value in allowed else None
-
-
-def date_param(value: str | None) -> datetime | None:
-    """A YYYY-MM-DD date from the query, or None."""
-    if not value or not re.match(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", value):
-        return None
-    try:
-        day = datetime.strptime(value, "%Y-%m-%d")
-    except ValueError:
-        return None
-    return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
