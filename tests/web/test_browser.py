@@ -228,6 +228,14 @@ async def test_console_board_filters_paging_and_case_actions(
     await page.click('#bulk-form button[value="spam"]')
     await expect(page.locator(".flash")).to_contain_text("已处理 2 件：#2、#3")
     await screenshot(page, request, "bulk")
+    await page.goto(sandbox.url + "console/figures")
+    charts = page.locator("img.chart")
+    await expect(charts).to_have_count(2)
+    for i in range(2):
+        await expect(charts.nth(i)).to_have_js_property("complete", True)
+        assert await charts.nth(i).evaluate("img => img.naturalWidth") > 0  # the SVG drew
+    await expect(page.locator('[data-rate="resolution"]')).to_have_text(re.compile(r"^\d+%$"))
+    await screenshot(page, request, "figures")
 
 
 def _photo() -> bytes:
