@@ -12,7 +12,7 @@ from typing import TextIO
 from bot.app import App, build_app
 from bot.core.clock import VirtualClock
 from bot.core.config import Config
-from bot.core.messages import Incoming, Outgoing
+from bot.core.messages import Incoming, LocalTransport, Outgoing
 from bot.sender import SendPolicy
 from storage import outbox
 
@@ -73,7 +73,7 @@ def read_events(lines: Iterable[str], source: str, config: Config) -> list[Repla
     return events
 
 
-class RecordingTransport:
+class RecordingTransport(LocalTransport):
     """A transport that writes each send as a JSON line stamped with the virtual time."""
 
     def __init__(self, clock: VirtualClock, out: TextIO, config: Config) -> None:

@@ -1,4 +1,10 @@
-"""Delivers the outbox through a transport, paced so a WeChat account stays safe."""
+"""Delivers the outbox through a transport, paced so a WeChat account stays safe.
+
+Every call to the transport is a send attempt written to the database before the call and
+resolved after it. An attempt whose process died, or whose connection broke during the call,
+is resolved before anything is sent again: by the account's own echo of the message when it
+came back, else it is sent once more, alone (never merged into another message again).
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,24 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import uuid
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
 from bot.core.config import SendingSection
-from bot.core.messages import Outgoing, Transport
-from storage import outbox
+from bot.core.messages import (
+    DeliveryError,
+    OutcomeUnknown,
+    Outgoing,
+    Restricted,
+    SendFailed,
+    Transport,
+)
+from storage import account_state, outbox, send_attempts
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -23,6 +37,10 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=2)
 NOT_TRIED_DELAY = timedelta(seconds=2)
 MERGE_SEPARATOR = "\n—————\n"
+PAUSE_FIRST = timedelta(minutes=10)  # the first 风控 pause; each further one doubles
+PAUSE_CAP = timedelta(hours=6)
+
+OnRestricted = Callable[[datetime, str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,11 +53,36 @@ class SendPolicy:
     daily_cap: int
     merge_private: bool
     max_attempts: int
+    tz: tzinfo = UTC  # the daily cap counts local days of this zone
+    # replies to incoming private messages of people outside the grid, per person and day
+    stranger_replies: int | None = None
+    known_people: frozenset[str] = field(default_factory=frozenset)
+    # how long an attempt whose outcome is unknown waits for its echo before it is sent again
+    echo_wait: timedelta = timedelta(seconds=5)
+    # a process that has not beaten for this long is dead: its claims are resolved
+    stale_after: timedelta = timedelta(seconds=30)
 
     @classmethod
-    def from_config(cls, s: SendingSection) -> SendPolicy:
-        """The policy configured under `sending`."""
-        return cls(s.min_gap, s.jitter, s.room_gap, s.daily_cap, s.merge_private, s.max_attempts)
+    def from_config(
+        cls,
+        s: SendingSection,
+        *,
+        tz: tzinfo = UTC,
+        stranger_replies: int | None = None,
+        known_people: Collection[str] = (),
+    ) -> SendPolicy:
+        """The policy configured under `sending` (with the bot's timezone for the cap)."""
+        return cls(
+            s.min_gap,
+            s.jitter,
+            s.room_gap,
+            s.daily_cap,
+            s.merge_private,
+            s.max_attempts,
+            tz=tz,
+            stranger_replies=stranger_replies,
+            known_people=frozenset(known_people),
+        )
 
     @classmethod
     def immediate(cls) -> SendPolicy:
@@ -49,6 +92,11 @@ class SendPolicy:
     def retry_delay(self, attempts: int) -> timedelta:
         """Back-off before the next try after `attempts` failures."""
         return timedelta(seconds=min(300, 2 ** min(attempts, 9)))
+
+
+def pause_for(level: int) -> timedelta:
+    """How long sending pauses after the `level`-th restriction in a row (1, 2, ...)."""
+    return min(PAUSE_CAP, PAUSE_FIRST * 2 ** max(0, level - 1))
 
 
 class OutboxSender:
@@ -62,12 +110,15 @@ class OutboxSender:
         clock: Clock,
         account: str,
         policy: SendPolicy,
+        instance: str | None = None,
     ) -> None:
         self._sessions = sessions
         self._transport = transport
         self._clock = clock
         self._account = account
         self._policy = policy
+        self.instance = instance or uuid.uuid4().hex  # this process, in send attempts
+        self.on_restricted: OnRestricted | None = None  # told when a 风控 pause starts
         self._wake = asyncio.Event()
         self._rng = random.Random()
         self._held_until: datetime | None = None  # when a room-gap hold ends (a wake-up hint)
@@ -78,50 +129,179 @@ class OutboxSender:
 
     async def send_one(self) -> bool:
         """Send the next deliverable message (or merged group); False when nothing is due."""
-        if not getattr(self._transport, "connected", True):
+        if not self._transport.connected:
             return False  # nothing can be delivered; waiting is not a failed attempt
         now = self._clock.now()
+        await self.resolve_attempts(now)
         async with self._sessions() as session, session.begin():
+            state = await account_state.get(session, self._account)
+            if state is not None and state.paused_until is not None and state.paused_until > now:
+                self._held_until = state.paused_until
+                return False
             batch = await self._pick(session, now)
             if not batch:
                 return False
-            if not await outbox.claim(session, [m.id for m in batch], now, LEASE):
+            ids = [m.id for m in batch]
+            if not await outbox.claim(session, ids, now, LEASE):
                 return True  # another process took it; try the next one
-        msg = _combine(batch)
-        ids = [m.id for m in batch]
-        try:
-            await self._transport.send(msg)
-        except Exception as e:  # a transport failure must not stop the sender
-            if not getattr(e, "attempted", True):
-                # Nothing was tried (e.g. not connected): wait, without using up an attempt.
-                log.info("outbox %s not sent, transport unavailable: %s", ids, e)
-                async with self._sessions() as session, session.begin():
-                    await outbox.release(session, ids, self._clock.now() + NOT_TRIED_DELAY)
-                return False
-            attempts = max(m.attempts for m in batch) + 1
-            # A transport says when retrying cannot help (e.g. an unknown recipient).
-            give_up = attempts >= self._policy.max_attempts or not getattr(e, "retryable", True)
-            retry_at = None if give_up else self._clock.now() + self._policy.retry_delay(attempts)
-            log.warning(
-                "sending outbox %s failed (attempt %d%s): %s",
-                ids,
-                attempts,
-                ", giving up" if give_up else "",
-                e,
+            msg = _combine(batch)
+            attempt = await send_attempts.start(
+                session,
+                account=self._account,
+                outbox_ids=ids,
+                msg=msg,
+                instance=self.instance,
+                now=now,
             )
+        try:
+            chat_id = await self._transport.send(msg)
+        except DeliveryError as e:
+            return await self._failed(batch, attempt, e)
+        except Exception as e:  # a transport bug: count it as a failed attempt, keep sending
+            return await self._failed(batch, attempt, SendFailed(f"{type(e).__name__}: {e}"))
+        async with self._sessions() as session, session.begin():
+            done = self._clock.now()
+            await send_attempts.finish(
+                session, attempt, send_attempts.SENT, done, chat_message_id=chat_id
+            )
+            await outbox.mark_sent(session, ids, done)
+            if state is not None and state.pause_level:
+                await account_state.change(session, self._account, done, pause_level=0)
+        return True
+
+    async def _failed(
+        self, batch: Sequence[OutboxMessage], attempt: int, e: DeliveryError
+    ) -> bool:
+        ids = [m.id for m in batch]
+        now = self._clock.now()
+        error = f"{type(e).__name__}: {e}"
+        if isinstance(e, OutcomeUnknown):
+            # Keep the rows claimed: resolve_attempts waits for the echo, then decides.
+            log.warning("outbox %s: outcome unknown (%s); waiting for its echo", ids, e)
             async with self._sessions() as session, session.begin():
-                await outbox.mark_failed(session, ids, f"{type(e).__name__}: {e}", retry_at)
+                await send_attempts.finish(
+                    session, attempt, send_attempts.UNKNOWN, now, error=error
+                )
+                await outbox.hold(session, ids, now + self._policy.echo_wait + LEASE)
             return True
         async with self._sessions() as session, session.begin():
-            await outbox.mark_sent(session, ids, self._clock.now())
+            await send_attempts.finish(session, attempt, send_attempts.FAILED, now, error=error)
+        if isinstance(e, Restricted):
+            await self._pause(ids, now, str(e))
+            return False
+        if not e.attempted:
+            # Nothing was tried (e.g. not connected): wait, without using up an attempt.
+            log.info("outbox %s not sent, transport unavailable: %s", ids, e)
+            async with self._sessions() as session, session.begin():
+                await outbox.release(session, ids, now + NOT_TRIED_DELAY)
+            return False
+        attempts = max(m.attempts for m in batch) + 1
+        # A transport says when retrying cannot help (e.g. an unknown recipient).
+        give_up = attempts >= self._policy.max_attempts or not e.retryable
+        retry_at = None if give_up else now + self._policy.retry_delay(attempts)
+        log.warning(
+            "sending outbox %s failed (attempt %d%s): %s",
+            ids,
+            attempts,
+            ", giving up" if give_up else "",
+            e,
+        )
+        async with self._sessions() as session, session.begin():
+            await outbox.mark_failed(session, ids, error, retry_at)
         return True
+
+    async def _pause(self, ids: Sequence[int], now: datetime, reason: str) -> None:
+        """WeChat said 操作过于频繁: stop all sending for a growing while."""
+        until = await self.restricted(now, reason)
+        async with self._sessions() as session, session.begin():
+            await outbox.release(session, ids, until)
+
+    async def restricted(self, now: datetime, reason: str) -> datetime:
+        """Start (or lengthen) a 风控 pause of every send of this account; returns its end."""
+        async with self._sessions() as session, session.begin():
+            state = await account_state.get(session, self._account)
+            if state is not None and state.paused_until is not None and state.paused_until > now:
+                return state.paused_until  # already paused: one notice, one step per pause
+            level = (state.pause_level if state is not None else 0) + 1
+            until = now + pause_for(level)
+            await account_state.change(
+                session,
+                self._account,
+                now,
+                paused_until=until,
+                pause_level=level,
+                pause_reason=reason[:500],
+            )
+        log.warning("WeChat restricts sending (%s): paused until %s", reason, until.isoformat())
+        if self.on_restricted is not None:
+            try:
+                await self.on_restricted(until, reason)
+            except Exception:
+                log.exception("could not queue the restriction notice")
+        return until
+
+    async def resolve_attempts(self, now: datetime) -> None:
+        """Settle attempts whose outcome was never known, before anything is sent again."""
+        async with self._sessions() as session, session.begin():
+            open_ = await send_attempts.open_attempts(session, self._account)
+            covered = {i for a in open_ for i in a.outbox_ids}
+            # A claim with no open attempt and a lapsed lease (e.g. from before attempts were
+            # recorded) is not known to have gone either.
+            lapsed = [r.id for r in await outbox.stale_claims(session, self._account, now)]
+            if lapsed := [i for i in lapsed if i not in covered]:
+                await outbox.requeue_unknown(session, lapsed, now)
+            if not open_:
+                return
+            others = [a.instance for a in open_ if a.instance != self.instance]
+            dead = await account_state.dead_instances(
+                session, others, now, self._policy.stale_after
+            )
+            for a in open_:
+                if a.outcome == send_attempts.STARTED and a.instance == self.instance:
+                    continue  # this process's call is still running
+                live = a.instance not in dead and now - a.started_at < LEASE
+                if a.outcome == send_attempts.STARTED and live:
+                    continue  # another live process is sending it
+                waiting = (
+                    a.finished_at is not None and now - a.finished_at < self._policy.echo_wait
+                )
+                if a.outcome == send_attempts.UNKNOWN and waiting:
+                    continue  # its echo may still come
+                # No echo came: it is not known to have arrived. Send it again, alone.
+                log.warning(
+                    "outbox %s: attempt %d of a %s process has no known outcome; sending again",
+                    a.outbox_ids,
+                    a.id,
+                    "dead" if a.instance in dead else "broken",
+                )
+                await send_attempts.finish(session, a.id, send_attempts.RESENT, now)
+                await outbox.requeue_unknown(session, a.outbox_ids, now)
+
+    async def confirm_echo(
+        self, to_room: str | None, to_person: str | None, text: str, chat_message_id: str
+    ) -> None:
+        """The account's own message came back: whatever carried it was delivered."""
+        now = self._clock.now()
+        async with self._sessions() as session, session.begin():
+            ids = await send_attempts.echoed(
+                session,
+                account=self._account,
+                to_room=to_room,
+                to_person=to_person,
+                text=text,
+                chat_message_id=chat_message_id,
+                now=now,
+            )
+            if ids:
+                await outbox.mark_sent(session, ids, now, only_unsent=True)
 
     async def _pick(self, session: AsyncSession, now: datetime) -> list[OutboxMessage]:
         rows = await outbox.due(session, self._account, now)
         if not rows:
             return []
         if self._policy.daily_cap < 10**9:
-            today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            local = now.astimezone(self._policy.tz)
+            today = local.replace(hour=0, minute=0, second=0, microsecond=0)
             if await outbox.sent_since(session, self._account, today) >= self._policy.daily_cap:
                 rows = [r for r in rows if r.urgent]
                 if not rows:
@@ -136,10 +316,36 @@ class OutboxSender:
                     free = last + gap
                     self._held_until = min(self._held_until or free, free)
                     continue
-            if row.to_person is not None and self._policy.merge_private:
-                return [r for r in rows if r.to_person == row.to_person and r.to_room is None]
+            if await self._stranger_limited(session, row, now):
+                continue
+            if row.to_person is not None and self._policy.merge_private and not row.attempts:
+                # A message tried before goes alone: merged again, a lost reply would
+                # repeat every message of the merge.
+                return [
+                    r
+                    for r in rows
+                    if r.to_person == row.to_person and r.to_room is None and not r.attempts
+                ]
             return [row]
         return []
+
+    async def _stranger_limited(
+        self, session: AsyncSession, row: OutboxMessage, now: datetime
+    ) -> bool:
+        """Drop a reply to a stranger's private message past the per-day limit."""
+        limit = self._policy.stranger_replies
+        person = row.to_person
+        if limit is None or person is None or person in self._policy.known_people:
+            return False
+        if not row.key.startswith("in:"):
+            return False  # not a reply to a message: the bot itself wanted to say it
+        local = now.astimezone(self._policy.tz)
+        today = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        if await outbox.replies_sent_to(session, self._account, person, today) < limit:
+            return False
+        log.info("not replying to %s again today (stranger limit %d)", person, limit)
+        await outbox.drop(session, [row.id], "stranger reply limit")
+        return True
 
     async def drain(self) -> int:
         """Send everything due now without pacing; returns how many sends were made."""

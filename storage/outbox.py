@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -16,11 +16,9 @@ from storage.upsert import insert_ignore
 
 
 def _deliverable_any(now: datetime) -> ColumnElement[bool]:
-    # A "sending" row whose lease ran out belongs to a process that died mid-send: retry it.
-    return or_(
-        OutboxMessage.status == OutboxStatus.PENDING,
-        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_until < now),
-    )
+    # A "sending" row is settled by its send attempt (bot/sender.py), never just taken again:
+    # its message may have arrived.
+    return OutboxMessage.status == OutboxStatus.PENDING
 
 
 async def enqueue(
@@ -88,14 +86,89 @@ async def claim(
     return int(result.rowcount) == len(ids)  # type: ignore[attr-defined]
 
 
-async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+async def mark_sent(
+    session: AsyncSession, ids: Sequence[int], now: datetime, *, only_unsent: bool = False
+) -> None:
     """Record that messages were delivered to the transport."""
+    query = update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+    if only_unsent:
+        query = query.where(
+            OutboxMessage.status.in_(
+                [OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED]
+            )
+        )
+    await session.execute(
+        query.values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None).execution_options(
+            synchronize_session=False
+        )
+    )
+
+
+async def hold(session: AsyncSession, ids: Sequence[int], until: datetime) -> None:
+    """Keep claimed messages claimed until a time (their outcome is being settled)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.SENDING)
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def requeue_unknown(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+    """Messages whose send is not known to have arrived: send again (counts as an attempt)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.SENDING)
+        .values(
+            status=OutboxStatus.PENDING,
+            attempts=OutboxMessage.attempts + 1,
+            last_error="outcome unknown: the process or the connection died during the send",
+            not_before=now,
+            claimed_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def stale_claims(
+    session: AsyncSession, account: str, before: datetime
+) -> Sequence[OutboxMessage]:
+    """Messages claimed for sending whose claim ran out before a time."""
+    result = await session.execute(
+        select(OutboxMessage).where(
+            OutboxMessage.account == account,
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_until < before,
+        )
+    )
+    return result.scalars().all()
+
+
+async def drop(session: AsyncSession, ids: Sequence[int], reason: str) -> None:
+    """Decide not to send messages at all."""
     await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids))
-        .values(status=OutboxStatus.SENT, sent_at=now, claimed_until=None)
+        .values(status=OutboxStatus.DROPPED, last_error=reason, claimed_until=None)
         .execution_options(synchronize_session=False)
     )
+
+
+async def replies_sent_to(
+    session: AsyncSession, account: str, person: str, since: datetime
+) -> int:
+    """How many replies to incoming messages went privately to a person since a time."""
+    result = await session.execute(
+        select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.account == account,
+            OutboxMessage.to_person == person,
+            OutboxMessage.to_room.is_(None),
+            OutboxMessage.key.startswith("in:"),
+            OutboxMessage.status.in_([OutboxStatus.SENT, OutboxStatus.SENDING]),
+            OutboxMessage.created_at >= since,
+        )
+    )
+    return int(result.scalar_one())
 
 
 async def release(session: AsyncSession, ids: Sequence[int], retry_at: datetime) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.app import App, build_app
 from bot.core.clock import VirtualClock
 from bot.core.domain import CaseStatus
-from bot.core.messages import Channel, Incoming, Outgoing
+from bot.core.messages import Channel, Incoming, LocalTransport, Outgoing
 from bot.sender import SendPolicy
 from handlers import reports, subjects
 from handlers.context import HandlerContext
@@ -25,7 +25,7 @@ from tests.support.replaying import scenario_config
 T0 = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
 
 
-class Recorder:
+class Recorder(LocalTransport):
     def __init__(self) -> None:
         self.sent: list[Outgoing] = []
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.core.clock import VirtualClock
 from bot.core.domain import OutboxStatus
-from bot.core.messages import Incoming, Outgoing
+from bot.core.messages import Incoming, LocalTransport, Outgoing
 from bot.sender import OutboxSender, SendPolicy
 from storage import outbox, schema
 from storage.engine import create_engine, session_factory
@@ -19,7 +19,7 @@ from storage.models import OutboxMessage
 T0 = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
 
 
-class Recorder:
+class Recorder(LocalTransport):
     """A transport that records sends and fails the first `fail` of them."""
 
     def __init__(self, fail: int = 0) -> None:

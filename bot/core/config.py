@@ -14,7 +14,9 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
@@ -71,6 +73,8 @@ class RoomConfig(_Model):
 
     topic: NonEmpty
     buildings: list[BuildingNo] = []
+    # the WeChat room id (e.g. 12345678@chatroom), when known: then the topic is only a name
+    wechat_id: str | None = None
 
 
 class BuildingConfig(_Model):
@@ -169,19 +173,60 @@ class StorageSection(_Model):
         return v
 
 
-class TransportSection(_Model):
-    """Which chat the bot talks to, and that transport's own settings."""
+class WebTransportSection(_Model):
+    """`transport: {kind: web}`: the browser sandbox (and the console) on host:port."""
 
-    kind: Literal["web", "console", "wechaty"] = "console"
-    # web sandbox
+    kind: Literal["web"] = "web"
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
-    # wechaty: a puppet service endpoint and its token (or the env variable holding it)
-    endpoint: str | None = None
-    token: str | None = None
-    token_env: str = "JINLIN_WECHATY_TOKEN"
-    data_dir: str = "data"
+
+
+class ConsoleTransportSection(_Model):
+    """`transport: {kind: console}`: chat with the bot in the terminal."""
+
+    kind: Literal["console"] = "console"
+
+
+class WechatyTransportSection(_Model):
+    """`transport: {kind: wechaty}`: a real WeChat account through a wechaty puppet service."""
+
+    kind: Literal["wechaty"] = "wechaty"
+    endpoint: NonEmpty  # host:port of the puppet service's gRPC port
+    token: str | None = None  # the service's token; better in the environment (token_env)
+    token_env: NonEmpty = "JINLIN_WECHATY_TOKEN"
+    data_dir: NonEmpty = "data"
+    # the console, 民情码, API and /healthz served beside the bot
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
     offline_notice_after: Duration = timedelta(minutes=10)
+    heartbeat: Duration = timedelta(seconds=10)  # how often the process says it is alive
+    notify_workers: bool = False  # outage and restriction notices go to the workers too
+    # replies to private messages from people the grid does not know, per person and day
+    stranger_replies: int = Field(default=2, ge=0)
+    # where the QR login link also goes (a WeCom group robot webhook URL, or its env variable)
+    login_webhook: str | None = None
+    login_webhook_env: str | None = None
+
+
+def _transport_kind(value: object) -> str:
+    # A section without `kind` is the console, as before the kinds had sections of their own.
+    if isinstance(value, dict):
+        return str(value.get("kind", "console"))
+    return str(getattr(value, "kind", "console"))
+
+
+TRANSPORT_KIND = "transport_kind"  # the error type of an unknown transport.kind
+TransportSection = Annotated[
+    Annotated[WebTransportSection, Tag("web")]
+    | Annotated[ConsoleTransportSection, Tag("console")]
+    | Annotated[WechatyTransportSection, Tag("wechaty")],
+    Discriminator(
+        _transport_kind,
+        custom_error_type=TRANSPORT_KIND,
+        custom_error_message="must be web, console or wechaty",
+    ),
+]
+TRANSPORT_KINDS = ("web", "console", "wechaty")
 
 
 class SendingSection(_Model):
@@ -405,7 +450,7 @@ class Config(_Model):
 
     bot: BotSection = BotSection()
     storage: StorageSection = StorageSection()
-    transport: TransportSection = TransportSection()
+    transport: TransportSection = ConsoleTransportSection()
     sending: SendingSection = SendingSection()
     hotlines: HotlinesConfig = HotlinesConfig()
     grid: list[CommunityConfig] = []
@@ -438,6 +483,10 @@ class ConfigError(Exception):
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
+    # The transport union puts its tag in the location (transport.wechaty.endpoint); a reader
+    # knows the key as transport.endpoint.
+    if len(loc) > 2 and loc[0] == "transport" and loc[1] in TRANSPORT_KINDS:
+        loc = (loc[0], *loc[2:])
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -524,7 +573,11 @@ def parse_config(data: object, source: str = "<config>") -> Config:
         cfg = Config.model_validate(data)
     except ValidationError as e:
         problems = [
-            ConfigProblem(_key_path(tuple(err["loc"])), _friendly(dict(err))) for err in e.errors()
+            ConfigProblem(
+                _key_path((*err["loc"], "kind") if err["type"] == TRANSPORT_KIND else err["loc"]),
+                _friendly(dict(err)),
+            )
+            for err in e.errors()
         ]
         raise ConfigError(source, problems) from None
     problems = _cross_check(cfg)

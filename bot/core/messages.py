@@ -29,6 +29,7 @@ class Incoming:
     mentions_bot: bool
     at: datetime
     channel: Channel = Channel.CHAT
+    quoted: str = ""  # the message a quoted reply quotes (context only; `text` is the new part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +52,9 @@ def is_image(msg: Incoming) -> bool:
 
 
 class DeliveryError(Exception):
-    """A transport could not deliver a message; `retryable` says whether trying later can help."""
+    """A transport could not deliver a message; the sender decides by the subclass's flags."""
 
-    retryable = True
+    retryable = True  # False: trying again cannot help (give up at once)
     attempted = True  # False when nothing was tried, so it does not count as an attempt
 
 
@@ -70,12 +71,57 @@ class UnknownRecipient(DeliveryError):
 
 
 class SendFailed(DeliveryError):
-    """The send call failed; the message may or may not have arrived."""
+    """The chat service answered that the send failed: the message did not go."""
+
+
+class OutcomeUnknown(DeliveryError):
+    """The connection broke during the call: the message may or may not have arrived."""
+
+
+class Restricted(DeliveryError):
+    """The chat service refused for sending too fast (WeChat's 操作过于频繁): pause everything."""
+
+    attempted = False  # the message itself is fine; it waits for the pause to end
 
 
 class Transport(Protocol):
-    """A chat adapter: yields incoming messages and delivers outgoing ones."""
+    """A chat adapter: started once, yields incoming messages, delivers outgoing ones."""
 
-    def incoming(self) -> AsyncIterator[Incoming]: ...
+    @property
+    def connected(self) -> bool:
+        """Whether a send could be delivered now (False while a connection is down)."""
+        ...
 
-    async def send(self, msg: Outgoing) -> None: ...
+    async def start(self) -> None:
+        """Begin connecting (may return before the connection is up)."""
+        ...
+
+    async def stop(self) -> None:
+        """Disconnect and end incoming(); safe to call more than once."""
+        ...
+
+    def incoming(self) -> AsyncIterator[Incoming]:
+        """Messages for the bot, in the order they arrived."""
+        ...
+
+    async def send(self, msg: Outgoing) -> str | None:
+        """Deliver one message; returns the chat's id for it when the transport knows one.
+
+        Raises a DeliveryError when it cannot.
+        """
+        ...
+
+
+class LocalTransport:
+    """Defaults for transports that are always up and hold no connection (console, replay)."""
+
+    @property
+    def connected(self) -> bool:
+        """Always connected."""
+        return True
+
+    async def start(self) -> None:
+        """Nothing to connect."""
+
+    async def stop(self) -> None:
+        """Nothing to disconnect."""

@@ -11,7 +11,7 @@ from typing import TextIO
 from bot.core.clock import Clock
 from bot.core.config import Config
 from bot.core.grid import Grid
-from bot.core.messages import Incoming, Outgoing
+from bot.core.messages import Incoming, LocalTransport, Outgoing
 
 CONSOLE_HELP = """命令 (commands):
   /rooms              list the configured rooms
@@ -24,7 +24,7 @@ CONSOLE_HELP = """命令 (commands):
 Anything else is sent as a message."""
 
 
-class ConsoleTransport:
+class ConsoleTransport(LocalTransport):
     """Reads lines from a text stream; prints the bot's messages."""
 
     def __init__(

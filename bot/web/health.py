@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import text
@@ -11,6 +13,9 @@ from bot.web.state import state_of
 from storage import outbox
 
 log = logging.getLogger(__name__)
+
+TransportDetails = Callable[[], Awaitable[dict[str, Any]]]
+TRANSPORT_DETAILS = web.AppKey("transport_details", TransportDetails)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -27,16 +32,17 @@ async def healthz(request: web.Request) -> web.Response:
         database = False
     connected = state.transport_connected()
     ok = database and connected is not False
-    return web.json_response(
-        {
-            "ok": ok,
-            "process": "up",
-            "database": "ok" if database else "unreachable",
-            "transport": {True: "connected", False: "disconnected", None: "unknown"}[connected],
-            "outbox_depth": depth,
-        },
-        status=200 if ok else 503,
-    )
+    body: dict[str, Any] = {
+        "ok": ok,
+        "process": "up",
+        "database": "ok" if database else "unreachable",
+        "transport": {True: "connected", False: "disconnected", None: "unknown"}[connected],
+        "outbox_depth": depth,
+    }
+    details = request.app.get(TRANSPORT_DETAILS)
+    if details is not None:  # a transport's own state, e.g. WeChat login and 风控
+        body |= await details()
+    return web.json_response(body, status=200 if ok else 503)
 
 
 def add_routes(app: web.Application) -> None:

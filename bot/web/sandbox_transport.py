@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.core.clock import Clock, SystemClock, VirtualClock
 from bot.core.config import Config
-from bot.core.messages import Incoming, Outgoing
+from bot.core.messages import Incoming, LocalTransport, Outgoing
 
 HISTORY = 1000  # events a newly opened page is shown
 
@@ -39,7 +39,7 @@ class SandboxClock(VirtualClock):
             self._offset += when - now
 
 
-class SandboxTransport:
+class SandboxTransport(LocalTransport):
     """Implements Transport for the web sandbox: pages type, the bot's replies go to every page."""
 
     def __init__(self, config: Config, clock: Clock) -> None:

@@ -151,11 +151,21 @@ async def _to_console(request: web.Request) -> web.Response:
 
 
 async def serve_web(
-    bot: App, host: str, port: int, *, transport_connected: Callable[[], bool | None] | None = None
+    bot: App,
+    host: str,
+    port: int,
+    *,
+    transport_connected: Callable[[], bool | None] | None = None,
+    extra: Callable[[web.Application], None] | None = None,
 ) -> web.AppRunner:
-    """Start the console/民情码/API/healthz server beside a bot on another transport (wechaty)."""
+    """Start the console/民情码/API/healthz server beside a bot on another transport (wechaty).
+
+    `extra` adds a transport's own pages (e.g. bot/web/wechat_login.py) before it starts.
+    """
     app = new_web_app()
     await mount_web(app, bot, transport_connected=transport_connected)
+    if extra is not None:
+        extra(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

@@ -228,6 +228,42 @@ class PuppetServer:
         """Make the next `count` sends fail on the service side."""
         await self._post("/fail-sends", {"count": count})
 
+    async def restrict_next_sends(self, count: int) -> None:
+        """Make the next `count` sends fail as WeChat's 风控 refuses them (操作过于频繁)."""
+        await self._post("/restrict-sends", {"count": count})
+
+    async def send_mode(self, *, latency_ms: int = 0, echo: bool = True) -> None:
+        """Make every send take `latency_ms` before it happens; echo: the sent text comes back."""
+        await self._post("/send-mode", {"ms": latency_ms, "echo": echo})
+
+    async def rename_room(self, room_id: str, topic: str) -> None:
+        """Rename a room, as a member would (the service sends room-topic and dirty events)."""
+        await self._post("/topic", {"room_id": room_id, "topic": topic})
+        for path, body in self._world:
+            if path == "/rooms" and body["id"] == room_id:
+                body["topic"] = topic
+
+    async def change_alias(self, room_id: str, contact_id: str, alias: str) -> None:
+        """A member changes their room alias; the service says the member payload is dirty."""
+        await self._post(
+            "/alias-change", {"room_id": room_id, "contact_id": contact_id, "alias": alias}
+        )
+        self._world.append(
+            ("/aliases", {"room_id": room_id, "contact_id": contact_id, "alias": alias})
+        )
+
+    async def logout(self) -> None:
+        """Log the account out on the service."""
+        await self._post("/logout", {})
+
+    async def show_qr(self, qrcode: str) -> None:
+        """The service shows a QR code to log in with."""
+        await self._post("/scan", {"qrcode": qrcode})
+
+    async def login(self) -> None:
+        """Log the account in again (as a scan would)."""
+        await self._post("/login", {})
+
     async def logged_in(self) -> bool:
         """Whether the mock account is logged in."""
         status = await self._request("GET", "/status", None)

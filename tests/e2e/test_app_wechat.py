@@ -18,11 +18,11 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from bot.app import App, build_app
+from bot.app import App
 from bot.core.clock import SystemClock
 from bot.core.config import load_config
 from bot.transports.wechaty import WechatyTransport
-from bot.transports.wechaty_runner import attach_offline_notice, make_wechaty_transport
+from bot.transports.wechaty_runner import WechatService, running
 from storage.models import CaseEvent
 from tests.e2e.conftest import BUILDING_ROOM, BUILDING_TOPIC
 from tests.e2e.puppet import PuppetServer
@@ -76,30 +76,21 @@ class RunningBot:
     """A bot wired as `jinlin run` wires it, serving in a task."""
 
     app: App
-    transport: WechatyTransport
-    task: asyncio.Task[None]
+    service: WechatService
+
+    @property
+    def transport(self) -> WechatyTransport:
+        """The bot's WeChat transport."""
+        return self.service.transport
 
 
 @contextlib.asynccontextmanager
 async def running_bot(config_path: Path) -> AsyncIterator[RunningBot]:
     """Start the bot like bot/runner.py does, logged in to the mock account."""
     config = load_config(config_path)
-    clock = SystemClock()
-    transport = await make_wechaty_transport(config, clock)
-    app = build_app(config, transport, clock)
-    attach_offline_notice(transport, app)
-    task: asyncio.Task[None] | None = None
-    try:
-        await app.start()
-        task = asyncio.create_task(app.serve())
-        await transport.wait_connected(10)
-        yield RunningBot(app, transport, task)
-    finally:
-        if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-        await transport.stop()
-        await app.stop()
+    async with running(config, SystemClock()) as (app, service):
+        await service.transport.wait_connected(10)
+        yield RunningBot(app, service)
 
 
 @pytest.fixture
@@ -117,7 +108,7 @@ def to(sent: list[dict[str, Any]], conversation: str) -> list[dict[str, Any]]:
 async def test_report_reaches_head_and_chit_chat_gets_nothing(
     compound: PuppetServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.transports.wechaty")
+    caplog.set_level(logging.INFO, logger="bot.transports")
     async with running_bot(write_config(tmp_path, compound)) as bot:
         await compound.say("wxid_zhou", "今天天气真好啊，大家吃了吗", room_id=BUILDING_ROOM)
         await compound.say("wxid_liu", "3栋电梯又坏了，按钮没反应", room_id=BUILDING_ROOM)

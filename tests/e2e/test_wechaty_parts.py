@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.core.clock import SystemClock
-from bot.core.config import Config, parse_config
-from bot.transports.wechaty import Backoff, WechatyTransport, _timestamp
+from bot.core.config import Config, ConfigError, parse_config
+from bot.transports.wechaty import Backoff, WechatyTransport
+from bot.transports.wechaty_connection import timestamp as _timestamp
 from bot.transports.wechaty_runner import (
     WechatyConfigError,
     offline_notice,
@@ -83,8 +84,8 @@ def test_missing_endpoint_or_token_names_the_key(
 ) -> None:
     monkeypatch.delenv("JINLIN_WECHATY_TOKEN", raising=False)
 
-    with pytest.raises(WechatyConfigError, match=r"transport\.endpoint"):
-        transport_from_config(config_with({"token": "t"}, tmp_path), SystemClock())
+    with pytest.raises(ConfigError, match=r"transport\.endpoint: is required"):
+        config_with({"token": "t"}, tmp_path)
     with pytest.raises(WechatyConfigError, match=r"transport\.token.*JINLIN_WECHATY_TOKEN"):
         transport_from_config(config_with({"endpoint": "127.0.0.1:8788"}, tmp_path), SystemClock())
 

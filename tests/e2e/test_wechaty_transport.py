@@ -114,7 +114,7 @@ async def test_private_message(puppet: PuppetServer, transport: WechatyTransport
 async def test_ignores_unknown_rooms_old_own_and_non_text_messages(
     puppet: PuppetServer, transport: WechatyTransport, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.transports.wechaty")
+    caplog.set_level(logging.INFO, logger="bot.transports")
     await puppet.say("wxid_liu", "广场舞今晚取消", room_id=OTHER_ROOM)
     await puppet.say("wxid_liu", "广场舞明晚照常", room_id=OTHER_ROOM)
     an_hour_ago = int((time.time() - 3600) * 1000)

@@ -33,13 +33,19 @@ function parseArgs (argv) {
 }
 
 // The stock mock has no room aliases: answer them from a map the test fills in, and record
-// every text the bot sends (with its mentions, which the stock mock drops).
+// every text the bot sends (with its mentions, which the stock mock drops). A send can be made
+// slow (sendLatency ms, before it happens, as a round trip to WeChat would be), fail, or be
+// refused as WeChat's 风控 does; a sent text comes back as the account's own message (its echo,
+// as real puppets deliver it) and its id is returned.
 class AliasPuppetMock extends PuppetMock {
   constructor (options, sentLog) {
     super(options)
     this.roomAliases = new Map() // `${roomId}\n${contactId}` -> alias
     this.sentLog = sentLog
     this.failSends = 0
+    this.restrictSends = 0
+    this.sendLatency = 0
+    this.echo = true
   }
 
   async roomMemberRawPayload (roomId, contactId) {
@@ -49,19 +55,39 @@ class AliasPuppetMock extends PuppetMock {
   }
 
   async messageSendText (conversationId, text, mentionIdList) {
+    if (this.sendLatency > 0) {
+      await new Promise(resolve => setTimeout(resolve, this.sendLatency))
+    }
     if (this.failSends > 0) {
       this.failSends -= 1
       throw new Error('injected send failure')
     }
+    if (this.restrictSends > 0) {
+      this.restrictSends -= 1
+      throw new Error('操作过于频繁，可稍后再试。')
+    }
+    if (!this.isLoggedIn) throw new Error('not logged in')
+    const room = conversationId.includes('@')
     const record = {
       conversation_id: conversationId,
-      room: conversationId.includes('@'),
+      room,
       text,
       mention_ids: mentionIdList ?? [],
       at: Date.now(),
     }
     fs.appendFileSync(this.sentLog, JSON.stringify(record) + '\n')
-    return super.messageSendText(conversationId, text)
+    const msg = this.mocker.MessageMock.create({
+      id: crypto.randomUUID(),
+      talkerId: this.currentUserId,
+      timestamp: Date.now(),
+      type: PUPPET.types.Message.Text,
+      text,
+      ...(room
+        ? { roomId: conversationId, mentionIdList: mentionIdList ?? [] }
+        : { listenerId: conversationId }),
+    })
+    if (this.echo) this.emit('message', { messageId: msg.id })
+    return msg.id
   }
 }
 
@@ -125,6 +151,50 @@ function controlHandlers (puppet, mocker) {
       puppet.failSends = body.count
       return {}
     },
+    // {count}: the next `count` sends are refused as WeChat's 风控 refuses them
+    'POST /restrict-sends': body => {
+      puppet.restrictSends = body.count
+      return {}
+    },
+    // {ms, echo?}: every send takes this long; echo false: sent texts do not come back
+    'POST /send-mode': body => {
+      puppet.sendLatency = body.ms ?? 0
+      puppet.echo = body.echo ?? true
+      return {}
+    },
+    // {room_id, topic}: rename a room, as a member would
+    'POST /topic': body => {
+      const old = mocker.roomPayload(body.room_id)
+      mocker.roomPayload(body.room_id, { ...old, topic: body.topic })
+      puppet.dirtyPayload(PUPPET.types.Dirty.Room, body.room_id)
+      puppet.emit('room-topic', {
+        roomId: body.room_id,
+        newTopic: body.topic,
+        oldTopic: old.topic,
+        changerId: old.memberIdList[0],
+        timestamp: Date.now(),
+      })
+      return {}
+    },
+    // {room_id, contact_id, alias}: a member changes their room alias (WeChat says: dirty)
+    'POST /alias-change': body => {
+      puppet.roomAliases.set(`${body.room_id}\n${body.contact_id}`, body.alias)
+      puppet.dirtyPayload(PUPPET.types.Dirty.RoomMember, body.room_id)
+      return {}
+    },
+    'POST /logout': () => {
+      puppet.logout().catch(() => {})
+      return {}
+    },
+    // {qrcode}: the service shows a QR code to log in with
+    'POST /scan': body => {
+      puppet.emit('scan', { qrcode: body.qrcode, status: PUPPET.types.ScanStatus.Waiting })
+      return {}
+    },
+    'POST /login': () => {
+      mocker.login(mocker.ContactMock.load(puppet.selfId))
+      return {}
+    },
     'GET /status': () => ({ logged_in: puppet.isLoggedIn }),
   }
 }
@@ -134,6 +204,7 @@ async function main () {
   const mocker = new mock.Mocker()
   const puppet = new AliasPuppetMock({ mocker }, args['sent-log'])
   const self = mocker.createContact({ id: args['self-id'], name: args['self-name'] })
+  puppet.selfId = args['self-id']
   // python-wechaty's start() stops and restarts the puppet, which logs the mock user out: log
   // in from a behaviour, so that every start logs in again.
   mocker.use(m => {

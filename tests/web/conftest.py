@@ -19,7 +19,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import App, build_app
 from bot.core.clock import VirtualClock
 from bot.core.config import Config, parse_config
-from bot.core.messages import Incoming, Outgoing
+from bot.core.messages import Incoming, LocalTransport, Outgoing
 from bot.sender import SendPolicy
 from bot.web.auth import hash_password, token_sha256
 from bot.web.sandbox import SandboxServer, start_sandbox
@@ -78,7 +78,7 @@ def web_config() -> Config:
     return parse_config(web_config_data(), "web-test")
 
 
-class RecordingTransport:
+class RecordingTransport(LocalTransport):
     """Keeps what the bot sends."""
 
     def __init__(self) -> None:

@@ -1,0 +1,77 @@
+"""Tables of the WeChat transport: room bindings, account state (heartbeat, login, 风控), sends.
+
+Each row carries the account (bot.account), so several accounts can share one database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import Base
+
+
+class RoomBinding(Base):
+    """A configured room (known in the bot by its configured topic) bound to a WeChat room id."""
+
+    __tablename__ = "room_bindings"
+    __table_args__ = (
+        UniqueConstraint("account", "room", name="uq_room_bindings_room"),
+        UniqueConstraint("account", "wechat_id", name="uq_room_bindings_wechat_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(100))
+    room: Mapped[str] = mapped_column(String(200))  # the configured topic: the room's identity
+    wechat_id: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(200))  # the topic WeChat shows now
+    bound_by: Mapped[str] = mapped_column(String(20))  # topic | config | operator
+    bound_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class AccountState(Base):
+    """What every process of one account must agree on: logged in, paused by 风控, last gap."""
+
+    __tablename__ = "account_state"
+    account: Mapped[str] = mapped_column(String(100), primary_key=True)
+    self_id: Mapped[str | None] = mapped_column(String(100))
+    gap_from: Mapped[datetime | None]  # the last outage told on start
+    gap_to: Mapped[datetime | None]
+    login: Mapped[str] = mapped_column(String(20), default="unknown")  # logged_in | logged_out
+    login_changed_at: Mapped[datetime | None]
+    qr_url: Mapped[str | None] = mapped_column(Text)  # while logged out: the link to scan
+    paused_until: Mapped[datetime | None]  # 风控: no sends before this
+    pause_level: Mapped[int] = mapped_column(Integer, default=0)  # grows with each restriction
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class SendAttempt(Base):
+    """One call to the chat service for outbox rows: written before the call, its outcome after."""
+
+    __tablename__ = "send_attempts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(100), index=True)
+    outbox_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    to_room: Mapped[str | None] = mapped_column(String(200))
+    to_person: Mapped[str | None] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text)  # exactly what was sent, so a re-send is the same
+    instance: Mapped[str] = mapped_column(String(64))  # the process that made the call
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    # started | sent | echoed | failed | unknown (resolved as not known to have arrived)
+    outcome: Mapped[str] = mapped_column(String(10), index=True)
+    chat_message_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class BotInstance(Base):
+    """A running bot process: its heartbeat, so a claim of a dead process is recognised."""
+
+    __tablename__ = "bot_instances"
+    instance: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account: Mapped[str] = mapped_column(String(100), index=True)
+    started_at: Mapped[datetime]
+    last_alive: Mapped[datetime]
