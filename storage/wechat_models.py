@@ -75,3 +75,24 @@ class BotInstance(Base):
     account: Mapped[str] = mapped_column(String(100), index=True)
     started_at: Mapped[datetime]
     last_alive: Mapped[datetime]
+
+
+class ReceivedMessage(Base):
+    """An incoming message, stored before the bot handles it; its text is kept until parsed."""
+
+    __tablename__ = "received_messages"
+    __table_args__ = (
+        UniqueConstraint("account", "message_id", name="uq_received_messages_message_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(100))
+    message_id: Mapped[str] = mapped_column(String(200))
+    room: Mapped[str | None] = mapped_column(String(200))  # the configured room, or None
+    sender_id: Mapped[str] = mapped_column(String(100))
+    sender_name: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str | None] = mapped_column(Text)  # deleted once the bot has handled it
+    quoted: Mapped[str | None] = mapped_column(Text)
+    mentions_bot: Mapped[bool] = mapped_column(default=False)
+    at: Mapped[datetime]  # when it was written in WeChat
+    received_at: Mapped[datetime]
+    handled_at: Mapped[datetime | None] = mapped_column(index=True)

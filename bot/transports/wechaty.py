@@ -30,6 +30,7 @@ from bot.core.messages import (
     SendFailed,
     UnknownRecipient,
 )
+from bot.transports.receipts import MemoryReceipts, Receipts
 from bot.transports.wechaty_connection import (
     DIRTY_ROOM,
     DIRTY_ROOM_MEMBER,
@@ -103,6 +104,7 @@ class WechatyTransport:
         people_names: Mapping[str, str] | None = None,
         room_ids: Mapping[str, str] | None = None,
         bindings: BindingStore | None = None,
+        receipts: Receipts | None = None,
         hooks: WechatyHooks | None = None,
     ) -> None:
         if not endpoint:
@@ -128,7 +130,7 @@ class WechatyTransport:
         )
         self._aliases = AliasCache()
 
-        self._queue: asyncio.Queue[Incoming | None] = asyncio.Queue()
+        self._receipts = receipts or MemoryReceipts()
         # message id and the task fetching its payload, in arrival order
         self._arrivals: asyncio.Queue[tuple[Connection, str, asyncio.Task[Any]]] = asyncio.Queue()
         self._seen: OrderedDict[str, None] = OrderedDict()  # recent message ids, for dedup
@@ -191,11 +193,15 @@ class WechatyTransport:
             await self._conn.close()
             self._conn = None
         self._connected.clear()
-        self._queue.put_nowait(None)
+        self._receipts.close()
 
     async def incoming(self) -> AsyncGenerator[Incoming, None]:
-        """Yield messages for the bot, in the order WeChat delivered them, until stop()."""
-        while (msg := await self._queue.get()) is not None:
+        """Yield messages for the bot, in the order WeChat delivered them, until stop().
+
+        Each was stored before it is yielded (with database receipts), and counts as handled
+        when the next one is asked for.
+        """
+        async for msg in self._receipts.stream():
             yield msg
 
     # --- connecting -------------------------------------------------------------------------
@@ -405,7 +411,10 @@ class WechatyTransport:
                 log.exception("could not read message %s from the puppet service", message_id)
                 continue
             if msg is not None:
-                self._queue.put_nowait(msg)
+                try:
+                    await self._receipts.put(msg)
+                except Exception:
+                    log.exception("could not store message %s", message_id)
 
     async def _to_incoming(
         self, conn: Connection, message_id: str, payload: Any

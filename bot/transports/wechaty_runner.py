@@ -23,6 +23,7 @@ from bot.core.clock import Clock
 from bot.core.config import CommunityConfig, Config, PersonConfig, WechatyTransportSection
 from bot.core.messages import Outgoing
 from bot.outbound import enqueue_all
+from bot.transports.receipts import DatabaseReceipts
 from bot.transports.wechaty import WechatyHooks, WechatyTransport
 from bot.transports.wechaty_events import VOICE_HINT
 from storage import account_state, room_bindings
@@ -124,7 +125,11 @@ def known_people(config: Config) -> set[str]:
 
 
 def transport_from_config(
-    config: Config, clock: Clock, *, bindings: DatabaseBindings | None = None
+    config: Config,
+    clock: Clock,
+    *,
+    bindings: DatabaseBindings | None = None,
+    receipts: DatabaseReceipts | None = None,
 ) -> WechatyTransport:
     """A WechatyTransport for `transport: {kind: wechaty, endpoint, token | token_env}`."""
     section = wechaty_section(config)
@@ -141,6 +146,7 @@ def transport_from_config(
         check_people=list(people),
         people_names=people,
         bindings=bindings,
+        receipts=receipts,
     )
 
 
@@ -406,9 +412,10 @@ async def wire(config: Config, clock: Clock) -> tuple[App, WechatService]:
 
     section = wechaty_section(config)
     bindings = DatabaseBindings(config.bot.account, clock)
-    transport = transport_from_config(config, clock, bindings=bindings)
+    receipts = DatabaseReceipts(config.bot.account, clock)
+    transport = transport_from_config(config, clock, bindings=bindings, receipts=receipts)
     app = build_app(config, transport, clock, policy=wechat_policy(config, section))
-    bindings.sessions = app.sessions
+    bindings.sessions = receipts.sessions = app.sessions
     service = WechatService(app, transport, section, webhook=webhook_of(section))
     service.attach()
     return app, service

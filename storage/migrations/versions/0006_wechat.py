@@ -1,4 +1,4 @@
-"""wechat: room bindings by id, account state (login, 风控 pause, gaps), send attempts, instances
+"""wechat: room bindings, account state, send attempts, received messages, bot instances
 
 Revision ID: 0006
 Revises: 0005
@@ -68,6 +68,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_send_attempts_account"), ["account"], unique=False)
         batch_op.create_index(batch_op.f("ix_send_attempts_outcome"), ["outcome"], unique=False)
     op.create_table(
+        "received_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("account", sa.String(length=100), nullable=False),
+        sa.Column("message_id", sa.String(length=200), nullable=False),
+        sa.Column("room", sa.String(length=200), nullable=True),
+        sa.Column("sender_id", sa.String(length=100), nullable=False),
+        sa.Column("sender_name", sa.String(length=100), nullable=False),
+        sa.Column("text", sa.Text(), nullable=True),
+        sa.Column("quoted", sa.Text(), nullable=True),
+        sa.Column("mentions_bot", sa.Boolean(), nullable=False),
+        sa.Column("at", WHEN, nullable=False),
+        sa.Column("received_at", WHEN, nullable=False),
+        sa.Column("handled_at", WHEN, nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_received_messages")),
+        sa.UniqueConstraint("account", "message_id", name="uq_received_messages_message_id"),
+    )
+    with op.batch_alter_table("received_messages", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_received_messages_handled_at"), ["handled_at"], unique=False
+        )
+    op.create_table(
         "bot_instances",
         sa.Column("instance", sa.String(length=64), nullable=False),
         sa.Column("account", sa.String(length=100), nullable=False),
@@ -81,6 +102,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("bot_instances")
+    op.drop_table("received_messages")
     op.drop_table("send_attempts")
     op.drop_table("account_state")
     op.drop_table("room_bindings")

@@ -1,0 +1,119 @@
+"""Durable receipt for a transport: messages are stored before the bot loop gets them.
+
+`stream()` yields the stored messages in arrival order and marks one handled only when the loop
+asks for the next (bot/app.py awaits each message's handling before it does), so a crash at any
+point leaves the message pending, and the next process handles it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core.clock import Clock
+from bot.core.messages import Incoming
+
+log = logging.getLogger(__name__)
+
+
+class Receipts(Protocol):
+    """Where a transport puts what it received, and where the bot loop reads it."""
+
+    async def put(self, msg: Incoming) -> None:
+        """Store one message (returns once it is safe)."""
+        ...
+
+    def stream(self) -> AsyncIterator[Incoming]:
+        """The stored messages not yet handled, in order; ends after close()."""
+        ...
+
+    def close(self) -> None:
+        """End stream()."""
+        ...
+
+
+class MemoryReceipts:
+    """In memory: for a transport used without a database (a crash loses what is queued)."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[Incoming | None] = asyncio.Queue()
+
+    async def put(self, msg: Incoming) -> None:
+        """Queue a message."""
+        self._queue.put_nowait(msg)
+
+    async def stream(self) -> AsyncIterator[Incoming]:
+        """Queued messages until close()."""
+        while (msg := await self._queue.get()) is not None:
+            yield msg
+
+    def close(self) -> None:
+        """End stream()."""
+        self._queue.put_nowait(None)
+
+
+class DatabaseReceipts:
+    """In the database (storage/receipts.py); `sessions` is set once the app exists."""
+
+    def __init__(
+        self,
+        account: str,
+        clock: Clock,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
+        poll: float = 1.0,
+    ) -> None:
+        self.account = account
+        self.clock = clock
+        self.sessions = sessions
+        self._poll = poll
+        self._new = asyncio.Event()
+        self._closed = False
+
+    def _db(self) -> async_sessionmaker[AsyncSession]:
+        if self.sessions is None:
+            raise RuntimeError("DatabaseReceipts used before the database was attached")
+        return self.sessions
+
+    async def put(self, msg: Incoming) -> None:
+        """Store a message before anything else happens to it."""
+        from storage import receipts
+
+        async with self._db()() as session, session.begin():
+            await receipts.receive(session, self.account, [msg], self.clock.now())
+        self._new.set()
+
+    async def stream(self) -> AsyncIterator[Incoming]:
+        """Pending messages (a crashed process's first), marked handled as the loop moves on."""
+        from storage import receipts
+
+        last = 0
+        while not self._closed:
+            async with self._db()() as session:
+                rows = await receipts.pending(session, self.account, after=last)
+            if not rows:
+                self._new.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._poll):
+                        await self._new.wait()
+                continue
+            for row in rows:
+                last = row.id
+                yield receipts.as_incoming(row)
+                # The loop asked for the next message: this one is handled.
+                try:
+                    async with self._db()() as session, session.begin():
+                        await receipts.handled(session, row.id, self.clock.now())
+                except Exception:
+                    log.exception("could not mark message %s handled", row.message_id)
+                if self._closed:
+                    return
+
+    def close(self) -> None:
+        """End stream() at its next step."""
+        self._closed = True
+        self._new.set()
