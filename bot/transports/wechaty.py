@@ -300,7 +300,7 @@ class WechatyTransport:
             self._on_message(conn, str(data.get("messageId", "")))
         elif event.name == "room-topic":
             room_id, topic = str(data.get("roomId", "")), str(data.get("newTopic", ""))
-            self.rooms.renamed_live(room_id, topic)
+            conn.spawn(self.rooms.renamed(room_id, topic))
             conn.bot.Room._pool.pop(room_id, None)  # its cached payload has the old topic
             log.info("room %s renamed %r -> %r", room_id, data.get("oldTopic"), topic)
         elif event.name in ("room-join", "room-leave"):

@@ -165,11 +165,13 @@ class RoomDirectory:
         """The account's rooms as the service lists them now (id -> topic)."""
         self.live = dict(topics)
 
-    def renamed_live(self, wechat_id: str, topic: str) -> None:
+    async def renamed(self, wechat_id: str, topic: str) -> None:
         """A room-topic event: remember the new topic (the binding, by id, stays)."""
         self.live[wechat_id] = topic
         self._unknown.discard(wechat_id)
         self._refused.discard(wechat_id)
+        if wechat_id in self._by_id:
+            await self._store.renamed(wechat_id, topic)
 
 
 class AliasCache:

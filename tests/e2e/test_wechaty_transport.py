@@ -317,3 +317,31 @@ async def test_nothing_written_to_the_working_directory(
         await transport.stop()
 
     assert list(workdir.iterdir()) == []
+
+
+async def test_an_alias_change_is_seen_at_once(
+    puppet: PuppetServer, transport: WechatyTransport
+) -> None:
+    await puppet.say("wxid_liu", "第一句", room_id=BUILDING_ROOM)
+    first = await next_incoming(transport)
+    await puppet.change_alias(BUILDING_ROOM, "wxid_liu", "9栋-101刘")
+    await asyncio.sleep(0.3)  # the dirty event reaches the transport
+    await puppet.say("wxid_liu", "第二句", room_id=BUILDING_ROOM)
+    second = await next_incoming(transport)
+
+    assert (first.sender_name, second.sender_name) == ("3栋-502刘", "9栋-101刘")
+
+
+async def test_a_renamed_room_keeps_its_configured_name(
+    puppet: PuppetServer, transport: WechatyTransport
+) -> None:
+    await puppet.say("wxid_liu", "改名前", room_id=BUILDING_ROOM)
+    before = await next_incoming(transport)
+    await puppet.rename_room(BUILDING_ROOM, "新名字的群")
+    await asyncio.sleep(0.3)
+    await puppet.say("wxid_liu", "改名后", room_id=BUILDING_ROOM)
+    after = await next_incoming(transport)
+    await transport.send(Outgoing(to_room=BUILDING_TOPIC, to_person=None, text="还能发到"))
+
+    assert (before.room, after.room) == (BUILDING_TOPIC, BUILDING_TOPIC)
+    assert (await puppet.wait_sent(1))[0]["conversation_id"] == BUILDING_ROOM
