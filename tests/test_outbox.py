@@ -209,3 +209,150 @@ async def test_unknown_recipient_is_given_up_at_once(sessions) -> None:  # type:
     async with sessions() as s:
         row = (await s.execute(select(OutboxMessage).where(OutboxMessage.key == "u"))).scalar_one()
     assert row.status == OutboxStatus.FAILED and row.attempts == 1
+
+
+# --- send attempts: outcomes settled before anything is sent again ---------------------------
+
+
+async def test_a_send_of_a_dead_process_is_settled_by_its_echo(sessions) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.messages import OutcomeUnknown
+    from storage import account_state, send_attempts
+
+    for i in range(3):
+        await put(sessions, f"k{i}", to_person("head", f"case {i}"))
+    policy = SendPolicy(0, 0, 0, 100, merge_private=True, max_attempts=5)
+    clock = VirtualClock(T0)
+
+    class Dies(Recorder):
+        async def send(self, msg: Outgoing) -> None:
+            raise OutcomeUnknown("connection reset during the call")
+
+    dead = sender_for(sessions, Dies(), clock, policy)
+    async with sessions() as s, s.begin():
+        await account_state.beat(s, dead.instance, "a", T0, T0)
+    await dead.send_one()  # the merged message of 3 went out with no known outcome
+    # its echo comes back: delivered, nothing is sent again
+    await dead.confirm_echo(None, "head", "case 0\n—————\ncase 1\n—————\ncase 2", "chat-1")
+    later = Recorder()
+    clock.set(T0 + timedelta(minutes=5))
+    assert await sender_for(sessions, later, clock, policy).drain() == 0
+    async with sessions() as s:
+        outcomes = await send_attempts.count_by_outcome(s, "a")
+        rows = (await s.execute(select(OutboxMessage))).scalars().all()
+    assert outcomes == {"echoed": 1}
+    assert {r.status for r in rows} == {OutboxStatus.SENT}
+
+
+async def test_a_send_with_no_known_outcome_goes_again_alone(sessions) -> None:  # type: ignore[no-untyped-def]
+    from storage import account_state, send_attempts
+
+    for i in range(3):
+        await put(sessions, f"k{i}", to_person("head", f"case {i}"))
+    policy = SendPolicy(0, 0, 0, 100, merge_private=True, max_attempts=5)
+    clock = VirtualClock(T0)
+    # a process claimed the merged message, started the call and died (kill -9)
+    async with sessions() as s, s.begin():
+        rows = list(await outbox.due(s, "a", T0))
+        assert await outbox.claim(s, [r.id for r in rows], T0, timedelta(minutes=2))
+        await send_attempts.start(
+            s,
+            account="a",
+            outbox_ids=[r.id for r in rows],
+            msg=to_person("head", "merged"),
+            instance="dead",
+            now=T0,
+        )
+        await account_state.beat(s, "dead", "a", T0, T0)
+    await put(sessions, "k9", to_person("head", "case 9"))
+    t = Recorder()
+    clock.set(T0 + timedelta(seconds=40))  # its heartbeat is stale: the process is gone
+    await sender_for(sessions, t, clock, policy).drain()
+    # each message of the lost merge goes again on its own; the new one is not merged into them
+    assert sorted(m.text for m in t.sent) == ["case 0", "case 1", "case 2", "case 9"]
+    async with sessions() as s:
+        assert (await send_attempts.count_by_outcome(s, "a"))["resent"] == 1
+
+
+async def test_a_live_process_send_is_not_taken_over(sessions) -> None:  # type: ignore[no-untyped-def]
+    from storage import account_state, send_attempts
+
+    await put(sessions, "c", to_person("p", "in flight"))
+    async with sessions() as s, s.begin():
+        (row,) = await outbox.due(s, "a", T0)
+        assert await outbox.claim(s, [row.id], T0, timedelta(minutes=2))
+        await send_attempts.start(
+            s, account="a", outbox_ids=[row.id], msg=to_person("p", "x"), instance="busy", now=T0
+        )
+        await account_state.beat(s, "busy", "a", T0 + timedelta(seconds=20), T0)
+    t = Recorder()
+    clock = VirtualClock(T0 + timedelta(seconds=30))
+    await sender_for(sessions, t, clock, SendPolicy.immediate()).drain()
+    assert t.sent == []  # the other process beats: its call is still running
+
+
+async def test_restriction_pauses_every_send_with_a_growing_pause(sessions) -> None:  # type: ignore[no-untyped-def]
+    from bot.core.messages import Restricted
+    from bot.sender import pause_for
+    from storage import account_state
+
+    class Throttled(Recorder):
+        async def send(self, msg: Outgoing) -> None:
+            raise Restricted("操作过于频繁，可稍后再试。")
+
+    told: list[datetime] = []
+
+    async def on_restricted(until: datetime, reason: str) -> None:
+        told.append(until)
+
+    await put(sessions, "r", to_person("p", "wait"))
+    clock = VirtualClock(T0)
+    sender = sender_for(sessions, Throttled(), clock, SendPolicy.immediate())
+    sender.on_restricted = on_restricted
+    await sender.drain()
+    assert told == [T0 + pause_for(1)]
+    clock.set(T0 + timedelta(minutes=5))
+    ok = Recorder()
+    assert await sender_for(sessions, ok, clock, SendPolicy.immediate()).drain() == 0  # paused
+    clock.set(T0 + pause_for(1) + timedelta(seconds=1))
+    await sender.drain()  # refused again: the second pause is twice as long
+    assert told[-1] == clock.now() + pause_for(2) and pause_for(2) == 2 * pause_for(1)
+    async with sessions() as s:
+        row = (await s.execute(select(OutboxMessage))).scalar_one()
+        state = await account_state.get(s, "a")
+    assert row.attempts == 0 and row.status == OutboxStatus.PENDING
+    assert state is not None and state.pause_level == 2
+
+
+async def test_the_daily_cap_counts_local_days(sessions) -> None:  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    policy = SendPolicy(0, 0, 0, 2, False, 3, tz=shanghai)
+    # 23:00 in Beijing on the 2nd (15:00 UTC): two messages fill that day's cap
+    evening = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
+    for i in range(2):
+        await put(sessions, f"e{i}", to_person(f"p{i}", "evening"), now=evening)
+    clock = VirtualClock(evening)
+    t = Recorder()
+    sender = sender_for(sessions, t, clock, policy)
+    assert await sender.drain() == 2
+    # 07:00 in Beijing on the 3rd is 23:00 UTC on the 2nd: a new local day, the cap is fresh
+    morning = datetime(2026, 12, 2, 23, 0, tzinfo=UTC)
+    await put(sessions, "m", to_person("p9", "morning"), now=morning)
+    clock.set(morning)
+    assert await sender.drain() == 1
+
+
+async def test_replies_to_a_stranger_are_limited_per_day(sessions) -> None:  # type: ignore[no-untyped-def]
+    policy = SendPolicy(
+        0, 0, 0, 100, False, 3, stranger_replies=2, known_people=frozenset({"head"})
+    )
+    for i in range(4):
+        await put(sessions, f"in:s{i}:0", to_person("stranger", f"help {i}"))
+        await put(sessions, f"in:h{i}:0", to_person("head", f"reply {i}"))
+    await put(sessions, "case:1:notice", to_person("stranger", "your case"))
+    t = Recorder()
+    await sender_for(sessions, t, VirtualClock(T0), policy).drain()
+    to_stranger = [m.text for m in t.sent if m.to_person == "stranger"]
+    assert to_stranger == ["help 0", "help 1", "your case"]  # not a reply: always goes
+    assert len([m for m in t.sent if m.to_person == "head"]) == 4
