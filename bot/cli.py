@@ -189,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.web import cli_tools as web_tools
 
     web_tools.register(sub)
+    from bot import wechat_cli
+
+    wechat_cli.register(sub)
     return parser
 
 

@@ -345,3 +345,19 @@ async def test_a_renamed_room_keeps_its_configured_name(
 
     assert (before.room, after.room) == (BUILDING_TOPIC, BUILDING_TOPIC)
     assert (await puppet.wait_sent(1))[0]["conversation_id"] == BUILDING_ROOM
+
+
+async def test_sync_report_names_similar_people_and_rooms(
+    puppet: PuppetServer, tmp_path: Path
+) -> None:
+    transport = make_transport(puppet, tmp_path, people_names={"wxid_wrong": "王秀"})
+    await transport.start()
+    try:
+        await transport.wait_connected(10)
+        rows = await transport.sync_report(["武夷香榭3栋业主", "没有的群"], ["wxid_wrong"])
+    finally:
+        await transport.stop()
+
+    details = {row.key: row.detail for row in rows}
+    assert "王秀英 (wxid_wang)" in details["wxid_wrong"]
+    assert f"{BUILDING_TOPIC} ({BUILDING_ROOM})" in details["武夷香榭3栋业主"]
