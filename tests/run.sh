@@ -73,6 +73,30 @@ if [ ! -x .venv/bin/pytest ] || [ "$(cat "$stamp" 2>/dev/null || true)" != "$wan
 	printf '%s\n' "$want" >"$stamp"
 fi
 
+# --- deploy/ checks: the compose-spec JSON schema and systemd-analyze ------------------------
+# The schema comes out of docker-compose 1.29.2's wheel (downloaded, never installed: its
+# dependencies clash with ours); tests/test_deploy.py validates deploy/docker-compose.yml with it.
+compose_schema=.venv/share/jinlin/compose_spec.json
+if [ ! -f "$compose_schema" ]; then
+	say "fetching the compose-spec JSON schema (docker-compose 1.29.2 wheel, from PyPI)"
+	wheels=$(mktemp -d)
+	.venv/bin/python -m pip download -q --no-deps --disable-pip-version-check -d "$wheels" \
+		docker-compose==1.29.2 >&2
+	mkdir -p "$(dirname "$compose_schema")"
+	.venv/bin/python - "$wheels"/docker_compose-1.29.2-*.whl "$compose_schema" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel:
+    data = wheel.read("compose/config/compose_spec.json")
+with open(sys.argv[2], "wb") as out:
+    out.write(data)
+PY
+	rm -rf "$wheels"
+fi
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+	say "installing systemd (for systemd-analyze verify of deploy/systemd)"
+	apt_install systemd
+fi
+
 # --- PostgreSQL: the pg_server_url fixture runs initdb/pg_ctl from here ----------------------
 if ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
 	say "installing PostgreSQL (Debian)"
