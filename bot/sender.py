@@ -96,7 +96,7 @@ class SendPolicy:
 
 def pause_for(level: int) -> timedelta:
     """How long sending pauses after the `level`-th restriction in a row (1, 2, ...)."""
-    return min(PAUSE_CAP, PAUSE_FIRST * 2 ** max(0, level - 1))
+    return min(PAUSE_CAP, PAUSE_FIRST * (1 << max(0, level - 1)))
 
 
 class OutboxSender:

@@ -229,6 +229,13 @@ TransportSection = Annotated[
 TRANSPORT_KINDS = ("web", "console", "wechaty")
 
 
+def web_address(section: TransportSection) -> tuple[str, int]:
+    """Where the web pages listen: the web or wechaty section's host and port."""
+    if isinstance(section, WebTransportSection | WechatyTransportSection):
+        return section.host, section.port
+    return WebTransportSection().host, WebTransportSection().port
+
+
 class SendingSection(_Model):
     """Pacing that keeps a WeChat account safe; all outgoing messages pass through it."""
 

@@ -236,7 +236,7 @@ class WechatyTransport:
         try:
             await conn.open(self._rpc_timeout)
             log.info("puppet service %s: connected, waiting for the WeChat login", self._endpoint)
-            watched = (
+            watched: tuple[asyncio.Future[Any], ...] = (
                 asyncio.ensure_future(self._health(conn)),
                 asyncio.ensure_future(self._listen(conn)),
                 asyncio.ensure_future(conn.broken.wait()),
@@ -480,10 +480,10 @@ class WechatyTransport:
         self._hook(self.hooks.on_echo, room, person, payload.text, message_id)
 
     async def _room_alias(self, room: Any, talker: Any) -> str | None:
-        found, alias = self._aliases.get(room.room_id, talker.contact_id)
+        found, cached = self._aliases.get(room.room_id, talker.contact_id)
         if found:
-            return alias
-        alias = await room.alias(talker)
+            return cached
+        alias: str | None = await room.alias(talker)
         self._aliases.put(room.room_id, talker.contact_id, alias)
         return alias
 

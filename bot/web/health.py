@@ -15,7 +15,7 @@ from storage import outbox
 log = logging.getLogger(__name__)
 
 TransportDetails = Callable[[], Awaitable[dict[str, Any]]]
-TRANSPORT_DETAILS = web.AppKey("transport_details", TransportDetails)
+TRANSPORT_DETAILS: web.AppKey[TransportDetails] = web.AppKey("transport_details")
 
 
 async def healthz(request: web.Request) -> web.Response:

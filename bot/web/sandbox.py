@@ -16,7 +16,7 @@ from aiohttp import WSMsgType, web
 
 from bot.app import App, build_app
 from bot.core.clock import Clock
-from bot.core.config import Config
+from bot.core.config import Config, web_address
 from bot.core.domain import Role
 from bot.replay import advance
 from bot.sender import SendPolicy
@@ -234,9 +234,8 @@ async def start_sandbox(
     app.router.add_get("/sandbox/ws", sandbox_ws)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(
-        runner, host or config.transport.host, config.transport.port if port is None else port
-    )
+    default_host, default_port = web_address(config.transport)
+    site = web.TCPSite(runner, host or default_host, default_port if port is None else port)
     try:
         await site.start()
     except OSError:
@@ -258,7 +257,7 @@ async def serve_sandbox(config: Config, clock: Clock) -> None:
     try:
         server = await start_sandbox(config, clock)
     except OSError as e:
-        where = f"{config.transport.host}:{config.transport.port}"
+        where = "{}:{}".format(*web_address(config.transport))
         print(f"cannot listen on {where}: {e.strerror or e}; set transport.port", file=sys.stderr)
         raise SystemExit(2) from None
     print(f"jinlin sandbox on {server.url}  (console: {server.url}console)", flush=True)
