@@ -147,6 +147,7 @@ class WechatyTransport:
         self._callbacks: set[asyncio.Task[None]] = set()
         self.logged_out_since: datetime | None = None  # set while the account is logged out
         self.qr_url: str | None = None  # the link to scan while logged out
+        self.qr_code: str | None = None  # what that QR code says
 
     def __repr__(self) -> str:
         # never show the token
@@ -288,6 +289,7 @@ class WechatyTransport:
             self._hook(self.hooks.on_logout, str(data.get("data") or "logout"))
         elif event.name == "scan":
             qrcode = str(data.get("qrcode") or "")
+            self.qr_code = qrcode or None
             self.qr_url = QR_PAGE + qrcode if qrcode else None
             log.warning(
                 "the WeChat account is not logged in: scan %s (status %s)",
@@ -352,7 +354,7 @@ class WechatyTransport:
         conn.logged_in = True
         self._connected.set()
         lost_at, self._lost_at = self._lost_at, None
-        self.logged_out_since, self.qr_url = None, None
+        self.logged_out_since, self.qr_url, self.qr_code = None, None, None
         self._hook(self.hooks.on_login, contact_id, me.name)
         if not self._ever_connected:
             self._background(self._log_sync_report())

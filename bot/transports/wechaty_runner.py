@@ -435,7 +435,7 @@ async def run_wechaty(config: Config, section: WechatyTransportSection, clock: C
     await service.start()
     transport = service.transport
     await transport.start()
-    web_runner = await _serve_web(app, service, section)
+    web_runner = await serve_wechat_web(app, service, section)
     try:
         await app.serve()
     finally:
@@ -446,9 +446,10 @@ async def run_wechaty(config: Config, section: WechatyTransportSection, clock: C
         await app.stop()
 
 
-async def _serve_web(
+async def serve_wechat_web(
     app: App, service: WechatService, section: WechatyTransportSection
-) -> web.AppRunner | None:
+) -> web.AppRunner:
+    """The console, 民情码, API and /healthz beside the bot, with the WeChat login page."""
     from bot.web.server import serve_web
     from bot.web.wechat_login import add_wechat_routes
 

@@ -8,23 +8,47 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from bot.app import App
 from bot.web.console import require_user
 from bot.web.health import TRANSPORT_DETAILS
 from bot.web.state import state_of
 from storage import account_state, room_bindings
 
-if TYPE_CHECKING:
-    from bot.transports.wechaty_runner import WechatService
-
-WECHAT_SERVICE: web.AppKey[WechatService] = web.AppKey("wechat_service")
 REFRESH_SECONDS = 5
 
 
-def add_wechat_routes(app: web.Application, service: WechatService) -> None:
+class LoginState(Protocol):
+    """What the WeChat transport says about the login (bot/transports/wechaty.py)."""
+
+    @property
+    def connected(self) -> bool:
+        """Connected and logged in."""
+        ...
+
+    logged_out_since: datetime | None
+    qr_url: str | None
+    qr_code: str | None
+
+
+class WechatAccount(Protocol):
+    """A bot on WeChat (bot/transports/wechaty_runner.WechatService)."""
+
+    app: App
+
+    @property
+    def transport(self) -> LoginState:
+        """Its transport."""
+        ...
+
+
+WECHAT_SERVICE: web.AppKey[WechatAccount] = web.AppKey("wechat_service")
+
+
+def add_wechat_routes(app: web.Application, service: WechatAccount) -> None:
     """Mount /console/wechat and the WeChat part of /healthz."""
     app[WECHAT_SERVICE] = service
 
@@ -35,7 +59,7 @@ def add_wechat_routes(app: web.Application, service: WechatService) -> None:
     app.router.add_get("/console/wechat", wechat_page)
 
 
-async def wechat_status(service: WechatService) -> dict[str, Any]:
+async def wechat_status(service: WechatAccount) -> dict[str, Any]:
     """The account's state for /healthz: login, QR link, pause, last gap."""
     app = service.app
     now = app.clock.now()
@@ -77,8 +101,8 @@ async def wechat_page(request: web.Request) -> web.Response:
         parts.append("<p>状态：<strong>已登录</strong></p>")
     else:
         parts.append("<p>状态：<strong>未登录</strong>。请用机器人的微信扫描下面的二维码。</p>")
-        if status["qr_url"]:
-            parts.append(_qr_block(status["qr_url"]))
+        if status["qr_url"] and service.transport.qr_code:
+            parts.append(_qr_block(status["qr_url"], service.transport.qr_code))
         else:
             parts.append("<p>正在等待二维码……</p>")
     if status["restricted_until"]:
@@ -112,13 +136,10 @@ async def wechat_page(request: web.Request) -> web.Response:
     return web.Response(text=body, content_type="text/html")
 
 
-def _qr_block(url: str) -> str:
+def _qr_block(url: str, code: str) -> str:
     """The QR code as an inline image (the page loads nothing from elsewhere), and the link."""
     import segno
 
-    from bot.transports.wechaty import QR_PAGE
-
-    code = url.removeprefix(QR_PAGE)
     data_uri = segno.make(code, error="m").svg_data_uri(scale=6)
     return (
         f'<p><img alt="登录二维码" src="{data_uri}"></p>'

@@ -8,12 +8,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from sqlalchemy import select
 
 from bot.core.messages import Outgoing
 from bot.transports.wechaty_events import VOICE_HINT
-from bot.web.wechat_login import wechat_status
+from bot.transports.wechaty_runner import serve_wechat_web
+from bot.web.wechat_login import _qr_block, wechat_status
 from storage import account_state
 from storage.models import Case, OutboxMessage
 from storage.wechat_models import ReceivedMessage, RoomBinding, SendAttempt
@@ -182,18 +183,31 @@ async def test_logout_shows_the_qr_code_and_a_relogin_is_told(
     await runner.setup()
     port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
+    web_port = free_port()
     config = write_config(
         tmp_path,
         compound,
-        transport={"offline_notice_after": "1s", "login_webhook": f"http://127.0.0.1:{port}/hook"},
+        transport={
+            "offline_notice_after": "1s",
+            "login_webhook": f"http://127.0.0.1:{port}/hook",
+            "port": web_port,
+        },
     )
     try:
         async with running_bot(config) as bot:
+            site = await serve_wechat_web(bot.app, bot.service, bot.service.section)
             await compound.logout()
             await wait_for(lambda: _false(bot.transport.connected))
             await compound.show_qr("https://login.weixin.qq.com/l/abc123")
             await wait_for(lambda: _true(bot.transport.qr_url is not None))
-            status = (await wechat_status(bot.service))["wechat"]
+            async with ClientSession() as http:
+                base = f"http://127.0.0.1:{web_port}"
+                async with http.get(f"{base}/healthz") as response:
+                    status = (await response.json())["wechat"]
+                    health_code = response.status
+                async with http.get(f"{base}/console/wechat", allow_redirects=False) as page:
+                    page_code = page.status
+            await site.cleanup()
             await asyncio.sleep(1.2)
             await compound.login()
             await bot.transport.wait_connected(10)
@@ -202,6 +216,7 @@ async def test_logout_shows_the_qr_code_and_a_relogin_is_told(
     finally:
         await runner.cleanup()
 
+    assert (health_code, page_code) == (503, 302)  # down while logged out; the page needs a login
     assert status["login"] == "logged_out"
     assert status["qr_url"].endswith("https://login.weixin.qq.com/l/abc123")
     assert any("退出登录" in h for h in hooked) and any("abc123" in h for h in hooked)
@@ -243,3 +258,13 @@ async def test_echoes_settle_send_attempts(
             return bool(attempts) and attempts[0].outcome == "echoed"
 
         await wait_for(echoed)
+
+
+def test_the_qr_code_is_drawn_on_the_page_itself() -> None:
+    block = _qr_block(
+        "https://wechaty.js.org/qrcode/https://login.weixin.qq.com/l/x",
+        "https://login.weixin.qq.com/l/x",
+    )
+
+    assert 'src="data:image/svg+xml' in block
+    assert "https://login.weixin.qq.com/l/x" in block
