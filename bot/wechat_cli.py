@@ -7,10 +7,14 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.core.clock import SystemClock
 from bot.core.config import Config, ConfigError, WechatyTransportSection, load_config
+
+if TYPE_CHECKING:
+    from bot.transports.wechaty import WechatyTransport
+    from bot.transports.wechaty_tools import MemberInfo
 
 T = TypeVar("T")
 LOGIN_WAIT = 30.0
@@ -152,7 +156,7 @@ def cmd_wechat(args: argparse.Namespace) -> int:
     if not args.room:
         return _fail("jinlin wechat members ROOM: give a room's topic or id (jinlin wechat rooms)")
 
-    async def members(transport):  # type: ignore[no-untyped-def]
+    async def members(transport: WechatyTransport) -> list[MemberInfo]:
         return await list_members(transport, args.room)
 
     try:
@@ -180,7 +184,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     assert isinstance(config.transport, WechatyTransportSection)
     endpoint = config.transport.endpoint
 
-    async def draft(transport):  # type: ignore[no-untyped-def]
+    async def draft(transport: WechatyTransport) -> str:
         rooms = await list_rooms(transport)
         members = {r.wechat_id: await list_members(transport, r.wechat_id) for r in rooms}
         return config_draft(rooms, members, config.bot.name, endpoint)

@@ -32,6 +32,10 @@ class Receipts(Protocol):
         """The stored messages not yet handled, in order; ends after close()."""
         ...
 
+    async def flush(self) -> None:
+        """Wait until every message put so far is stored."""
+        ...
+
     def close(self) -> None:
         """End stream()."""
         ...
@@ -51,6 +55,9 @@ class MemoryReceipts:
         """Queued messages until close()."""
         while (msg := await self._queue.get()) is not None:
             yield msg
+
+    async def flush(self) -> None:
+        """Nothing to wait for."""
 
     def close(self) -> None:
         """End stream()."""
@@ -73,6 +80,8 @@ class DatabaseReceipts:
         self._poll = poll
         self._new = asyncio.Event()
         self._closed = False
+        self._buffer: list[Incoming] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def _db(self) -> async_sessionmaker[AsyncSession]:
         if self.sessions is None:
@@ -80,12 +89,30 @@ class DatabaseReceipts:
         return self.sessions
 
     async def put(self, msg: Incoming) -> None:
-        """Store a message before anything else happens to it."""
+        """Store a message before the loop sees it; messages arriving together share a write."""
+        self._buffer.append(msg)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="receipts-writer")
+
+    async def _write(self) -> None:
         from storage import receipts
 
-        async with self._db()() as session, session.begin():
-            await receipts.receive(session, self.account, [msg], self.clock.now())
-        self._new.set()
+        while self._buffer:
+            batch, self._buffer = self._buffer, []
+            try:
+                async with self._db()() as session, session.begin():
+                    await receipts.receive(session, self.account, batch, self.clock.now())
+            except Exception:
+                log.exception("could not store %d received messages; trying again", len(batch))
+                self._buffer[:0] = batch
+                await asyncio.sleep(1)
+                continue
+            self._new.set()
+
+    async def flush(self) -> None:
+        """Wait until every message put so far is stored."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.wait({self._writer})
 
     async def stream(self) -> AsyncIterator[Incoming]:
         """Pending messages (a crashed process's first), marked handled as the loop moves on."""
@@ -93,10 +120,11 @@ class DatabaseReceipts:
 
         last = 0
         while not self._closed:
+            # Cleared before the query, so a put() during it is not missed.
+            self._new.clear()
             async with self._db()() as session:
                 rows = await receipts.pending(session, self.account, after=last)
             if not rows:
-                self._new.clear()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._poll):
                         await self._new.wait()

@@ -194,6 +194,10 @@ class WechatyTransport:
             await self._conn.close()
             self._conn = None
         self._connected.clear()
+        try:
+            await bounded(self._receipts.flush(), 5.0)
+        except TimeoutError:
+            log.warning("could not store the last received messages in time")
         self._receipts.close()
 
     async def incoming(self) -> AsyncGenerator[Incoming, None]:

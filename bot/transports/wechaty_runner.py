@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import logging
 import os
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -401,8 +402,6 @@ def wechat_policy(config: Config, section: WechatyTransportSection) -> SendPolic
         stranger_replies=section.stranger_replies,
         known_people=known_people(config),
     )
-    from dataclasses import replace
-
     return replace(base, stale_after=section.heartbeat * 3)
 
 
@@ -464,7 +463,7 @@ async def serve_wechat_web(
 
 
 @contextlib.asynccontextmanager
-async def running(config: Config, clock: Clock):  # type: ignore[no-untyped-def]
+async def running(config: Config, clock: Clock) -> AsyncIterator[tuple[App, WechatService]]:
     """The WeChat bot serving in a task (for tests and tools); stops on exit."""
     app, service = await wire(config, clock)
     await app.start()
