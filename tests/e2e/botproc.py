@@ -230,7 +230,7 @@ async def kill_run(
                 await asyncio.sleep(5)
             bot.start()
             restarts.append(await bot.wait_connected())
-        sent = await _settle(puppet, quiet_for=3.0, timeout=90)
+        sent = await _settle(puppet, quiet_for=2.0, timeout=90)
     finally:
         bot.stop()
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'jinlin.db'}")
