@@ -13,8 +13,8 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.app import App
-from bot.web.console import require_user
 from bot.web.health import TRANSPORT_DETAILS
+from bot.web.login import require_user
 from bot.web.state import state_of
 from storage import account_state, room_bindings
 
@@ -89,7 +89,7 @@ def _iso(when: datetime | None) -> str | None:
 
 async def wechat_page(request: web.Request) -> web.Response:
     """The console page of the WeChat account (logged-in users only)."""
-    require_user(request)
+    await require_user(request)
     service = request.app[WECHAT_SERVICE]
     state = state_of(request)
     status = (await wechat_status(service))["wechat"]

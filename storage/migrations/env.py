@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import storage.web_models  # noqa: F401  (the web side's tables)
-import storage.wechat_models  # noqa: F401  (the WeChat transport's tables)
+from storage import wechat_models  # noqa: F401  (the WeChat transport's tables)
 from storage.models import Base
 
 connection = context.config.attributes["connection"]
