@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -215,13 +217,19 @@ async def kill_run(
     try:
         await bot.wait_connected()
         for k in range(kills):
+            round_ids = []
             for _ in range(per_round):
                 text = _report(n)
                 mid = await puppet.say(residents[n], text, room_id=BUILDING_ROOM)
                 said_up[mid] = text
+                round_ids.append(mid)
                 n += 1
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(0.3 + rng.uniform(0, 0.9))  # somewhere in the sending
+            # Kill once the round has reached the bot (a loaded machine may take a while to
+            # read the stream; what it never read is the told gap, not a loss), then somewhere
+            # in the handling and sending that follows.
+            await _received(tmp_path / "jinlin.db", round_ids, timeout=30)
+            await asyncio.sleep(rng.uniform(0, 0.9))
             bot.kill9()
             if long_outage_every and (k + 1) % long_outage_every == 0:
                 text = _report(n)
@@ -255,6 +263,25 @@ async def kill_run(
         restart_seconds=restarts,
         gap_notices=len(notices),
     )
+
+
+async def _received(db: Path, message_ids: list[str], *, timeout: float) -> None:
+    """Wait until the bot has written these incoming messages to its database."""
+    deadline = time.monotonic() + timeout
+    marks = ",".join("?" * len(message_ids))
+    while time.monotonic() < deadline:
+        try:
+            with closing(sqlite3.connect(db, timeout=1)) as conn:
+                (count,) = conn.execute(
+                    f"SELECT count(*) FROM received_messages WHERE message_id IN ({marks})",
+                    message_ids,
+                ).fetchone()
+            if count == len(message_ids):
+                return
+        except sqlite3.OperationalError:
+            pass  # the schema is not there yet, or a write holds the lock for a moment
+        await asyncio.sleep(0.02)
+    raise TimeoutError(f"the bot did not receive {message_ids} in {timeout} s")
 
 
 def _report(n: int) -> str:
