@@ -11,6 +11,7 @@ from intents.activities import match_activity
 from intents.lexicon import Lexicon, category_of
 from intents.model import Category, IntentKind, ParseContext
 from intents.normalise import Clause, Message
+from intents.trace import Step, Trace
 
 _WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 # someone else signed up by the sender: "帮我老婆和女儿报一下"
@@ -39,7 +40,12 @@ class Reading:
     confidence: float = 0.9
     category: Category | None = None
     urgent: bool = False
-    explain: list[str] = field(default_factory=list)
+    trace: list[Trace] = field(default_factory=list)
+
+    @property
+    def found_nothing(self) -> bool:
+        """True when the rules ended with no request found (not silenced by a gate)."""
+        return bool(self.trace) and self.trace[-1].step is Step.NO_REQUEST
 
 
 def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], list[str]]:
@@ -159,7 +165,7 @@ def _first(pattern: re.Pattern[str], clauses: list[Clause], questions: bool) -> 
 
 def _signup(
     msg: Message, clauses: list[Clause], ctx: ParseContext, lex: Lexicon, problem_found: bool
-) -> tuple[IntentKind, str] | None:
+) -> tuple[IntentKind, Trace] | None:
     """Join or leave, said by the sender about an open activity."""
     has_acts = bool(ctx.activities)
     if not has_acts and "报名" not in msg.body:  # nothing open, nothing named: no sign-up
@@ -178,7 +184,7 @@ def _signup(
     if leave and _PROXY.search(msg.body):
         leave = None  # "帮我老婆和女儿报一下，我要上班去不了": a reason, the others go
     if leave and (has_acts or "报名" in msg.body) and not problem_found:
-        return IntentKind.LEAVE_ACTIVITY, f"leave:{leave}"
+        return IntentKind.LEAVE_ACTIVITY, Trace(Step.LEAVE, "", leave)
     if asking and clauses[-1].question and _MAY_I.fullmatch(clauses[-1].text):
         return None  # "我女儿想报名做志愿者，她读高一，可以吗"
     joinable = [c for c in statements if not lex.not_join.search(c.text)]
@@ -186,7 +192,7 @@ def _signup(
     if strong and not has_acts and "报名" not in strong and "接龙" not in strong:
         strong = None
     if strong and not (problem_found and strong.strip().startswith("+")):
-        return IntentKind.JOIN_ACTIVITY, f"join:{strong}"
+        return IntentKind.JOIN_ACTIVITY, Trace(Step.JOIN, "", strong)
     if len(clauses) > 1:  # "我去，这么多人报名了": an exclamation opening a longer message
         joinable = [c for c in joinable if c.text not in lex.exclamations]
     weak = _first(lex.join_weak, joinable, questions=False)
@@ -194,21 +200,21 @@ def _signup(
     if weak and has_acts and not problem_found and not asking:
         named = match_activity(msg.body, ctx.activities, lex)
         if named.title is not None:
-            return IntentKind.JOIN_ACTIVITY, f"join-weak:{weak}+{named.reason}"
+            return IntentKind.JOIN_ACTIVITY, Trace(Step.JOIN_WEAK, weak, named.reason)
     return None
 
 
-def _wish(msg: Message, clauses: list[Clause], lex: Lexicon) -> str | None:
+def _wish(msg: Message, clauses: list[Clause], lex: Lexicon) -> Trace | None:
     """A small personal wish asked of neighbours or volunteers."""
     if lex.not_wish.search(msg.body):
         return None
     tag = lex.wish_tags.search(msg.body)
     if tag:
-        return f"wish-tag:{tag[0].strip()}"
+        return Trace(Step.WISH_TAG, "", tag[0].strip())
     text = " ".join(c.text for c in clauses)
     direct = lex.wish_direct.search(text)
     if direct:
-        return f"wish:{direct[0]}"
+        return Trace(Step.WISH, "direct", direct[0])
     asker = lex.wish_askers.search(text)
     if asker is None:
         return None
@@ -219,7 +225,7 @@ def _wish(msg: Message, clauses: list[Clause], lex: Lexicon) -> str | None:
     soft = asker[0].startswith(("想要", "希望"))
     if soft and helper is None:
         return None
-    return f"wish:{asker[0]}+{help_[0]}"
+    return Trace(Step.WISH, "ask", f"{asker[0]}+{help_[0]}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,43 +248,47 @@ class Facts:
         return m[0] if m else None
 
 
-Gate = Callable[[Facts], str | None]
+Gate = Callable[[Facts], Trace | None]
 
 
-def _empty(f: Facts) -> str | None:
+def _empty(f: Facts) -> Trace | None:
     if _WORDS.search(f.body):
         return None
-    return "empty" + (f"[{','.join(f.msg.placeholders)}]" if f.msg.placeholders else "")
+    return Trace(Step.GATE, "empty", ",".join(f.msg.placeholders))
 
 
-def _notice_header(f: Facts) -> str | None:
+def _notice_header(f: Facts) -> Trace | None:
     first_line = f.body.split("\n", 1)[0]
     m = f.lex.notice_headers.search(first_line)
-    return f"notice-header:{m[0]}" if m and not f.lex.request_headers.search(first_line) else None
+    if m is None or f.lex.request_headers.search(first_line):
+        return None
+    return Trace(Step.GATE, "notice-header", m[0])
 
 
-def _ad(f: Facts) -> str | None:
+def _ad(f: Facts) -> Trace | None:
     ad = f.search(f.lex.ad_phrases)
     if ad is None:  # a number to call back is an ad only when nobody asks for help
         ad = f.search(f.lex.ad_contacts)
         if ad and (f.search(f.lex.wish_askers) or f.search(f.lex.wish_tags)):
             ad = None
-    return f"ad:{ad}" if ad and not (f.found and f.search(f.lex.complaints)) else None
+    if ad is None or (f.found and f.search(f.lex.complaints)):
+        return None
+    return Trace(Step.GATE, "ad", ad)
 
 
-def _notice(f: Facts) -> str | None:
+def _notice(f: Facts) -> Trace | None:
     notice = f.search(f.lex.notice_phrases)
-    return f"notice:{notice}" if notice and not f.search(f.lex.urgent) else None
+    return Trace(Step.GATE, "notice", notice) if notice and not f.search(f.lex.urgent) else None
 
 
-def _thanks(f: Facts) -> str | None:
+def _thanks(f: Facts) -> Trace | None:
     thanks = f.search(f.lex.thanks)
     if thanks is None or (f.found and (f.search(f.lex.contrast) or f.search(f.lex.unresolved))):
         return None  # "谢谢物业，不过电梯又坏了": the thanks open a new report
-    return f"thanks:{thanks}"
+    return Trace(Step.GATE, "thanks", thanks)
 
 
-def _story(f: Facts) -> str | None:
+def _story(f: Facts) -> Trace | None:
     """Told afterwards: a story of the past, or a problem already handled."""
     if f.search(f.lex.unresolved):
         return None
@@ -287,51 +297,51 @@ def _story(f: Facts) -> str | None:
         settled = f.lex.resolved.search(f.body, turn.end())
         if settled is None:  # "...不牵绳，不过后来他牵上了" turns the other way
             return None
-        return f"resolved:{settled[0]}"
+        return Trace(Step.GATE, "resolved", settled[0])
     past = f.search(f.lex.past)
     if past:  # "想当年...水淹到腰了"
-        return f"past:{past}"
+        return Trace(Step.GATE, "past", past)
     resolved = f.search(f.lex.resolved)
-    return f"resolved:{resolved}" if resolved else None
+    return Trace(Step.GATE, "resolved", resolved) if resolved else None
 
 
-def _aside_from_report(f: Facts) -> str | None:
+def _aside_from_report(f: Facts) -> Trace | None:
     """A problem only asked about, or a weak one praised or laughed at, is not reported."""
     only_asks = all(c.question for c in f.clauses)  # "电梯坏了吗？" asks whether
     if not only_asks and any(c.question and _GUESS.search(c.text) for c in f.clauses):
         # "刚才是不是停电了？我家灯闪了一下": the problem is only in the question
         only_asks = not problems([c for c in f.clauses if not c.question], f.lex)
     if only_asks and not f.search(f.lex.demands) and not urgency(f.clauses, f.lex):
-        return "asks-whether"
+        return Trace(Step.GATE, "asks-whether")
     lost = f.search(f.lex.lost_found)
     if lost and not f.search(f.lex.demands) and not urgency(f.clauses, f.lex):
-        return f"lost-found:{lost}"  # "谁家的猫跑丢了？在3栋楼下看到一只橘猫"
+        return Trace(Step.GATE, "lost-found", lost)  # "谁家的猫跑丢了？在3栋楼下看到一只橘猫"
     if any(e.strong for e in f.found):
         return None
     info = f.search(f.lex.info_question)
     if info:
-        return f"info-question:{info}"
+        return Trace(Step.GATE, "info-question", info)
     if f.search(f.lex.demands):
         return None
     downplay = f.search(f.lex.downplay)
     if downplay:
-        return f"downplay:{downplay}"
+        return Trace(Step.GATE, "downplay", downplay)
     praise = f.search(f.lex.praise)
     if praise:
-        return f"praise:{praise}"
+        return Trace(Step.GATE, "praise", praise)
     m = f.lex.laughter.search(f.msg.full)
-    return f"banter:{m[0]}" if m else None
+    return Trace(Step.GATE, "banter", m[0]) if m else None
 
 
 # Gates that silence a message whatever it says, in order.
 _SILENCING: tuple[Gate, ...] = (_empty, _notice_header, _ad, _notice, _thanks)
 
 
-def _first_gate(gates: tuple[Gate, ...], facts: Facts) -> str | None:
+def _first_gate(gates: tuple[Gate, ...], facts: Facts) -> Trace | None:
     for gate in gates:
         why = gate(facts)
         if why is not None:
-            return f"gate:{why}"
+            return why
     return None
 
 
@@ -371,13 +381,13 @@ def _report(f: Facts, emergency: str | None) -> Reading:
         confidence=th.conf_strong if (strong or complaint) else th.conf_weak,
         category=_category(f.found),
     )
-    r.explain.extend(f"problem:{e.category}:{e.what}" for e in f.found[:4])
+    r.trace.extend(Trace(Step.PROBLEM, e.category.value, e.what) for e in f.found[:4])
     if complaint:
-        r.explain.append(f"complaint:{complaint}")
+        r.trace.append(Trace(Step.COMPLAINT, "", complaint))
     urgent = emergency
     if urgent:
         r.urgent = True
-        r.explain.append(f"urgent:{urgent}")
+        r.trace.append(Trace(Step.URGENT, "", urgent))
     return r
 
 
@@ -386,21 +396,21 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
     th = lex.thresholds
     clauses, dropped = _active(msg.clauses, lex)
     facts = Facts(msg, clauses, problems(clauses, lex), lex)
-    asides = [f"hypothetical:{d}" for d in dropped]
+    asides = [Trace(Step.HYPOTHETICAL, "", d) for d in dropped]
 
-    def silent(why: str) -> Reading:
-        return Reading(confidence=th.conf_none, explain=[*asides, why])
+    def silent(why: Trace) -> Reading:
+        return Reading(confidence=th.conf_none, trace=[*asides, why])
 
     why = _first_gate(_SILENCING, facts)
     if why:
         return silent(why)
     wish = _wish(msg, clauses, lex)
-    tagged = wish is not None and wish.startswith("wish-tag")
+    tagged = wish is not None and wish.step is Step.WISH_TAG
     signup = None if tagged else _signup(msg, clauses, ctx, lex, bool(facts.found))
     if signup is not None:
         kind, why = signup
-        confidence = th.conf_weak if "weak" in why else th.conf_strong
-        return Reading(kind, confidence=confidence, explain=[*asides, why])
+        confidence = th.conf_weak if why.step is Step.JOIN_WEAK else th.conf_strong
+        return Reading(kind, confidence=confidence, trace=[*asides, why])
     why = _first_gate((_story,), facts)
     if why:
         return silent(why)
@@ -409,17 +419,17 @@ def classify(msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
     if wish and (tagged or not (facts.found and (facts.search(lex.demands) or emergency))):
         info = facts.search(lex.info_question)
         if info and not tagged:
-            return silent(f"gate:info-question:{info}")
+            return silent(Trace(Step.GATE, "info-question", info))
         confidence = th.conf_tagged if tagged else th.conf_strong
-        return Reading(IntentKind.MICRO_WISH, confidence=confidence, explain=[*asides, wish])
+        return Reading(IntentKind.MICRO_WISH, confidence=confidence, trace=[*asides, wish])
     if not facts.found:
         facts = Facts(msg, clauses, _fallback(facts), lex)
         if not facts.found:
-            return silent("no request found")
+            return silent(Trace(Step.NO_REQUEST))
         emergency = urgency(clauses, lex)
     why = _first_gate((_aside_from_report,), facts)
     if why:
         return silent(why)
     r = _report(facts, emergency)
-    r.explain[:0] = asides
+    r.trace[:0] = asides
     return r

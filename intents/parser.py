@@ -12,6 +12,7 @@ from intents.jielong import Jielong, own_line, parse_jielong
 from intents.lexicon import Lexicon, lexicon
 from intents.model import Intent, IntentKind, ParseContext
 from intents.normalise import Message, normalise
+from intents.trace import Step, Trace, render
 
 # On one's own 接龙 line a bare word is enough: "王姐 (取消)".
 _CANCELLED = re.compile(r"取消|退出|删除|不去|去不了|来不了")
@@ -28,27 +29,33 @@ def _from_jielong(block: Jielong, ctx: ParseContext, lex: Lexicon) -> Intent:
         return Intent(  # "#接龙 明天团购六鳌地瓜，10斤一箱38元": an order list, not a sign-up
             IntentKind.NONE,
             confidence=lex.thresholds.conf_jielong,
-            explain=("jielong", f"jielong:title:{block.title}", "jielong:a sale"),
+            explain=render(
+                (Trace(Step.JIELONG, "title", block.title), Trace(Step.JIELONG, "a sale"))
+            ),
         )
     line = own_line(block, ctx.sender_name, lex)
     if line is None:
         return Intent(
             IntentKind.NONE,
             confidence=lex.thresholds.conf_jielong,
-            explain=("jielong", f"jielong:title:{block.title}", "jielong:no line of the sender"),
+            explain=render(
+                (
+                    Trace(Step.JIELONG, "title", block.title),
+                    Trace(Step.JIELONG, "no line of the sender"),
+                )
+            ),
         )
     match = match_title(block.title, ctx.activities, lex)
     explain = [
-        "jielong",
-        f"jielong:own-line({line.reason}):{line.line}",
-        f"activity:{match.reason}",
+        Trace(Step.JIELONG, f"own-line({line.reason})", line.line),
+        Trace(Step.ACTIVITY, "", match.reason),
     ]
     if lex.leave.search(line.rest) or _CANCELLED.search(line.rest):
         return Intent(
             IntentKind.LEAVE_ACTIVITY,
             activity=match.title,
             confidence=lex.thresholds.conf_jielong,
-            explain=(*explain, "leave in own line"),
+            explain=render((*explain, Trace(Step.LEAVE, "own line"))),
         )
     bare = _BARE_COUNT.fullmatch(line.rest)  # "周姐 +2" (the + lost with the symbols): 2
     count, why = (int(bare[1]), f"bare:{bare[1]}") if bare else count_people(line.rest, lex)
@@ -57,27 +64,27 @@ def _from_jielong(block: Jielong, ctx: ParseContext, lex: Lexicon) -> Intent:
         activity=match.title,
         headcount=count,
         confidence=lex.thresholds.conf_jielong,
-        explain=(*explain, f"headcount:{why}"),
+        explain=render((*explain, Trace(Step.HEADCOUNT, "", why))),
     )
 
 
 def _complete(reading: Reading, msg: Message, ctx: ParseContext, lex: Lexicon) -> Intent:
-    explain = list(reading.explain)
+    explain = list(reading.trace)
     kind = reading.kind
     if kind in (IntentKind.REPORT_PROBLEM, IntentKind.MICRO_WISH):
         building, source = resolve_building(msg.body, msg.mentions, ctx.sender_name, ctx.room)
-        explain.append(f"building:{building}({source})")
+        explain.append(Trace(Step.BUILDING, str(building), source))
         return Intent(
             kind,
             building=building,
             urgent=reading.urgent,
             category=reading.category,
             confidence=reading.confidence,
-            explain=tuple(explain),
+            explain=render(explain),
         )
     if kind in (IntentKind.JOIN_ACTIVITY, IntentKind.LEAVE_ACTIVITY):
         match = match_activity(msg.body, ctx.activities, lex)
-        explain.append(f"activity:{match.reason}")
+        explain.append(Trace(Step.ACTIVITY, "", match.reason))
         headcount = None
         if kind is IntentKind.JOIN_ACTIVITY:
             # "能带孩子吗？" asks, it does not bring anyone
@@ -85,15 +92,15 @@ def _complete(reading: Reading, msg: Message, ctx: ParseContext, lex: Lexicon) -
             stated = "，".join(c.text for c in msg.clauses if not c.question) if asked else ""
             stated = stated or msg.body
             headcount, why = count_people(stated, lex)
-            explain.append(f"headcount:{why}")
+            explain.append(Trace(Step.HEADCOUNT, "", why))
         return Intent(
             kind,
             activity=match.title,
             headcount=headcount,
             confidence=reading.confidence,
-            explain=tuple(explain),
+            explain=render(explain),
         )
-    return Intent(IntentKind.NONE, confidence=reading.confidence, explain=tuple(explain))
+    return Intent(IntentKind.NONE, confidence=reading.confidence, explain=render(explain))
 
 
 def parse(text: str, ctx: ParseContext) -> Intent:
@@ -106,8 +113,7 @@ def parse(text: str, ctx: ParseContext) -> Intent:
     if block is not None and (block.headed or match_title(block.title, ctx.activities, lex).named):
         return _from_jielong(block, ctx, lex)
     reading = classify(msg, ctx, lex)
-    unheard = reading.explain[-1:] == ["no request found"]
-    if reading.kind is IntentKind.NONE and msg.quoted and unheard:
+    if reading.kind is IntentKind.NONE and msg.quoted and reading.found_nothing:
         reading = _agreeing(reading, msg, ctx, lex)
     return _complete(reading, msg, ctx, lex)
 
@@ -120,5 +126,5 @@ def _agreeing(reading: Reading, msg: Message, ctx: ParseContext, lex: Lexicon) -
     again = classify(normalise(f"{quote['text']}\n{msg.body}", lex), ctx, lex)
     if again.kind is not IntentKind.REPORT_PROBLEM:
         return reading
-    again.explain.insert(0, "agrees with the quoted report")
+    again.trace.insert(0, Trace(Step.AGREES, "", "the quoted report"))
     return again
