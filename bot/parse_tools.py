@@ -8,12 +8,14 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from intents import Intent, ParseContext, parse
+from intents.lexicon import lexicon
+from intents.parser import read
 
 ENTITIES = ("building", "urgent", "activity", "headcount")
 # Which entities SCHEMA.md judges for which intent.
@@ -23,7 +25,9 @@ JUDGED: dict[str, tuple[str, ...]] = {
     "join_activity": ("activity", "headcount"),
     "leave_activity": ("activity",),
 }
-_DEV_CORPUS = Path("..") / "shared" / "corpus" / "dev.jsonl"
+_SHARED = Path("..") / "shared"
+_DEV_CORPUS = _SHARED / "corpus" / "dev.jsonl"
+_MODEL_OUT = Path(__file__).resolve().parents[1] / "intents" / "data" / "textmodel.json"
 
 
 def context_of(row: dict[str, Any]) -> ParseContext:
@@ -81,6 +85,26 @@ class Scores:
     entity_ok: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ENTITIES, 0))
     entity_n: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ENTITIES, 0))
     errors: list[tuple[dict[str, Any], dict[str, Any], list[str]]] = field(default_factory=list)
+    acted: int = 0  # messages given a request intent
+    acted_right: int = 0  # ...whose intent was the expected one
+    wishes: int = 0
+    wishes_found: int = 0
+
+    @property
+    def precision(self) -> float | None:
+        """Share of the requests acted on whose intent is right (None when none were)."""
+        return self.acted_right / self.acted if self.acted else None
+
+    @property
+    def missed_rate(self) -> float | None:
+        """Share of requests read as none."""
+        requests = self.total - self.none_total
+        return self.missed / requests if requests else None
+
+    @property
+    def wish_recall(self) -> float | None:
+        """Share of micro-wishes read as micro-wishes."""
+        return self.wishes_found / self.wishes if self.wishes else None
 
     @property
     def accuracy(self) -> float:
@@ -109,12 +133,15 @@ class Scores:
         return self.entity_ok[name] / n if n else None
 
 
-def score(rows: Iterable[dict[str, Any]]) -> Scores:
+Parser = Callable[[str, ParseContext], Intent]
+
+
+def score(rows: Iterable[dict[str, Any]], parser: Parser = parse) -> Scores:
     """Parse labeled rows and count what the parser got right."""
     s = Scores()
     for row in rows:
         expect = row["expect"]
-        got = as_json(parse(row.get("text", ""), context_of(row)))
+        got = as_json(parser(row.get("text", ""), context_of(row)))
         want, have = expect["intent"], got["intent"]
         s.total += 1
         s.confusion[(want, have)] = s.confusion.get((want, have), 0) + 1
@@ -123,6 +150,12 @@ def score(rows: Iterable[dict[str, Any]]) -> Scores:
             s.correct += 1
         else:
             wrong.append("intent")
+        if have != "none":
+            s.acted += 1
+            s.acted_right += want == have
+        if want == "micro_wish":
+            s.wishes += 1
+            s.wishes_found += have == "micro_wish"
         if want == "none":
             s.none_total += 1
             s.false_triggers += have != "none"
@@ -155,13 +188,40 @@ def summary(s: Scores) -> list[str]:
     ]
 
 
+def table_row(name: str, s: Scores) -> str:
+    """One line of a per-source table: size, accuracy, false triggers, missed, wishes."""
+    ft = f"{100 * s.false_trigger_rate:5.1f}%" if s.none_total else "    - "
+    missed = s.missed_rate
+    miss = f"{100 * missed:5.1f}%" if missed is not None else "    - "
+    return (
+        f"  {name:<26} {s.total:>5}  acc {s.accuracy:.3f}  false {ft}  missed {miss}"
+        f"  wish {_fmt(s.wish_recall)}  precision {_fmt(s.precision)}"
+    )
+
+
+def _group_key(by: str) -> Callable[[Path, dict[str, Any]], str]:
+    from intents.learning import group_of
+
+    if by == "kind":
+        return lambda path, row: str(row.get("kind", "-"))
+    if by == "source":
+        return lambda path, row: str(row.get("source", "-")).split(" (")[0]
+    return group_of
+
+
 def _run_eval(args: argparse.Namespace) -> int:
+    if args.cross_source:
+        return _run_cross_source(args)
+    if args.file is None:
+        print("jinlin eval: give a labeled FILE, or --cross-source", file=sys.stderr)
+        return 2
     path = Path(args.file)
     if not path.exists():
         print(f"jinlin eval: no such file: {path}", file=sys.stderr)
         return 2
     with path.open(encoding="utf-8") as f:
-        s = score(read_jsonl(f))
+        rows = list(read_jsonl(f))
+    s = score(rows)
     for row, got, wrong in s.errors[: args.errors]:
         print(f"{row.get('id', '?')}  wrong: {', '.join(wrong)}")
         print(f"  text:   {row.get('text', '')!r}  sender: {row.get('sender', '')!r}")
@@ -169,12 +229,58 @@ def _run_eval(args: argparse.Namespace) -> int:
         shown = {k: got[k] for k in ("intent", *ENTITIES)}
         print(f"  got:    {json.dumps(shown, ensure_ascii=False)}")
         print(f"  explain: {' | '.join(got['explain'])}")
+    if args.by:
+        key = _group_key(args.by)
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(key(path, row), []).append(row)
+        print(f"by {args.by}:")
+        for name, members in sorted(groups.items()):
+            print(table_row(name, score(members)))
     print(f"{path}: {s.total} messages")
     labels = sorted({k for pair in s.confusion for k in pair})
     for want in labels:
         row_counts = "  ".join(f"{have}={s.confusion.get((want, have), 0)}" for have in labels)
         print(f"  {want:<15} {row_counts}")
+    threshold = lexicon().thresholds.model_min_probability
+    print(f"precision at the threshold {threshold:.2f}: {_fmt(s.precision)} ({s.acted} acted on)")
     print("\n".join(summary(s)))
+    return 0
+
+
+def _shared(args: argparse.Namespace) -> Path | None:
+    shared = Path(args.shared)
+    if (shared / "corpus" / "dev.jsonl").exists():
+        return shared
+    print(f"note: no shared data at {shared}: only the repository's data is used", file=sys.stderr)
+    return None
+
+
+def _run_cross_source(args: argparse.Namespace) -> int:
+    from intents.learning import cross_source, featurise, load_examples, training_files
+
+    samples = featurise(load_examples(training_files(_shared(args))))
+    print("cross-source: trained on every other source, tested on this one")
+    for name, rows, model in cross_source(samples):
+        print(table_row(name, score(rows, lambda t, c, m=model: read(t, c, m))), flush=True)
+    return 0
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from intents.learning import featurise, load_examples, train, training_files
+
+    began = time.perf_counter()
+    samples = featurise(load_examples(training_files(_shared(args))))
+    model = train(samples, c=args.c)
+    text = model.to_json()
+    out = Path(args.out)
+    out.write_text(text + "\n", encoding="utf-8")
+    used = sum(s.features is not None for s in samples)
+    print(
+        f"{out}: {len(model.weights):,} features, {len(text) / 1e6:.2f} MB, "
+        f"temperature {model.temperature:.2f}; {used:,} of {len(samples):,} examples "
+        f"(the rest the rules decide alone); {time.perf_counter() - began:.0f} s"
+    )
     return 0
 
 
@@ -232,9 +338,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=_run_parse)
 
     e = sub.add_parser("eval", help="score the parser on a labeled JSONL file")
-    e.add_argument("file", help="labeled JSONL (the format of shared/corpus/SCHEMA.md)")
+    e.add_argument("file", nargs="?", help="labeled JSONL (the format of shared/corpus/SCHEMA.md)")
     e.add_argument("--errors", type=int, default=0, metavar="N", help="show the first N errors")
+    e.add_argument(
+        "--by", choices=["group", "kind", "source"], help="also print one line per group of rows"
+    )
+    e.add_argument(
+        "--cross-source",
+        action="store_true",
+        help="for each source: train on all the others, test on it (needs the train extra)",
+    )
+    e.add_argument("--shared", default=str(_SHARED), help="the shared data folder")
     e.set_defaults(func=_run_eval)
+
+    t = sub.add_parser("train", help="fit the text model (needs the train extra)")
+    t.add_argument("--shared", default=str(_SHARED), help="the shared data folder")
+    t.add_argument("--out", default=str(_MODEL_OUT), help="where to write the model")
+    t.add_argument("--c", type=float, default=4.0, help="inverse regularisation strength")
+    t.set_defaults(func=_run_train)
 
     b = sub.add_parser("bench", help="measure the speed of a component")
     b.add_argument("what", choices=["parse"])

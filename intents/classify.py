@@ -135,6 +135,8 @@ def urgency(clauses: list[Clause], lex: Lexicon) -> str | None:
     for c in clauses:
         if c.question and _GUESS.search(c.text):
             continue  # "是不是楼上水管爆了？" guesses a cause, it does not see a danger
+        if lex.recurring.search(c.text):
+            continue  # "经常被关在电梯里", "着过一次火": a danger that recurs or was, not one now
         m = lex.urgent.search(c.text)
         if m and not lex.not_urgent.search(c.text):
             return m[0]

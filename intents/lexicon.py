@@ -32,6 +32,7 @@ class Thresholds:
     conf_strong: float
     conf_weak: float
     conf_none: float
+    model_min_probability: float  # below this the model's request is not acted on
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,12 @@ class Lexicon:
     not_join: re.Pattern[str]
     activity_stopwords: re.Pattern[str]
     relatives: re.Pattern[str]
+    news_markers: re.Pattern[str]
+    reply_markers: re.Pattern[str]
+    first_person: re.Pattern[str]
+    wish_wants: re.Pattern[str]
+    wish_banter: re.Pattern[str]
+    recurring: re.Pattern[str]
     thresholds: Thresholds
 
 
@@ -171,6 +178,7 @@ def lexicon() -> Lexicon:
         conf_strong=float(conf["strong"]),
         conf_weak=float(conf["weak"]),
         conf_none=float(conf["none"]),
+        model_min_probability=float(th["model"]["min_probability"]),
     )
     headers = "|".join(lex["notice_headers"])
     requests = "|".join(lex["request_headers"])
@@ -237,5 +245,11 @@ def lexicon() -> Lexicon:
         not_join=_alternation(lex["not_join"]),
         activity_stopwords=_alternation(lex["activity_stopwords"]),
         relatives=_alternation(lex["relatives"]),
+        news_markers=_alternation(lex["news_markers"]),
+        reply_markers=_alternation(lex["reply_markers"]),
+        first_person=_alternation(lex["first_person"]),
+        wish_wants=re.compile("|".join(lex["wish_wants"])),
+        wish_banter=_alternation(lex["wish_banter"]),
+        recurring=_alternation(lex["recurring"]),
         thresholds=thresholds,
     )

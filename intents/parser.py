@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, replace
 
 from intents.activities import match_activity, match_title
 from intents.buildings import resolve_building
-from intents.classify import Reading, classify
+from intents.classify import Reading, classify, problems, urgency
+from intents.cues import cues
 from intents.headcount import count_people
 from intents.jielong import Jielong, own_line, parse_jielong
 from intents.lexicon import Lexicon, lexicon
-from intents.model import Intent, IntentKind, ParseContext
+from intents.model import Category, Intent, IntentKind, ParseContext
 from intents.normalise import Message, normalise
+from intents.textmodel import Prediction, TextModel, rule_features, text_features, text_model
 from intents.trace import Step, Trace, render
 
 # On one's own 接龙 line a bare word is enough: "王姐 (取消)".
@@ -103,9 +106,17 @@ def _complete(reading: Reading, msg: Message, ctx: ParseContext, lex: Lexicon) -
     return Intent(IntentKind.NONE, confidence=reading.confidence, explain=render(explain))
 
 
-def parse(text: str, ctx: ParseContext) -> Intent:
-    """Read one group message in its context."""
-    lex = lexicon()
+@dataclass(frozen=True, slots=True)
+class RulesView:
+    """What the rules made of a message before the text model is asked."""
+
+    msg: Message
+    reading: Reading
+    settled: bool  # sign-ups, leaves, tagged wishes and empty messages: the rules decide alone
+
+
+def read_rules(text: str, ctx: ParseContext, lex: Lexicon) -> RulesView | Intent:
+    """The rules' reading of a message, or the finished Intent of a 接龙 block."""
     msg = normalise(text, lex)
     block = parse_jielong(msg.body if msg.quoted else msg.full)
     # numbered lines without 接龙 are a chain only under the title of an open activity;
@@ -115,7 +126,68 @@ def parse(text: str, ctx: ParseContext) -> Intent:
     reading = classify(msg, ctx, lex)
     if reading.kind is IntentKind.NONE and msg.quoted and reading.found_nothing:
         reading = _agreeing(reading, msg, ctx, lex)
-    return _complete(reading, msg, ctx, lex)
+    reading.trace.extend(cues(msg, lex))
+    settled = reading.kind in (IntentKind.JOIN_ACTIVITY, IntentKind.LEAVE_ACTIVITY) or any(
+        t.step is Step.WISH_TAG or (t.step is Step.GATE and t.rule == "empty")
+        for t in reading.trace
+    )
+    return RulesView(msg, reading, settled)
+
+
+def model_input(view: RulesView) -> list[str]:
+    """The features the text model reads: the body's n-grams and what the rules found."""
+    r = view.reading
+    return [*text_features(view.msg.body), *rule_features(r.kind, r.trace, r.urgent)]
+
+
+def read(text: str, ctx: ParseContext, model: TextModel | None) -> Intent:
+    """Read one message with the rules and, unless None, a text model to decide the intent."""
+    lex = lexicon()
+    view = read_rules(text, ctx, lex)
+    if isinstance(view, Intent):
+        return view
+    reading = view.reading
+    if model is not None and not view.settled:
+        reading = _decide(view, model.predict(model_input(view)), lex)
+    return _complete(reading, view.msg, ctx, lex)
+
+
+def parse(text: str, ctx: ParseContext) -> Intent:
+    """Read one group message in its context."""
+    return read(text, ctx, text_model())
+
+
+def _decide(view: RulesView, p: Prediction, lex: Lexicon) -> Reading:
+    """The intent from the model's calibrated probabilities; entities still from the rules."""
+    rules = view.reading
+    kind, prob = p.best
+    if kind is not IntentKind.NONE and prob < lex.thresholds.model_min_probability:
+        kind, why = IntentKind.NONE, "below threshold"
+    else:
+        why = "agrees with the rules" if kind is rules.kind else "overrules the rules"
+    decided = [p.trace(), Trace(Step.DECIDED, "model", why)]
+    if kind is rules.kind:
+        return replace(rules, confidence=p.of(kind), trace=[*rules.trace, *decided])
+    if kind is IntentKind.NONE:
+        return Reading(
+            IntentKind.NONE,
+            confidence=1.0 - prob if why == "below threshold" else prob,
+            trace=[*rules.trace, *decided],
+        )
+    urgent = kind is IntentKind.REPORT_PROBLEM and urgency(list(view.msg.clauses), lex) is not None
+    found = problems(list(view.msg.clauses), lex) if kind is IntentKind.REPORT_PROBLEM else []
+    trace = [*rules.trace, *decided]
+    if urgent:
+        trace.append(Trace(Step.URGENT))
+    return Reading(
+        kind,
+        confidence=prob,
+        category=(found[0].category if found else Category.OTHER)
+        if kind is IntentKind.REPORT_PROBLEM
+        else None,
+        urgent=urgent,
+        trace=trace,
+    )
 
 
 def _agreeing(reading: Reading, msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:

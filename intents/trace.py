@@ -23,7 +23,7 @@ class Step(StrEnum):
     LEAVE = "leave"
     JIELONG = "jielong"
     AGREES = "agrees"  # a short reply agreeing with a quoted report
-    SPEAKER = "speaker"  # rule: who is speaking (news, reply, notice) when not the resident
+    CUE = "cue"  # rule: who is speaking and how (news, reply, want, recurring); decides nothing
     MODEL = "model"  # the text model's probabilities
     DECIDED = "decided"  # rule: which component decided the intent (rules, model, both)
     BUILDING = "building"

@@ -1,0 +1,37 @@
+"""Cues of who is speaking and how: forwarded news, an official's reply, a want, a past danger.
+
+A cue decides nothing alone. It is a step of the trace that the text model weighs with the
+words of the message ("R:cue:news"), so that "某小区老人被困电梯 消防破门救出" is read as news
+even when the rules found a trapped person in it.
+"""
+
+from __future__ import annotations
+
+from intents.lexicon import Lexicon
+from intents.normalise import Message
+from intents.trace import Step, Trace
+
+_SHORT = 40  # a want of more words than this is rarely a wish-card wish
+
+
+def cues(msg: Message, lex: Lexicon) -> list[Trace]:
+    """The cues found in the sender's own words."""
+    body = msg.body
+    out: list[Trace] = []
+    own = lex.first_person.search(body)
+    if own:
+        out.append(Trace(Step.CUE, "first-person", own[0]))
+    news = lex.news_markers.search(body)
+    if news:
+        out.append(Trace(Step.CUE, "news" if own is None else "news-told", news[0]))
+    reply = lex.reply_markers.search(body)
+    if reply:
+        out.append(Trace(Step.CUE, "reply", reply[0]))
+    want = lex.wish_wants.search(body) if len(body) <= _SHORT else None
+    if want:
+        banter = lex.wish_banter.search(body)
+        out.append(Trace(Step.CUE, "want" if banter is None else "want-banter", want[0]))
+    again = lex.recurring.search(body)
+    if again:
+        out.append(Trace(Step.CUE, "recurring", again[0]))
+    return out
