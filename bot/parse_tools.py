@@ -261,7 +261,7 @@ def _run_cross_source(args: argparse.Namespace) -> int:
 
     samples = featurise(load_examples(training_files(_shared(args))))
     print("cross-source: trained on every other source, tested on this one")
-    for name, rows, model in cross_source(samples):
+    for name, rows, model in cross_source(samples, c=args.c):
         print(table_row(name, score(rows, lambda t, c, m=model: read(t, c, m))), flush=True)
     return 0
 
@@ -349,6 +349,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="for each source: train on all the others, test on it (needs the train extra)",
     )
     e.add_argument("--shared", default=str(_SHARED), help="the shared data folder")
+    e.add_argument("--c", type=float, default=4.0, help="--cross-source: as for jinlin train")
     e.set_defaults(func=_run_eval)
 
     t = sub.add_parser("train", help="fit the text model (needs the train extra)")

@@ -62,7 +62,10 @@ def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], li
             dropped.append(c.text)
         else:
             kept.append(c)
-        after_condition = bool(lex.conditionals.search(c.text)) and not after_condition
+        # "要是下雨，我就不去了" takes the next clause along; "如果出了事谁负责？" asks, and
+        # what follows it is stated
+        conditional = bool(lex.conditionals.search(c.text)) and not c.question
+        after_condition = conditional and not after_condition
     return kept, dropped
 
 

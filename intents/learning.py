@@ -120,13 +120,29 @@ def featurise(examples: Sequence[Example]) -> list[Sample]:
     return out
 
 
-def fit(samples: Sequence[Sample], c: float = 4.0, min_count: int = 2) -> TextModel:
-    """A logistic model fitted on the samples the model is asked about."""
+def _words_only(features: list[str]) -> list[str]:
+    """The features without the rules' verdict and steps (cues stay: they generalise)."""
+    return [f for f in features if not f.startswith("R:") or f.startswith("R:cue")]
+
+
+def fit(
+    samples: Sequence[Sample], c: float = 4.0, min_count: int = 2, words_weight: float = 0.5
+) -> TextModel:
+    """A logistic model fitted on the samples the model is asked about.
+
+    Each sample is also shown without the rules' findings (at words_weight): the n-grams must then
+    carry the decision alone, so that wording the rules miss still moves the model.
+    """
     import numpy as np
     from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
     from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
     used = [s for s in samples if s.features is not None]
+    weight = [GROUP_WEIGHTS.get(s.example.group, DEFAULT_WEIGHT) for s in used]
+    if words_weight > 0:
+        copies = [Sample(s.example, _words_only(s.features or [])) for s in used]
+        weight += [words_weight * w for w in weight]
+        used += copies
     counts: dict[str, int] = {}
     for s in used:
         for f in set(s.features or ()):
@@ -139,7 +155,7 @@ def fit(samples: Sequence[Sample], c: float = 4.0, min_count: int = 2) -> TextMo
         cols += idx
     x = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(used), len(vocab)))
     y = np.array([CLASSES.index(s.example.label) for s in used])
-    w = np.array([GROUP_WEIGHTS.get(s.example.group, DEFAULT_WEIGHT) for s in used])
+    w = np.array(weight)
     clf = LogisticRegression(C=c, max_iter=3000)
     clf.fit(x, y, sample_weight=w)
     coef = clf.coef_

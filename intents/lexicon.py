@@ -40,6 +40,8 @@ class Lexicon:
     """Compiled word lists of lexicon.yaml, plus the character tables of normalisation."""
 
     t2s: dict[int, int]
+    t2s_context: re.Pattern[str]  # phrases and traditional-only characters, longest first
+    t2s_context_map: dict[str, str]
     typos: re.Pattern[str]
     typo_map: dict[str, str]
     notice_headers: re.Pattern[str]
@@ -166,6 +168,8 @@ def lexicon() -> Lexicon:
     t2s = _load("t2s.yaml")
     th = _load("thresholds.yaml")
     typo_map: dict[str, str] = {str(k): str(v) for k, v in lex["typos"].items()}
+    context_map = {str(k): str(v) for k, v in t2s["traditional_only"].items()}
+    context_map |= {str(k): str(v) for k, v in t2s["phrases"].items()}
     conf = th["confidence"]
     thresholds = Thresholds(
         activity_min_score=float(th["activity"]["min_score"]),
@@ -184,6 +188,8 @@ def lexicon() -> Lexicon:
     requests = "|".join(lex["request_headers"])
     return Lexicon(
         t2s=str.maketrans(t2s["traditional"], t2s["simplified"]),
+        t2s_context=_alternation([re.escape(k) for k in context_map]),
+        t2s_context_map=context_map,
         typos=_alternation([re.escape(k) for k in typo_map]),
         typo_map=typo_map,
         notice_headers=re.compile(

@@ -46,9 +46,19 @@ def fold_forms(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+def to_simplified(text: str, lex: Lexicon) -> str:
+    """Traditional to simplified characters, by phrase where a character alone is ambiguous."""
+    simple = text.translate(lex.t2s)
+    if simple == text:  # no traditional character: 著名 and 一坏 are left as they are
+        return text
+    # 樓道著火了: in traditional text 著 is 着 unless a phrase (著名, 著作) keeps it
+    by_phrase = lex.t2s_context.sub(lambda m: lex.t2s_context_map[m[0]], text)
+    return by_phrase.translate(lex.t2s)
+
+
 def fold(text: str, lex: Lexicon) -> str:
     """Full-width to half-width, traditional to simplified, known typos fixed."""
-    t = fold_forms(text).translate(lex.t2s)
+    t = to_simplified(fold_forms(text), lex)
     return lex.typos.sub(lambda m: lex.typo_map[m[0]], t)
 
 
