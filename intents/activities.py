@@ -10,20 +10,8 @@ from rapidfuzz import fuzz
 
 from intents.lexicon import Lexicon
 
-# Characters too common to tell titles apart; pairs containing them are not counted.
-_FILLER = frozenset("一的了我个是在不有人和也就都去来")
 _DAY_IN_TITLE = re.compile(r"(\d{1,2})[日号]")
 _DAY_IN_TEXT = re.compile(r"(?<![\d月])(\d{1,2})\s*[号日](?![楼栋幢梯])")
-# "报名元旦游园": what follows a sign-up word, when it reads as an activity's name (it ends in
-# a word such as 游园, 讲座, 比赛, 课), names that activity and no other.
-_AFTER_SIGNUP = re.compile(
-    r"(?:报名|参加|报个名|报个|报)(?:参加)?[:：]?\s*(?:一下|下)?(?:明天|今天|后天|周.|这周|下周|这次|那个|这个)?的?"
-    r"(?P<x>[\u4e00-\u9fff]{2,10})"
-)
-_ACTIVITY_HEAD = re.compile(
-    r"(游园|讲座|比赛|大赛|晚会|联欢|培训|义诊|义剪|演出|展览|课堂?|班|节|会|营|赛|游|团|宴|市集|集市|"
-    r"团拜|灯谜|运动|徒步|观影|电影|体检|诊|跑|舞)"
-)
 _SEPARATORS = re.compile(r"[·・•\s()（）\[\]【】\-—:：,，、/]+")
 
 
@@ -37,32 +25,34 @@ class Match:
     named: bool = False  # the text names it, rather than it being the only one open
 
 
-def _pairs(text: str) -> tuple[frozenset[str], frozenset[str]]:
+def _pairs(text: str, filler: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
     """Adjacent character pairs and pairs with one character skipped, within each segment."""
     near: set[str] = set()
     skip: set[str] = set()
     for seg in _SEPARATORS.split(text):
         for i in range(len(seg) - 1):
             a, b = seg[i], seg[i + 1]
-            if a not in _FILLER and b not in _FILLER and a != b:
+            if a not in filler and b not in filler and a != b:
                 near.add(a + b)
             if i + 2 < len(seg):
                 c = seg[i + 2]
-                if a not in _FILLER and c not in _FILLER and a != c:
+                if a not in filler and c not in filler and a != c:
                     skip.add(a + c)
     return frozenset(near), frozenset(skip)
 
 
 @lru_cache(maxsize=1024)  # titles stay open for weeks: worth remembering
-def _title_keys(title: str, stopwords: re.Pattern[str]) -> tuple[frozenset[str], frozenset[str]]:
+def _title_keys(
+    title: str, stopwords: re.Pattern[str], filler: frozenset[str]
+) -> tuple[frozenset[str], frozenset[str]]:
     """The distinctive pairs of a title, generic words (社区, 活动, dates) taken out."""
-    return _pairs(stopwords.sub("", title))
+    return _pairs(stopwords.sub("", title), filler)
 
 
 @lru_cache(maxsize=1024)
-def _far_keys(title: str, stopwords: re.Pattern[str]) -> frozenset[str]:
+def _far_keys(title: str, stopwords: re.Pattern[str], filler: frozenset[str]) -> frozenset[str]:
     """Ordered pairs of distinctive characters anywhere in a title (separators ignored)."""
-    chars = [c for c in _SEPARATORS.sub("", stopwords.sub("", title)) if c not in _FILLER]
+    chars = [c for c in _SEPARATORS.sub("", stopwords.sub("", title)) if c not in filler]
     return frozenset(a + b for i, a in enumerate(chars) for b in chars[i + 2 :] if a != b)
 
 
@@ -70,11 +60,11 @@ def score_title(
     title: str, text: str, text_pairs: tuple[frozenset[str], frozenset[str]], lex: Lexicon
 ) -> float:
     """How strongly the text names this title."""
-    near, skip = _title_keys(title, lex.activity_stopwords)
+    near, skip = _title_keys(title, lex.activity_stopwords, lex.activity_filler)
     t_near, t_skip = text_pairs
     score = len(near & t_near) + 0.5 * len((skip | near) & (t_skip - t_near))
     if score == 0:  # "登山" for 登高·麒麟山: two characters of the title, in its order
-        score = 0.5 * len(_far_keys(title, lex.activity_stopwords) & t_near)
+        score = 0.5 * len(_far_keys(title, lex.activity_stopwords, lex.activity_filler) & t_near)
     day = _DAY_IN_TITLE.search(title)
     if day and any(d == day[1] for d in _DAY_IN_TEXT.findall(text)):
         score += 1.0
@@ -85,7 +75,7 @@ def match_activity(text: str, activities: tuple[str, ...], lex: Lexicon) -> Matc
     """Name the activity the text refers to; one open activity and no clue means that one."""
     if not activities:
         return Match(None, (), "no open activity")
-    pairs = _pairs(text)
+    pairs = _pairs(text, lex.activity_filler)
     scored = sorted(
         ((score_title(a, text, pairs, lex), a) for a in activities), key=lambda p: -p[0]
     )
@@ -104,8 +94,8 @@ def match_activity(text: str, activities: tuple[str, ...], lex: Lexicon) -> Matc
             return Match(ratios[0][1], table, reason, named=True)
         return Match(None, table, "ambiguous")
     if len(activities) == 1:
-        other = _AFTER_SIGNUP.search(text)
-        if other and _ACTIVITY_HEAD.search(other["x"]) and best_score == 0:
+        other = lex.after_signup.search(text)
+        if other and lex.activity_head.search(other["x"]) and best_score == 0:
             return Match(None, table, f"names another activity:{other['x']}")
         return Match(activities[0], table, "the only open activity")
     return Match(None, table, "no clue among several")

@@ -14,13 +14,6 @@ from intents.normalise import Clause, Message
 from intents.trace import Step, Trace
 
 _WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
-# someone else signed up by the sender: "帮我老婆和女儿报一下"
-_PROXY = re.compile(r"(?:帮|给|替)(?:(?!取消|退|删|划)[^，,。!！?？]){1,8}报(?:名|个|上|一)")
-# "能的话给我报一个", "方便的话": a courtesy, not a condition
-_POLITE_IF = re.compile(r"(?:如果|要是)?还?(?:能|可以|行|方便|有名额|有位置|有空位)的话")
-# "…可以吗": asking leave to sign up, not signing up
-_MAY_I = re.compile(r"(?:可以|行|能|可不可以|能不能|好)(?:吗|嘛|不)?")
-_GUESS = re.compile(r"是不是|是否|会不会|难道")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +50,7 @@ def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], li
     for c in clauses:
         rule = lex.prohibitions.search(c.text) and not lex.rule_broken.search(c.text)
         aside = rule or lex.hypothetical.search(c.text) or lex.hearsay.search(c.text)
-        iffy = "的话" in c.text and not _POLITE_IF.match(c.text)
+        iffy = "的话" in c.text and not lex.polite_if.match(c.text)
         if aside or after_condition or iffy:
             dropped.append(c.text)
         else:
@@ -136,7 +129,7 @@ def urgency(clauses: list[Clause], lex: Lexicon) -> str | None:
     if any(lex.mild.search(c.text) for c in clauses):  # "膝盖擦破了": hurt, but it is over
         return None
     for c in clauses:
-        if c.question and _GUESS.search(c.text):
+        if c.question and lex.guess.search(c.text):
             continue  # "是不是楼上水管爆了？" guesses a cause, it does not see a danger
         if lex.recurring.search(c.text):
             continue  # "经常被关在电梯里", "着过一次火": a danger that recurs or was, not one now
@@ -186,11 +179,11 @@ def _signup(
         if "说" in said and lex.relatives.search(said):
             later = lex.leave.search(msg.body, at + len(leave))  # "…帮她取消一下" still is
             leave = later[0] if later else None
-    if leave and _PROXY.search(msg.body):
+    if leave and lex.proxy_signup.search(msg.body):
         leave = None  # "帮我老婆和女儿报一下，我要上班去不了": a reason, the others go
     if leave and (has_acts or "报名" in msg.body) and not problem_found:
         return IntentKind.LEAVE_ACTIVITY, Trace(Step.LEAVE, "", leave)
-    if asking and clauses[-1].question and _MAY_I.fullmatch(clauses[-1].text):
+    if asking and clauses[-1].question and lex.may_i.fullmatch(clauses[-1].text):
         return None  # "我女儿想报名做志愿者，她读高一，可以吗"
     joinable = [c for c in statements if not lex.not_join.search(c.text)]
     strong = _first(lex.join_strong, joinable, questions=False)
@@ -313,7 +306,7 @@ def _story(f: Facts) -> Trace | None:
 def _aside_from_report(f: Facts) -> Trace | None:
     """A problem only asked about, or a weak one praised or laughed at, is not reported."""
     only_asks = all(c.question for c in f.clauses)  # "电梯坏了吗？" asks whether
-    if not only_asks and any(c.question and _GUESS.search(c.text) for c in f.clauses):
+    if not only_asks and any(c.question and f.lex.guess.search(c.text) for c in f.clauses):
         # "刚才是不是停电了？我家灯闪了一下": the problem is only in the question
         only_asks = not problems([c for c in f.clauses if not c.question], f.lex)
     if only_asks and not f.search(f.lex.demands) and not urgency(f.clauses, f.lex):

@@ -17,17 +17,13 @@ from intents.normalise import Message, normalise
 from intents.textmodel import Prediction, TextModel, rule_features, text_features, text_model
 from intents.trace import Step, Trace, render
 
-# On one's own 接龙 line a bare word is enough: "王姐 (取消)".
-_CANCELLED = re.compile(r"取消|退出|删除|不去|去不了|来不了")
-_SALE = re.compile(r"\d+\s*(?:元|块)|[¥￥]\s*\d|(?:团|代|订|下)购|(?:一|每)(?:斤|箱|份|盒|袋)")
 _BARE_COUNT = re.compile(r"\+?\s*([1-9])")
 _QUOTED = re.compile(r"「[^「」：:]{0,30}[：:](?P<text>[^「」]*)」")
-_AGREE = re.compile(r"也(是|一样|这样|有|坏|漏|停|没|不)|同样|一样的")
 
 
 def _from_jielong(block: Jielong, ctx: ParseContext, lex: Lexicon) -> Intent:
     """A 接龙 block counts as the sender's sign-up only through the sender's own line."""
-    sale = lex.ad_phrases.search(block.title) or _SALE.search(block.title)
+    sale = lex.ad_phrases.search(block.title) or lex.sale.search(block.title)
     if sale and not match_title(block.title, ctx.activities, lex).named:
         return Intent(  # "#接龙 明天团购六鳌地瓜，10斤一箱38元": an order list, not a sign-up
             IntentKind.NONE,
@@ -53,7 +49,7 @@ def _from_jielong(block: Jielong, ctx: ParseContext, lex: Lexicon) -> Intent:
         Trace(Step.JIELONG, f"own-line({line.reason})", line.line),
         Trace(Step.ACTIVITY, "", match.reason),
     ]
-    if lex.leave.search(line.rest) or _CANCELLED.search(line.rest):
+    if lex.leave.search(line.rest) or lex.cancelled_in_line.search(line.rest):
         return Intent(
             IntentKind.LEAVE_ACTIVITY,
             activity=match.title,
@@ -193,7 +189,7 @@ def _decide(view: RulesView, p: Prediction, lex: Lexicon) -> Reading:
 def _agreeing(reading: Reading, msg: Message, ctx: ParseContext, lex: Lexicon) -> Reading:
     """A short reply that says the quoted problem is here too ("我们12楼的也是！") reports it."""
     quote = _QUOTED.search(msg.full)
-    if quote is None or len(msg.body) > 20 or not _AGREE.search(msg.body):
+    if quote is None or len(msg.body) > 20 or not lex.agree.search(msg.body):
         return reading
     again = classify(normalise(f"{quote['text']}\n{msg.body}", lex), ctx, lex)
     if again.kind is not IntentKind.REPORT_PROBLEM:

@@ -1,38 +1,66 @@
-"""Ratchets: the parser may not fall below the figures it has reached."""
+"""Ratchets: the parser may not fall below the figures it has reached on data in the repo.
+
+Figures that need ../shared (the corpus, pool.jsonl, chitchat.jsonl) are printed by
+`jinlin eval FILE --by ...` and `jinlin eval --cross-source`; they are reported in the README.
+"""
 
 import json
-import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.cli import main
-from bot.parse_tools import score
+from bot.parse_tools import Scores, score
+from intents.learning import cross_source, featurise, load_examples, training_files
+from intents.parser import read
 
 REPO = Path(__file__).parents[2]
-DEV = REPO / ".." / "shared" / "corpus" / "dev.jsonl"
 HERE = Path(__file__).parent
 HARD_CASES = sorted(HERE.glob("hard_cases*.jsonl"))
+# Real residents' texts from sources the shipped model was not trained on (SOURCES.md).
+CHECK = REPO / "intents" / "training" / "real" / "check.jsonl"
 
 
-def _figures(out: str) -> dict[str, float]:
-    """Read the closing lines of `jinlin eval` into numbers."""
-    last = out.strip().splitlines()[-3:]
-    figures = {"accuracy": float(re.search(r"intent accuracy ([\d.]+)", last[0])[1])}  # type: ignore[index]
-    figures["false_triggers"] = float(re.search(r"false triggers ([\d.]+)%", last[1])[1]) / 100  # type: ignore[index]
-    for name, value in re.findall(r"(\w+) ([\d.]+)", last[2]):
-        figures[name] = float(value)
-    return figures
+def _rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def test_eval_on_the_dev_corpus_keeps_its_figures(capsys: pytest.CaptureFixture[str]) -> None:
-    assert DEV.exists(), f"the dev corpus belongs beside the repository: {DEV}"
-    assert main(["eval", str(DEV)]) == 0
-    figures = _figures(capsys.readouterr().out)
-    assert figures["accuracy"] >= 0.99
-    assert figures["false_triggers"] <= 0.01
-    for entity in ("building", "urgent", "activity", "headcount"):
-        assert figures[entity] >= 0.99, entity
+def test_the_held_out_real_texts_keep_their_figures() -> None:
+    s = score(_rows(CHECK))
+    wrong = [(row["id"], row["text"], got["intent"]) for row, got, _ in s.errors]
+    assert s.accuracy >= 0.84, wrong
+    assert s.false_trigger_rate <= 0.05, wrong
+    assert (s.wish_recall or 0) >= 0.80, wrong
+    assert (s.precision or 0) >= 0.95, wrong
+
+
+# Leave-one-source-out on the repository's own data (no ../shared: far fewer chat and news
+# lines to learn silence from, hence the low floors of team-hard): each source is read by a
+# model fitted on the others. Floors a little under the figures reached; raise them as they rise.
+CROSS_SOURCE_FLOORS = {
+    # source: (accuracy at least, false triggers at most, missed at most)
+    "real-board": (0.90, None, 0.10),
+    "real-news": (0.55, 0.45, None),
+    "real-reply": (0.99, 0.01, None),
+    "real-wish": (0.25, None, 0.75),
+    "team-hard": (0.79, 0.44, 0.03),
+    "team-written": (0.87, 0.12, 0.13),
+}
+
+
+def test_cross_source_figures_on_the_repositorys_data() -> None:
+    samples = featurise(load_examples(training_files(None)))
+    table: dict[str, Scores] = {
+        name: score(rows, lambda t, c, m=model: read(t, c, m))
+        for name, rows, model in cross_source(samples)
+    }
+    assert table.keys() == CROSS_SOURCE_FLOORS.keys()
+    for name, (acc, false, missed) in CROSS_SOURCE_FLOORS.items():
+        s = table[name]
+        assert s.accuracy >= acc, (name, s.accuracy)
+        assert false is None or s.false_trigger_rate <= false, (name, s.false_trigger_rate)
+        assert missed is None or (s.missed_rate or 0) <= missed, (name, s.missed_rate)
 
 
 @pytest.mark.parametrize("path", HARD_CASES, ids=lambda p: p.name)
@@ -82,9 +110,17 @@ def test_eval_prints_errors_and_ends_with_the_key_figures(
     out = capsys.readouterr().out
     assert "t-3" in out
     lines = out.strip().splitlines()
+    assert lines[-4] == "precision at the threshold 0.50: 1.00 (1 acted on)"
     assert lines[-3] == "intent accuracy 0.67  macro-F1 0.56"  # wish F1 0, none 0.67, report 1
     assert lines[-2] == "false triggers 0.0% (0/1)  missed requests 1"
     assert lines[-1] == "building 1.00  urgent 1.00  activity -  headcount -"
+
+
+def test_eval_by_group_prints_a_line_per_group(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(CHECK), "--by", "group"]) == 0
+    out = capsys.readouterr().out
+    for group in ("real-board", "real-news", "real-reply", "real-wish"):
+        assert f"  {group} " in out
 
 
 def test_eval_of_a_missing_file_fails(capsys: pytest.CaptureFixture[str]) -> None:
