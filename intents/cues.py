@@ -31,6 +31,13 @@ def cues(msg: Message, lex: Lexicon) -> list[Trace]:
     if want:
         banter = lex.wish_banter.search(body)
         out.append(Trace(Step.CUE, "want" if banter is None else "want-banter", want[0]))
+    # a fault word or a thing of the compound, even when the rules could not pair them
+    fault = lex.faults.search(body)
+    if fault:
+        out.append(Trace(Step.CUE, "fault", fault[0]))
+    thing = lex.problem_nouns.search(body) or lex.places.search(body)
+    if thing:
+        out.append(Trace(Step.CUE, "thing", thing[0]))
     again = lex.recurring.search(body)
     if again:
         out.append(Trace(Step.CUE, "recurring", again[0]))

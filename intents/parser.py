@@ -108,7 +108,7 @@ class RulesView:
 
     msg: Message
     reading: Reading
-    settled: bool  # sign-ups, leaves, tagged wishes and empty messages: the rules decide alone
+    settled: str  # why the rules decide alone (emergencies, sign-ups, tagged wishes), or ""
 
 
 def read_rules(text: str, ctx: ParseContext, lex: Lexicon) -> RulesView | Intent:
@@ -122,11 +122,21 @@ def read_rules(text: str, ctx: ParseContext, lex: Lexicon) -> RulesView | Intent
     reading = classify(msg, ctx, lex)
     if reading.kind is IntentKind.NONE and msg.quoted and reading.found_nothing:
         reading = _agreeing(reading, msg, ctx, lex)
-    reading.trace.extend(cues(msg, lex))
-    settled = reading.kind in (IntentKind.JOIN_ACTIVITY, IntentKind.LEAVE_ACTIVITY) or any(
-        t.step is Step.WISH_TAG or (t.step is Step.GATE and t.rule == "empty")
-        for t in reading.trace
-    )
+    found = cues(msg, lex)
+    reading.trace.extend(found)
+    told = any(t.rule in ("news", "reply") for t in found)
+    # an emergency the rules see is acted on unless the words are someone else's (news, a reply):
+    # a missed fire costs more than a false one
+    emergency = reading.kind is IntentKind.REPORT_PROBLEM and reading.urgent and not told
+    settled = ""
+    if emergency:
+        settled = "an emergency"
+    elif reading.kind in (IntentKind.JOIN_ACTIVITY, IntentKind.LEAVE_ACTIVITY):
+        settled = "a sign-up"
+    elif any(t.step is Step.WISH_TAG for t in reading.trace):
+        settled = "a tagged wish"
+    elif any(t.step is Step.GATE and t.rule == "empty" for t in reading.trace):
+        settled = "no words"
     return RulesView(msg, reading, settled)
 
 
@@ -145,6 +155,8 @@ def read(text: str, ctx: ParseContext, model: TextModel | None) -> Intent:
     reading = view.reading
     if model is not None and not view.settled:
         reading = _decide(view, model.predict(model_input(view)), lex)
+    elif model is not None:
+        reading.trace.append(Trace(Step.DECIDED, "rules", view.settled))
     return _complete(reading, view.msg, ctx, lex)
 
 

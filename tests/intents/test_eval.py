@@ -29,10 +29,10 @@ def _rows(path: Path) -> list[dict[str, Any]]:
 def test_the_held_out_real_texts_keep_their_figures() -> None:
     s = score(_rows(CHECK))
     wrong = [(row["id"], row["text"], got["intent"]) for row, got, _ in s.errors]
-    assert s.accuracy >= 0.84, wrong
+    assert s.accuracy >= 0.86, wrong
     assert s.false_trigger_rate <= 0.05, wrong
-    assert (s.wish_recall or 0) >= 0.80, wrong
-    assert (s.precision or 0) >= 0.95, wrong
+    assert (s.wish_recall or 0) >= 0.75, wrong
+    assert (s.precision or 0) >= 0.96, wrong
 
 
 # Leave-one-source-out on the repository's own data (no ../shared: far fewer chat and news
@@ -42,10 +42,10 @@ CROSS_SOURCE_FLOORS = {
     # source: (accuracy at least, false triggers at most, missed at most)
     "real-board": (0.90, None, 0.10),
     "real-news": (0.55, 0.45, None),
-    "real-reply": (0.99, 0.01, None),
-    "real-wish": (0.25, None, 0.75),
-    "team-hard": (0.79, 0.44, 0.03),
-    "team-written": (0.87, 0.12, 0.13),
+    "real-reply": (0.90, 0.09, None),
+    "real-wish": (0.35, None, 0.65),
+    "team-hard": (0.84, 0.34, 0.03),
+    "team-written": (0.86, 0.04, 0.18),
 }
 
 
