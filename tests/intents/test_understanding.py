@@ -1,0 +1,145 @@
+"""Issue 10: who is speaking, when, wishes as people write them, traditional text, the model."""
+
+import json
+from importlib import resources
+
+import pytest
+
+from intents import IntentKind, ParseContext, parse
+from intents.cues import cues
+from intents.lexicon import LexiconError, LexiconFile, ThresholdsFile, lexicon, load_file
+from intents.normalise import fold, normalise
+from intents.parser import read
+from intents.textmodel import TextModel, text_features, text_model
+
+R = IntentKind.REPORT_PROBLEM
+W = IntentKind.MICRO_WISH
+N = IntentKind.NONE
+CTX = ParseContext(room="书坊小区业主群", sender_name="5-1-301 李")
+
+
+def _kind(text: str) -> IntentKind:
+    return parse(text, CTX).kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "某小区老人被困电梯一小时 消防破门救出",  # a forwarded headline
+        "昨晚城东一居民楼起火，三人受伤送医",  # news of elsewhere
+        "经现场核查，该处未发现违规施工",  # an official's reply
+        "业主您好，您反映的电梯问题已安排维保单位检修完毕",  # the property company's reply
+        "前年配电房着过一次火，后来换了新设备",  # the past
+    ],
+)
+def test_words_that_are_not_a_residents_own_report_stay_silent(text: str) -> None:
+    assert _kind(text) is N
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent"),
+    [
+        ("我们三个人被关在电梯里了", True),
+        ("地下室水涨得很快，车都要泡了", True),
+        ("樓道著火了", True),  # traditional, 著 read as 着 by phrase
+        ("经常被关在电梯里，物业就是不换", False),  # recurring: a report, not an emergency
+    ],
+)
+def test_urgent_means_now(text: str, urgent: bool) -> None:
+    intent = parse(text, CTX)
+    assert intent.kind is R
+    assert intent.urgent is urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "想要一条厚被子",
+        "希望有个新的热水壶",
+        "想给孙子买套字典",
+        "腿脚不方便，谁能帮我去交个燃气费",
+        "家里的插座松了，希望有人帮忙看看",
+    ],
+)
+def test_wishes_without_markers(text: str) -> None:
+    assert _kind(text) is W
+
+
+def test_shopping_banter_is_no_wish() -> None:
+    assert _kind("我想要一台新手机，这个太卡了哈哈") is N
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "如果出了事谁负责？楼道里的电线都露出来了",  # a rhetorical question, then the fault
+        "24小时都有人在楼下修车，吵得不行",  # 24小时 without a service word is no ad
+    ],
+)
+def test_surface_filters_do_not_overrule_a_report(text: str) -> None:
+    assert _kind(text) is R
+
+
+def test_traditional_text_is_converted_by_phrase() -> None:
+    lex = lexicon()
+    assert fold("樓道著火了", lex) == "楼道着火了"
+    assert fold("著名的電梯公司", lex) == "著名的电梯公司"  # 著名 keeps 著
+    assert fold("电梯一坏就是三天", lex) == "电梯一坏就是三天"  # simplified text is left alone
+
+
+def test_cues_name_who_is_speaking() -> None:
+    lex = lexicon()
+    rules = {t.rule for t in cues(normalise("经核实，该车辆已联系车主挪走", lex), lex)}
+    assert "reply" in rules
+    rules = {t.rule for t in cues(normalise("想要一条厚被子", lex), lex)}
+    assert "want" in rules
+
+
+def test_explain_says_what_decided() -> None:
+    explain = parse("想要一条厚被子", CTX).explain
+    assert any(e.startswith("model:") for e in explain)
+    assert any(e.startswith("decided:model:") for e in explain)
+    fire = parse("电梯困人了！有个老人被关在里面", CTX).explain
+    assert "decided:rules:an emergency" in fire
+
+
+def test_confidence_is_the_models_probability() -> None:
+    intent = parse("想要一条厚被子", CTX)
+    assert 0.5 <= intent.confidence <= 1.0
+    assert read("想要一条厚被子", CTX, None).kind is N  # the rules alone miss it
+
+
+def test_the_shipped_model_round_trips_and_predicts_probabilities() -> None:
+    model = text_model()
+    again = TextModel.from_json(model.to_json())
+    features = text_features("电梯坏了")
+    assert again.predict(features) == model.predict(features)
+    assert sum(p for _, p in model.predict(features).probabilities) == pytest.approx(1.0)
+    assert text_features("3栋") == text_features("12栋")  # digits say nothing
+
+
+def test_a_bad_regular_expression_names_the_file_key_and_entry() -> None:
+    text = json.dumps({"faults": ["坏(了"]})  # JSON is YAML
+    with pytest.raises(LexiconError) as e:
+        load_file("lexicon.yaml", LexiconFile, text)
+    message = str(e.value)
+    assert message.startswith("intents/data/lexicon.yaml: ")
+    assert "not a regular expression" in message or "Field required" in message
+
+
+def test_a_regular_expression_that_does_not_compile_is_named() -> None:
+    text = resources.files("intents").joinpath("data", "lexicon.yaml").read_text("utf-8")
+    broken = text.replace("faults:\n", "faults:\n  - '坏(了'\n", 1)
+    with pytest.raises(LexiconError, match=r"lexicon.yaml: faults\.0: .*not a regular expression"):
+        load_file("lexicon.yaml", LexiconFile, broken)
+
+
+def test_a_threshold_out_of_range_names_its_key_path() -> None:
+    text = (
+        "activity: {min_score: 0.5, margin: 0.5, title_min_ratio: 70}\n"
+        "jielong: {sender_min_ratio: 80}\nheadcount: {max: 20}\n"
+        "confidence: {jielong: 0.95, tagged: 2, strong: 0.9, weak: 0.7, none: 0.9}\n"
+        "model: {min_probability: 0.5}\n"
+    )
+    with pytest.raises(LexiconError, match=r"thresholds.yaml: confidence\.tagged: "):
+        load_file("thresholds.yaml", ThresholdsFile, text)
