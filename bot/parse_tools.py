@@ -221,7 +221,8 @@ def _run_eval(args: argparse.Namespace) -> int:
         return 2
     with path.open(encoding="utf-8") as f:
         rows = list(read_jsonl(f))
-    s = score(rows)
+    parser: Parser = (lambda t, c: read(t, c, None)) if args.rules_only else parse
+    s = score(rows, parser)
     for row, got, wrong in s.errors[: args.errors]:
         print(f"{row.get('id', '?')}  wrong: {', '.join(wrong)}")
         print(f"  text:   {row.get('text', '')!r}  sender: {row.get('sender', '')!r}")
@@ -236,7 +237,7 @@ def _run_eval(args: argparse.Namespace) -> int:
             groups.setdefault(key(path, row), []).append(row)
         print(f"by {args.by}:")
         for name, members in sorted(groups.items()):
-            print(table_row(name, score(members)))
+            print(table_row(name, score(members, parser)))
     print(f"{path}: {s.total} messages")
     labels = sorted({k for pair in s.confusion for k in pair})
     for want in labels:
@@ -352,6 +353,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--cross-source",
         action="store_true",
         help="for each source: train on all the others, test on it (needs the train extra)",
+    )
+    e.add_argument(
+        "--rules-only", action="store_true", help="score the rules without the text model"
     )
     e.add_argument("--shared", default=str(_SHARED), help="the shared data folder")
     e.add_argument("--c", type=float, default=4.0, help="--cross-source: as for jinlin train")
