@@ -16,6 +16,7 @@ from typing import Any
 from intents import Intent, ParseContext, parse
 from intents.lexicon import lexicon
 from intents.parser import read
+from intents.textmodel import TextModel
 
 ENTITIES = ("building", "urgent", "activity", "headcount")
 # Which entities SCHEMA.md judges for which intent.
@@ -136,6 +137,15 @@ class Scores:
 Parser = Callable[[str, ParseContext], Intent]
 
 
+def reading_with(model: TextModel | None) -> Parser:
+    """A parser that decides with the given text model (None: the rules alone)."""
+
+    def parser(text: str, ctx: ParseContext) -> Intent:
+        return read(text, ctx, model)
+
+    return parser
+
+
 def score(rows: Iterable[dict[str, Any]], parser: Parser = parse) -> Scores:
     """Parse labeled rows and count what the parser got right."""
     s = Scores()
@@ -221,7 +231,7 @@ def _run_eval(args: argparse.Namespace) -> int:
         return 2
     with path.open(encoding="utf-8") as f:
         rows = list(read_jsonl(f))
-    parser: Parser = (lambda t, c: read(t, c, None)) if args.rules_only else parse
+    parser = reading_with(None) if args.rules_only else parse
     s = score(rows, parser)
     for row, got, wrong in s.errors[: args.errors]:
         print(f"{row.get('id', '?')}  wrong: {', '.join(wrong)}")
@@ -263,7 +273,7 @@ def _run_cross_source(args: argparse.Namespace) -> int:
     samples = featurise(load_examples(training_files(_shared(args))))
     print("cross-source: trained on every other source, tested on this one")
     for name, rows, model in cross_source(samples, c=args.c):
-        print(table_row(name, score(rows, lambda t, c, m=model: read(t, c, m))), flush=True)
+        print(table_row(name, score(rows, reading_with(model))), flush=True)
     return 0
 
 

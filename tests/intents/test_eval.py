@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from bot.parse_tools import Scores, score
+from bot.parse_tools import Scores, reading_with, score
 from intents.learning import cross_source, featurise, load_examples, training_files
-from intents.parser import read
 
 REPO = Path(__file__).parents[2]
 HERE = Path(__file__).parent
@@ -52,8 +51,7 @@ CROSS_SOURCE_FLOORS = {
 def test_cross_source_figures_on_the_repositorys_data() -> None:
     samples = featurise(load_examples(training_files(None)))
     table: dict[str, Scores] = {
-        name: score(rows, lambda t, c, m=model: read(t, c, m))
-        for name, rows, model in cross_source(samples)
+        name: score(rows, reading_with(model)) for name, rows, model in cross_source(samples)
     }
     assert table.keys() == CROSS_SOURCE_FLOORS.keys()
     for name, (acc, false, missed) in CROSS_SOURCE_FLOORS.items():
