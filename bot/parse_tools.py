@@ -377,13 +377,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--rules-only", action="store_true", help="score the rules without the text model"
     )
     e.add_argument("--shared", default=str(_SHARED), help="the shared data folder")
-    e.add_argument("--c", type=float, default=4.0, help="--cross-source: as for jinlin train")
+    e.add_argument("--c", type=float, default=16.0, help="--cross-source: as for jinlin train")
     e.set_defaults(func=_run_eval)
 
     t = sub.add_parser("train", help="fit the text model (needs the train extra)")
     t.add_argument("--shared", default=str(_SHARED), help="the shared data folder")
     t.add_argument("--out", default=str(_MODEL_OUT), help="where to write the model")
-    t.add_argument("--c", type=float, default=4.0, help="inverse regularisation strength")
+    t.add_argument("--c", type=float, default=16.0, help="inverse regularisation strength")
     t.set_defaults(func=_run_train)
 
     b = sub.add_parser("bench", help="measure the speed of a component")

@@ -16,7 +16,7 @@ from typing import Any
 from intents.lexicon import lexicon
 from intents.model import Intent, IntentKind, ParseContext
 from intents.parser import model_input, read_rules
-from intents.textmodel import TextModel
+from intents.textmodel import RULE_PREFIX, TextModel
 
 CLASSES = (IntentKind.NONE, IntentKind.REPORT_PROBLEM, IntentKind.MICRO_WISH)
 # How much one example of a group counts. Real residents' wording is scarce and is what the
@@ -120,13 +120,18 @@ def featurise(examples: Sequence[Example]) -> list[Sample]:
     return out
 
 
+# What a words-only copy keeps of the rules: the reasons to stay silent and the cues. Without
+# the gates, "明天停电检修" would teach that 停电 itself means none.
+_KEPT_IN_COPIES = ("R:cue", "R:gate", "R:hypothetical")
+
+
 def _words_only(features: list[str]) -> list[str]:
-    """The features without the rules' verdict and steps (cues stay: they generalise)."""
-    return [f for f in features if not f.startswith("R:") or f.startswith("R:cue")]
+    """The features without the rules' findings of a request (gates and cues stay)."""
+    return [f for f in features if not f.startswith(RULE_PREFIX) or f.startswith(_KEPT_IN_COPIES)]
 
 
 def fit(
-    samples: Sequence[Sample], c: float = 4.0, min_count: int = 2, words_weight: float = 0.5
+    samples: Sequence[Sample], c: float = 16.0, min_count: int = 2, words_weight: float = 0.5
 ) -> TextModel:
     """A logistic model fitted on the samples the model is asked about.
 
@@ -148,12 +153,17 @@ def fit(
         for f in set(s.features or ()):
             counts[f] = counts.get(f, 0) + 1
     vocab = {f: i for i, f in enumerate(sorted(f for f, n in counts.items() if n >= min_count))}
-    rows, cols = [], []
+    rows, cols, vals = [], [], []
     for r, s in enumerate(used):
-        idx = sorted({vocab[f] for f in s.features or () if f in vocab})
-        rows += [r] * len(idx)
-        cols += idx
-    x = csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(used), len(vocab)))
+        feats = set(s.features or ())
+        words = sum(not f.startswith(RULE_PREFIX) for f in feats)
+        scale = 1.0 / math.sqrt(words) if words else 0.0  # as TextModel.scores does
+        for f in feats:
+            if f in vocab:
+                rows.append(r)
+                cols.append(vocab[f])
+                vals.append(1.0 if f.startswith(RULE_PREFIX) else scale)
+    x = csr_matrix((np.array(vals), (rows, cols)), shape=(len(used), len(vocab)))
     y = np.array([CLASSES.index(s.example.label) for s in used])
     w = np.array(weight)
     clf = LogisticRegression(C=c, max_iter=3000)
@@ -175,11 +185,7 @@ def fit(
 
 def raw_scores(model: TextModel, features: Sequence[str]) -> list[float]:
     """The model's scores before calibration."""
-    scores = list(model.bias)
-    for f in set(features):
-        for i, x in enumerate(model.weights.get(f, ())):
-            scores[i] += x
-    return scores
+    return model.scores(features)
 
 
 def fit_temperature(held_out: Sequence[tuple[list[float], int]]) -> float:
@@ -198,7 +204,7 @@ def fit_temperature(held_out: Sequence[tuple[list[float], int]]) -> float:
 
 
 def cross_source(
-    samples: Sequence[Sample], c: float = 4.0
+    samples: Sequence[Sample], c: float = 16.0
 ) -> Iterator[tuple[str, list[dict[str, Any]], TextModel]]:
     """For each group: its rows and a model fitted on every other group."""
     for group in sorted({s.example.group for s in samples}):
@@ -207,7 +213,7 @@ def cross_source(
         yield group, rows, fit(rest, c=c)
 
 
-def train(samples: Sequence[Sample], c: float = 4.0) -> TextModel:
+def train(samples: Sequence[Sample], c: float = 16.0) -> TextModel:
     """The shipped model: fitted on every sample, calibrated on held-out groups' scores."""
     held: list[tuple[list[float], int]] = []
     for group, _rows, model in cross_source(samples, c=c):

@@ -19,6 +19,7 @@ from intents.model import IntentKind
 from intents.trace import Step, Trace
 
 MODEL_FILE = "textmodel.json"
+RULE_PREFIX = "R:"  # features of the rules' findings; every other feature is an n-gram
 # Digits name rooms, floors and dates: which ones says nothing about whether it is a request.
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
@@ -29,18 +30,21 @@ _NAMED = frozenset({Step.GATE, Step.PROBLEM, Step.WISH, Step.CUE, Step.NOT_URGEN
 def text_features(body: str, orders: tuple[int, ...] = (1, 2, 3)) -> list[str]:
     """Character n-grams of the folded body, with ^ and $ marking its ends."""
     t = "^" + _SPACES.sub(" ", _DIGITS.sub("0", body)).strip() + "$"
-    return [t[i : i + n] for n in orders for i in range(len(t) - n + 1)]
+    # n-grams of one character skip the bare ends: "^" and "$" are in every message and would
+    # only be a second bias that grows as the message shortens ("停电了" would lose to it)
+    return [t[i : i + n] for n in orders for i in range(n == 1, len(t) - n + 1 - (n == 1))]
 
 
 def rule_features(kind: IntentKind, trace: Iterable[Trace], urgent: bool) -> list[str]:
     """What the rules found, as features: their verdict and the kinds of steps they took."""
-    out = [f"R:{kind.value}"]
+    r = RULE_PREFIX
+    out = [f"{r}{kind.value}"]
     for t in trace:
-        out.append(f"R:{t.step.value}")
+        out.append(f"{r}{t.step.value}")
         if t.step in _NAMED and t.rule:
-            out.append(f"R:{t.step.value}:{t.rule}")
+            out.append(f"{r}{t.step.value}:{t.rule}")
     if urgent:
-        out.append("R:urgent")
+        out.append(f"{r}urgent")
     return out
 
 
@@ -75,12 +79,27 @@ class TextModel:
     orders: tuple[int, ...] = (1, 2, 3)
     temperature: float = 1.0  # fitted on held-out sources: divides the scores before softmax
 
+    def scores(self, features: Iterable[str]) -> list[float]:
+        """Raw class scores: the rules' features count 1, the n-grams 1/sqrt(how many).
+
+        Scaling the n-grams keeps a two-word complaint ("垃圾桶满了") from being outweighed by
+        the prior of none only because it has fewer n-grams than a long message.
+        """
+        feats = set(features)
+        rules = {f for f in feats if f.startswith(RULE_PREFIX)}
+        words = feats - rules
+        get = self.weights.get
+        k = len(self.bias)
+        word_w = [w for w in map(get, words) if w is not None]
+        rule_w = [w for w in map(get, rules) if w is not None]
+        word_sum = [sum(col) for col in zip(*word_w, strict=True)] if word_w else [0.0] * k
+        rule_sum = [sum(col) for col in zip(*rule_w, strict=True)] if rule_w else [0.0] * k
+        scale = 1.0 / math.sqrt(len(words)) if words else 0.0
+        return [b + scale * x + y for b, x, y in zip(self.bias, word_sum, rule_sum, strict=True)]
+
     def predict(self, features: Iterable[str]) -> Prediction:
         """Calibrated probabilities of each class for a bag of features."""
-        # map and zip keep the loops in C: a few dozen n-grams a message, three classes each
-        found = [w for w in map(self.weights.get, set(features)) if w is not None]
-        scores = [sum(column) for column in zip(self.bias, *found, strict=True)]
-        scaled = [s / self.temperature for s in scores]
+        scaled = [s / self.temperature for s in self.scores(features)]
         top = max(scaled)
         exps = [math.exp(s - top) for s in scaled]
         total = sum(exps)

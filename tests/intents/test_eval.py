@@ -28,7 +28,7 @@ def _rows(path: Path) -> list[dict[str, Any]]:
 def test_the_held_out_real_texts_keep_their_figures() -> None:
     s = score(_rows(CHECK))
     wrong = [(row["id"], row["text"], got["intent"]) for row, got, _ in s.errors]
-    assert s.accuracy >= 0.86, wrong
+    assert s.accuracy >= 0.85, wrong
     assert s.false_trigger_rate <= 0.05, wrong
     assert (s.wish_recall or 0) >= 0.75, wrong
     assert (s.precision or 0) >= 0.96, wrong
@@ -39,12 +39,12 @@ def test_the_held_out_real_texts_keep_their_figures() -> None:
 # model fitted on the others. Floors a little under the figures reached; raise them as they rise.
 CROSS_SOURCE_FLOORS = {
     # source: (accuracy at least, false triggers at most, missed at most)
-    "real-board": (0.88, None, 0.11),
-    "real-news": (0.55, 0.45, None),
+    "real-board": (0.82, None, 0.17),
+    "real-news": (0.50, 0.50, None),
     "real-reply": (0.90, 0.09, None),
-    "real-wish": (0.40, None, 0.56),
-    "team-hard": (0.83, 0.36, 0.02),
-    "team-written": (0.85, 0.07, 0.18),
+    "real-wish": (0.80, None, 0.16),
+    "team-hard": (0.91, 0.19, 0.01),
+    "team-written": (0.85, 0.03, 0.17),
 }
 
 

@@ -143,3 +143,14 @@ def test_a_threshold_out_of_range_names_its_key_path() -> None:
     )
     with pytest.raises(LexiconError, match=r"thresholds.yaml: confidence\.tagged: "):
         load_file("thresholds.yaml", ThresholdsFile, text)
+
+
+@pytest.mark.parametrize("text", ["停电了", "垃圾桶满了", "漏水了", "电表坏了", "水龙头关不上"])
+def test_a_two_word_complaint_is_a_report(text: str) -> None:
+    # few n-grams: the model's prior of none must not outweigh them (1/sqrt(n) scaling)
+    assert _kind(text) is R
+
+
+@pytest.mark.parametrize("text", ["好的", "收到", "停电了吗", "来电了"])
+def test_short_chat_stays_silent(text: str) -> None:
+    assert _kind(text) is N
