@@ -295,3 +295,19 @@ async def running_puppet(workdir: Path) -> Any:
         yield server
     finally:
         await server.close()
+
+
+async def settle(
+    puppet: PuppetServer, *, quiet_for: float, timeout: float
+) -> list[dict[str, Any]]:
+    """Wait until the bot has sent nothing new for `quiet_for` seconds; return all it sent."""
+    deadline = time.monotonic() + timeout
+    count, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        now_count = len(puppet.sent())
+        if now_count != count:
+            count, since = now_count, time.monotonic()
+        elif time.monotonic() - since >= quiet_for:
+            return puppet.sent()
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"the bot was still sending after {timeout} s")

@@ -26,7 +26,7 @@ from bot.transports.wechaty_runner import WechatService, running
 from storage.models import CaseEvent
 from storage.wechat_models import SendAttempt
 from tests.e2e.conftest import BUILDING_ROOM, BUILDING_TOPIC
-from tests.e2e.puppet import PuppetServer
+from tests.e2e.puppet import PuppetServer, settle
 
 HEAD = "wxid_wang"
 SECRETARY = "wxid_li"
@@ -211,22 +211,6 @@ async def test_burst_is_answered_within_the_rate_limits(
     room_times = [m["at"] for m in acks]
     room_gaps = [b - a for a, b in itertools.pairwise(room_times)]
     assert min(room_gaps) >= SENDING["room_gap"] * 1000 - TOLERANCE_MS, room_gaps
-
-
-async def settle(
-    puppet: PuppetServer, *, quiet_for: float, timeout: float
-) -> list[dict[str, Any]]:
-    """Wait until the bot has sent nothing new for `quiet_for` seconds."""
-    deadline = time.monotonic() + timeout
-    count, since = -1, time.monotonic()
-    while time.monotonic() < deadline:
-        now_count = len(puppet.sent())
-        if now_count != count:
-            count, since = now_count, time.monotonic()
-        elif time.monotonic() - since >= quiet_for:
-            return puppet.sent()
-        await asyncio.sleep(0.05)
-    raise TimeoutError(f"the bot was still sending after {timeout} s")
 
 
 async def test_puppet_service_killed_mid_run_loses_nothing_and_repeats_only_cut_sends(

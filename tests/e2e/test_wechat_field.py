@@ -19,13 +19,12 @@ from storage import account_state
 from storage.models import Case, OutboxMessage
 from storage.wechat_models import ReceivedMessage, RoomBinding, SendAttempt
 from tests.e2e.conftest import BUILDING_ROOM, BUILDING_TOPIC, OTHER_ROOM
-from tests.e2e.puppet import PuppetServer, free_port
+from tests.e2e.puppet import PuppetServer, free_port, settle
 from tests.e2e.test_app_wechat import (
     HEAD,
     SECRETARY,
     compound,  # noqa: F401  (a fixture)
     running_bot,
-    settle,
     to,
     write_config,
 )
