@@ -1,17 +1,43 @@
-"""What handlers said goes to the outbox in the caller's transaction, quiet hours applied."""
+"""What handlers said goes to the outbox in the caller's transaction, quiet hours applied.
+
+This is the one way into the outbox, so it is where group messages lose private numbers:
+every text to a room passes `bot.core.privacy.mask_private` here, whichever handler, task, web
+form or transport wrote it. Private messages are stored as written (a building head needs the
+resident's phone).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.config import Config
+from bot.core.config import Config, HotlinesConfig
 from bot.core.domain import OutboxStatus
 from bot.core.messages import Outgoing
+from bot.core.privacy import mask_private
 from bot.core.quiet_hours import delivery_time
 from storage import outbox
+
+
+def public_numbers(config: Config) -> frozenset[str]:
+    """The numbers the bot itself may post to groups: the configured hotlines."""
+    lines: list[HotlinesConfig] = [config.hotlines]
+    for community in config.grid:
+        lines.extend(c.hotlines for c in community.compounds if c.hotlines is not None)
+    return frozenset(
+        str(v) for h in lines for v in h.model_dump().values() if v is not None and str(v)
+    )
+
+
+def for_group(msg: Outgoing, config: Config) -> Outgoing:
+    """A group message without phone, ID-card or room numbers; private messages unchanged."""
+    if msg.to_room is None:
+        return msg
+    text = mask_private(msg.text, public_numbers(config))
+    return msg if text == msg.text else replace(msg, text=text)
 
 
 async def enqueue_all(
@@ -29,7 +55,7 @@ async def enqueue_all(
             session,
             account=config.bot.account,
             key=f"{key_prefix}:{i}",
-            msg=msg,
+            msg=for_group(msg, config),
             now=now,
             not_before=when or now,
             status=OutboxStatus.PENDING if when is not None else OutboxStatus.DROPPED,

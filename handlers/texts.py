@@ -1,4 +1,8 @@
-"""Shared wording: help texts, safety hints, masking of phone and room numbers for groups."""
+"""Shared wording: help texts, safety hints, short forms of names and cases.
+
+Phone and room numbers are masked for groups in one place: bot/core/privacy.py, applied by
+bot/outbound.py on the way into the outbox.
+"""
 
 from __future__ import annotations
 
@@ -30,9 +34,6 @@ MENTION_HINT = (
 )
 NOT_YET = "这个功能还没有开通。"
 
-_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)0\d{2,3}-?\d{7,8}(?!\d)")
-_ROOM_NO = re.compile(r"(?<![\d#])\d{3,4}(?:室|号房|房)?(?![\d栋幢号#])")
-
 
 def safety_hint(hotlines: HotlinesConfig) -> str:
     """One line of emergency numbers for urgent cases."""
@@ -42,11 +43,6 @@ def safety_hint(hotlines: HotlinesConfig) -> str:
     if hotlines.property:
         parts.append(f"物业{hotlines.property}")
     return "⚠️ 如有危险请先撤离并拨打：" + "，".join(parts)
-
-
-def mask_private_numbers(text: str) -> str:
-    """Hide phone numbers and room numbers before text is repeated into a group."""
-    return _ROOM_NO.sub("***", _PHONE.sub("***", text))
 
 
 def short(text: str, limit: int = 40) -> str:
