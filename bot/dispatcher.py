@@ -8,6 +8,7 @@ in the registry, runs it with one session, stores what it said, and keeps one er
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -18,6 +19,7 @@ from bot.core.config import Config
 from bot.core.domain import TaskStatus
 from bot.core.grid import Grid, RoomInfo
 from bot.core.messages import Channel, Incoming, Outgoing, is_image
+from bot.inbound import clean_incoming
 from bot.outbound import enqueue_all
 from handlers.context import HandlerContext, TaskContext, answer
 from handlers.errors import DomainError
@@ -41,6 +43,9 @@ Call = Callable[[HandlerContext], Awaitable[Outcome]]
 SORRY = "抱歉，刚才处理出了点问题，已记录下来。请稍后再试，急事请直接联系楼栋长或小区书记。"
 NO_INTENT = Intent(IntentKind.NONE)
 DEFAULT_TASK_GRACE = timedelta(minutes=5)
+MESSAGE_BUDGET = 0.5
+"""Seconds one message may take before a warning names it (work is bounded by design: the
+text is capped at the edge and the 附议 check compares a bounded gist with a bounded set)."""
 
 
 def configured_activity_titles(config: Config) -> ActivityTitles:
@@ -73,6 +78,7 @@ class Dispatcher:
         clock: Clock,
         activity_titles: ActivityTitles,
         on_enqueued: Callable[[], None] | None = None,
+        timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         self._config = config
         self._grid = grid
@@ -81,17 +87,48 @@ class Dispatcher:
         self._clock = clock
         self._activity_titles = activity_titles
         self._on_enqueued = on_enqueued
+        # Real elapsed time, not the injected clock: the budget is about the machine's speed.
+        self._timer = timer
         self._unknown_rooms: set[str] = set()  # only so each unknown room is logged once
 
     async def handle(self, msg: Incoming) -> Outcome:
-        """Process one chat message; never raises, whatever a handler does."""
+        """Process one chat message; never raises, whatever a handler does.
+
+        The message is cleaned first (bot/inbound.py). A message that fails anywhere is marked
+        processed with one apology to its sender, so a redelivery neither reruns it nor
+        apologises twice.
+        """
+        began = self._timer()
         try:
+            msg = clean_incoming(msg)
             if msg.room is None:
                 return await self._handle_private(msg)
             return await self._handle_group(msg)
         except Exception:
             log.exception("message %s could not be processed", msg.message_id)
-            return Outcome(refusal=SORRY)
+            return await self._apologise(msg)
+        finally:
+            elapsed = self._timer() - began
+            if elapsed > MESSAGE_BUDGET:
+                log.warning(
+                    "message %s took %.2f s (budget %.2f s)",
+                    msg.message_id,
+                    elapsed,
+                    MESSAGE_BUDGET,
+                )
+
+    async def _apologise(self, msg: Incoming) -> Outcome:
+        """Mark a failed message processed and say sorry once; never raises."""
+        try:
+            return await self._reply_only(msg, SORRY)
+        except Exception:
+            log.exception("message %s: the apology could not be stored", msg.message_id)
+        try:
+            async with self._sessions() as session, session.begin():
+                await claim_message(session, clean_incoming(msg).message_id, self._clock.now())
+        except Exception:
+            log.exception("message %s could not be marked processed", msg.message_id)
+        return Outcome(refusal=SORRY)
 
     async def submit(
         self,
@@ -106,7 +143,7 @@ class Dispatcher:
 
         `msg.message_id` is its idempotency key: a request submitted twice is done once.
         """
-        return await self._run(msg, room, what, call, supervised)
+        return await self._run(clean_incoming(msg), room, what, call, supervised)
 
     async def _handle_group(self, msg: Incoming) -> Outcome:
         assert msg.room is not None

@@ -14,6 +14,13 @@ class UnknownCase(DomainError):
         super().__init__(f"没有找到 {label}，请核对编号（发送「待办」查看您手上的事项）。")
 
 
+class NoSuchNumber(DomainError):
+    """A number too long to name any case (接单 99999999999999999999)."""
+
+    def __init__(self) -> None:
+        super().__init__("没有这个编号，请核对编号（发送「待办」查看您手上的事项）。")
+
+
 class NotAllowed(DomainError):
     """The sender may not change this case."""
 

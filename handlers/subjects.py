@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from bot.core.domain import CaseKind
 from handlers.context import HandlerContext
-from handlers.errors import UnknownCase, WrongState
+from handlers.errors import NoSuchNumber, UnknownCase, WrongState
 from handlers.outcome import Decline
 from intents import Command
+from intents.command_model import NO_SUCH_NUMBER
 from storage.models import Case
 
 
 async def _named(ctx: HandlerContext, kind: CaseKind, number: int | None) -> Case:
+    if number == NO_SUCH_NUMBER:
+        raise NoSuchNumber()
     case = await ctx.cases.get(kind, number) if number is not None else None
     if case is None:
         raise UnknownCase(kind.case_label(number) if number is not None else "这件事项")

@@ -29,6 +29,11 @@ class CommandName(StrEnum):
 
 SECRETARY_WORDS = ("书记", "小区书记", "支部书记")
 
+MAX_NUMBER = 999_999_999
+"""The largest case or wish number a command can name (it fits every integer column)."""
+NO_SUCH_NUMBER = MAX_NUMBER + 1
+"""What a longer number in a command reads as: it names no case, and says so."""
+
 
 @dataclass(frozen=True, slots=True)
 class TransferTarget:

@@ -9,7 +9,7 @@ from importlib import resources
 
 import yaml
 
-from intents.command_model import Command, CommandName, transfer_target
+from intents.command_model import MAX_NUMBER, NO_SUCH_NUMBER, Command, CommandName, transfer_target
 from intents.drafts import read_activity_text
 from intents.normalise import fold_forms
 from intents.numerals import CN_NUMERAL, to_int
@@ -38,11 +38,23 @@ def _grammar() -> _Grammar:
     }
     ratings = {str(k): int(v) for k, v in data["ratings"].items()}
     alternation = "|".join(sorted(map(re.escape, verbs), key=len, reverse=True))
-    pattern = re.compile(
-        rf"^(?P<verb>{alternation})\s*(?:(?:[#№]|no\.?|[Ww])\s*)?(?P<num>{_NUMBER})?(?P<rest>.*)$",
-        re.S | re.I,
-    )
+    # The verb alone: what follows a verb without a number (发布活动, 名单) is taken whole, so
+    # "发布活动 Wifi培训" keeps its W and "名单 3栋联谊会" is a title, not number 3.
+    pattern = re.compile(rf"^(?P<verb>{alternation})(?P<rest>.*)$", re.S | re.I)
     return _Grammar(verbs, ratings, pattern)
+
+
+_NUMBERED = re.compile(
+    rf"^\s*(?:(?:[#№]|no\.?|[Ww])\s*)?(?P<num>{_NUMBER})?(?P<rest>.*)$", re.S | re.I
+)
+
+
+def _number(raw: str) -> int | None:
+    """A case or wish number; a number too long to name one reads as NO_SUCH_NUMBER."""
+    if raw.isdecimal() and len(raw) > len(str(MAX_NUMBER)):
+        return NO_SUCH_NUMBER  # never int(): 5,000 digits would raise ValueError
+    n = to_int(raw)
+    return n if n is None or n <= MAX_NUMBER else NO_SUCH_NUMBER
 
 
 def normalise_command_text(text: str) -> str:
@@ -70,17 +82,20 @@ def parse_command(text: str) -> Command | None:
         return Command(CommandName.RATE, score=g.ratings[t])
     m = re.match(rf"^(?P<word>{'|'.join(map(re.escape, g.ratings))})\s*#?\s*(?P<num>\d+)$", t)
     if m:  # "满意 #12"
-        return Command(CommandName.RATE, number=int(m["num"]), score=g.ratings[m["word"]])
+        return Command(CommandName.RATE, number=_number(m["num"]), score=g.ratings[m["word"]])
     m = g.pattern.match(t)
     if m is None:
         return None
     name, needs_number = g.verbs[m["verb"].lower()]
-    num = to_int(m["num"]) if m["num"] else None
-    rest = m["rest"].strip().strip(_TRAILING)
-    if needs_number and num is None:
-        return None
-    if not needs_number and m["num"] is not None:
-        rest = f"{m['num']} {rest}".strip()
+    if not needs_number:
+        num, rest = None, m["rest"].strip().strip(_TRAILING)
+    else:
+        n = _NUMBERED.match(m["rest"])
+        assert n is not None  # every part of the pattern is optional
+        num = _number(n["num"]) if n["num"] else None
+        rest = n["rest"].strip().strip(_TRAILING)
+        if num is None:
+            return None
     if name is CommandName.RATE:
         score = _rating(rest, g.ratings)
         return Command(name, number=num, score=score) if score is not None else None

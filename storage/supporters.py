@@ -50,6 +50,7 @@ async def open_reports_like(
     building: str,
     category: str,
     since: datetime,
+    limit: int | None = None,
 ) -> Sequence[Case]:
     """Open reports of the same building and category filed since a time, newest first."""
     result = await session.execute(
@@ -63,6 +64,7 @@ async def open_reports_like(
             Case.created_at >= since,
         )
         .order_by(Case.created_at.desc(), Case.id.desc())
+        .limit(limit)
     )
     return result.scalars().all()
 
