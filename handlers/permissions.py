@@ -118,7 +118,17 @@ SUPERVISOR = Permission(
     lambda _case: "只有小区书记或社区工作人员可以督办和派单。",
 )
 HELPER = Permission("a volunteer, head, secretary or worker", _helper, _helpers_only)
-REPORTER = Permission("the reporter", _reporter, _not_yours)
+
+
+def _reporter_only(case: Case | None) -> str:
+    label = case_label(case) if case is not None else "这件事项"
+    return (
+        f"只有 {label} 的报事人可以评价它。"
+        "如果您也遇到了这个问题，请在群里说一声，我们会一并处理。"
+    )
+
+
+REPORTER = Permission("the reporter", _reporter, _reporter_only)
 ORGANISER = Permission(
     "a secretary or worker",
     _organiser,
