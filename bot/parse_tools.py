@@ -308,6 +308,10 @@ _FIRST_PARSE = (
 
 
 def _run_bench(args: argparse.Namespace) -> int:
+    if args.what == "fuzz":
+        from bot.fuzzing import bench_fuzz
+
+        return bench_fuzz(args.config, args.count, args.seed)
     path = Path(args.file)
     if not path.exists():
         print(f"jinlin bench: no such file: {path}", file=sys.stderr)
@@ -387,7 +391,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t.set_defaults(func=_run_train)
 
     b = sub.add_parser("bench", help="measure the speed of a component")
-    b.add_argument("what", choices=["parse"])
+    b.add_argument("what", choices=["parse", "fuzz"], help="fuzz: hostile messages, dispatcher")
     b.add_argument("--file", default=str(_DEV_CORPUS), help="JSONL messages to parse")
     b.add_argument("--repeat", type=int, default=30, help="passes over the file")
+    b.add_argument("--config", help="fuzz: the config whose rooms and people are used")
+    b.add_argument("--count", type=int, default=20_000, help="fuzz: how many messages")
+    b.add_argument("--seed", type=int, default=1, help="fuzz: the random seed")
     b.set_defaults(func=_run_bench)

@@ -3,8 +3,9 @@
 Everything after the edge (the parser, the command grammar, handlers, storage, the outbox) may
 then assume: no lone surrogates (they cannot be encoded and crash the database driver), no NUL
 or control characters other than newline and tab, no bidi overrides or isolates (they reorder
-what a group reads), no zero-width characters that split a number or a word, and a bounded
-length. Work is linear in the input and bounded: the raw text is cut before it is cleaned.
+what a group reads), no zero-width characters that split a number or a word, no number longer
+than 40 digits, and a bounded length. Work is linear in the input and bounded: the raw text is
+cut before it is cleaned.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ _LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 # Three or more line breaks with only blanks between them read as one empty line.
 _BLANK_LINES = re.compile(r"\n[ \t]*+(?:\n[ \t]*+){2,}+")
 
+# No real number is longer (an ID card has 18 digits, a bank card 19); a longer run is cut so
+# that no rule after the edge (the parser's number and advert rules) sees thousands of digits.
+_LONG_NUMBER = re.compile(r"(\d{40})\d+")
+NUMBER_LIMIT = 40
+
 _EVERYONE = re.compile(r"[@＠]\s*(?:所有人|全体成员|全体|all)", re.I)
 _MARKUP = re.compile(r"<[^<>\n]{0,60}>")
 
@@ -46,6 +52,7 @@ def clean_text(text: str, limit: int = TEXT_LIMIT) -> str:
     t = _DROP.sub("", t)
     t = _JOINER.sub("", t)
     t = _BLANK_LINES.sub("\n\n", t)
+    t = _LONG_NUMBER.sub(r"\1", t)
     return t[:limit]
 
 
