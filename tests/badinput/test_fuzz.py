@@ -13,7 +13,7 @@ from tests.test_dispatcher import T0, started
 
 
 async def test_hostile_messages_break_nothing(tmp_path: Path) -> None:
-    count = int(os.environ.get("JINLIN_FUZZ_COUNT", "2000"))
+    count = int(os.environ.get("JINLIN_FUZZ_COUNT", "1000"))
     app, _t = await started(f"sqlite+aiosqlite:///{tmp_path / 'fuzz.db'}")
     try:
         messages = hostile_messages(scenario_config(), count, seed=11, start=T0)

@@ -10,6 +10,7 @@ the 28th). Private messages to the building head keep the phone: that is by desi
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from tests.services.replays import event, replay_lines, services_config
 
@@ -96,3 +97,15 @@ async def test_no_private_number_reaches_a_group(db_url: str) -> None:
     # the building head still gets the phone in private
     head = "\n".join(m["text"] for m in sent if m.get("to_person") == "wxid_wang")
     assert LANDLINE in head or ID_CARD in head
+
+
+def test_the_outbox_has_one_way_in() -> None:
+    """Only bot/outbound.py writes outbox rows, so its filter sees every group message."""
+    repo = Path(__file__).resolve().parents[2]
+    writers = sorted(
+        str(path.relative_to(repo))
+        for package in ("bot", "handlers", "intents", "storage")
+        for path in (repo / package).rglob("*.py")
+        if "outbox.enqueue(" in path.read_text(encoding="utf-8")
+    )
+    assert writers == ["bot/outbound.py"]
