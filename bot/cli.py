@@ -182,10 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=200)
     p.set_defaults(func=cmd_outbox)
 
-    from bot import export_tools, parse_tools
+    from bot import demo_data, export_tools, parse_tools
 
     parse_tools.register(sub)
     export_tools.register(sub)
+    demo_data.register(sub)
     from bot.web import cli_tools as web_tools
 
     web_tools.register(sub)

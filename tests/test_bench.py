@@ -1,0 +1,69 @@
+"""`jinlin demo-data --city`: a small city, its config valid, its tables filled.
+
+No timing is asserted (speed belongs to the bench's own output); this keeps the tools from rotting.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.demo_data import CityShape, city_config, make_city
+
+
+def _jinlin(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def test_demo_data_fills_a_small_city_with_a_valid_config(tmp_path: Path) -> None:
+    db = tmp_path / "city.db"
+    config = tmp_path / "city.yaml"
+    done = _jinlin(
+        "demo-data", "--city", "--scale", "0.002", "--db", f"sqlite+aiosqlite:///{db}",
+        "--out", str(config), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "100.0%" in done.stderr  # the progress bar reached its end
+    checked = _jinlin("check-config", str(config), cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    shape = CityShape.nanping(0.002)
+    with sqlite3.connect(db) as conn:
+        count = {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("communities", "compounds", "buildings", "rooms", "cases", "activities")
+        }
+        events = conn.execute("SELECT count(DISTINCT case_id) FROM case_events").fetchone()[0]
+        counter = conn.execute("SELECT value FROM counters WHERE name = 'case:report'").fetchone()
+        top = conn.execute("SELECT max(number) FROM cases WHERE kind = 'report'").fetchone()
+    assert count == {
+        "communities": shape.communities,
+        "compounds": shape.compounds,
+        "buildings": shape.buildings,
+        "rooms": shape.buildings,
+        "cases": shape.cases,
+        "activities": shape.activities,
+    }
+    assert events == shape.cases  # every case has its log
+    assert counter == top  # the next report gets a new number
+    again = _jinlin(
+        "demo-data", "--city", "--scale", "0.002", "--db", f"sqlite+aiosqlite:///{db}",
+        "--out", str(tmp_path / "again.yaml"), cwd=tmp_path,
+    )  # fmt: skip
+    assert again.returncode == 2 and "already holds cases" in again.stderr
+    assert not (tmp_path / "again.yaml").exists()
+
+
+def test_the_same_seed_makes_the_same_city() -> None:
+    shape = CityShape.nanping(0.01)
+    url = "sqlite+aiosqlite:///x.db"
+    assert city_config(make_city(shape, 14), url) == city_config(make_city(shape, 14), url)
+    assert city_config(make_city(shape, 15), url) != city_config(make_city(shape, 14), url)
