@@ -312,6 +312,10 @@ def _run_bench(args: argparse.Namespace) -> int:
         from bot.fuzzing import bench_fuzz
 
         return bench_fuzz(args.config, args.count, args.seed)
+    if args.what != "parse":
+        from bot.bench import cli as bench_cli
+
+        return bench_cli.run(args)
     path = Path(args.file)
     if not path.exists():
         print(f"jinlin bench: no such file: {path}", file=sys.stderr)
@@ -391,10 +395,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     t.set_defaults(func=_run_train)
 
     b = sub.add_parser("bench", help="measure the speed of a component")
-    b.add_argument("what", choices=["parse", "fuzz"], help="fuzz: hostile messages, dispatcher")
-    b.add_argument("--file", default=str(_DEV_CORPUS), help="JSONL messages to parse")
-    b.add_argument("--repeat", type=int, default=30, help="passes over the file")
+    from bot.bench import options as bench_options
+
+    b.add_argument(
+        "what",
+        choices=["parse", "fuzz", *bench_options.MODES],
+        help="fuzz: hostile messages, dispatcher; e2e, city, all: see README (City scale)",
+    )
+    b.add_argument("--file", default=str(_DEV_CORPUS), help="(parse) JSONL messages to parse")
+    b.add_argument("--repeat", type=int, default=30, help="(parse) passes over the file")
     b.add_argument("--config", help="fuzz: the config whose rooms and people are used")
     b.add_argument("--count", type=int, default=20_000, help="fuzz: how many messages")
-    b.add_argument("--seed", type=int, default=1, help="fuzz: the random seed")
+    b.add_argument("--seed", type=int, default=1, help="the random seed (fuzz, e2e, city, all)")
+    bench_options.add_arguments(b)
     b.set_defaults(func=_run_bench)

@@ -1,4 +1,4 @@
-"""`jinlin demo-data --city`: a small city, its config valid, its tables filled.
+"""`jinlin demo-data --city` and the small mode of `jinlin bench`: they run and print every row.
 
 No timing is asserted (speed belongs to the bench's own output); this keeps the tools from rotting.
 """
@@ -10,6 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.bench.city import CITY_ROWS
+from bot.bench.e2e import E2E_ROWS
+from bot.bench.worker import KINDS
 from bot.demo_data import CityShape, city_config, make_city
 
 
@@ -67,3 +70,12 @@ def test_the_same_seed_makes_the_same_city() -> None:
     url = "sqlite+aiosqlite:///x.db"
     assert city_config(make_city(shape, 14), url) == city_config(make_city(shape, 14), url)
     assert city_config(make_city(shape, 15), url) != city_config(make_city(shape, 14), url)
+
+
+def test_small_bench_prints_every_figure(tmp_path: Path) -> None:
+    done = _jinlin("bench", "all", "--small", "--db", "sqlite", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for label in (*E2E_ROWS, *CITY_ROWS, *(f"{k} p50 / p99" for k in KINDS)):
+        assert any(line.strip().startswith(label) for line in lines), (label, done.stdout)
+    assert "answered 0/" not in done.stdout  # 待办, the report and the rating were answered
