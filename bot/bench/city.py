@@ -89,8 +89,31 @@ async def _rating_reporters(app: App, count: int) -> list[tuple[str, str, str]]:
         return list(seen.values())[:count]
 
 
+async def _city_figures(app: App, compounds: tuple[str, ...], budget: float) -> tuple[float, int]:
+    """The console's figures page for every compound: (seconds, compounds done).
+
+    Read in slices of 25 compounds (the page's query is per compound list); once `budget`
+    seconds are spent the rest is left out, so a slow database cannot hold the bench for an hour.
+    """
+    t0 = time.perf_counter()
+    done = 0
+    for i in range(0, len(compounds), 25):
+        part = list(compounds[i : i + 25])
+        async with app.sessions() as s:
+            await queries.month_figures(s, part, MONTH, app.config)
+        done += len(part)
+        if time.perf_counter() - t0 > budget:
+            break
+    return time.perf_counter() - t0, done
+
+
 async def bench_city(
-    db: Database, shape: CityShape, config_path: Path, db_url: str, runs: int
+    db: Database,
+    shape: CityShape,
+    config_path: Path,
+    db_url: str,
+    runs: int,
+    figures_budget: float = 60.0,
 ) -> dict[str, float]:
     """Print the city rows for one database; the figures by name (seconds, or MB)."""
     heading(
@@ -140,10 +163,6 @@ async def bench_city(
             async with app.sessions() as s:
                 await queries.month_figures(s, [compound.name], MONTH, config)
 
-        async def figures_city(_: int) -> None:
-            async with app.sessions() as s:
-                await queries.month_figures(s, list(every), MONTH, config)
-
         rooms = [(r.topic, r.buildings[0]) for r in compound.rooms if r.buildings]
 
         async def report(run: int) -> None:
@@ -166,7 +185,6 @@ async def bench_city(
             (CITY_ROWS[4], board_one, compound.name),
             (CITY_ROWS[5], board_all, f"{len(every):,} compounds"),
             (CITY_ROWS[6], figures_one, f"{compound.name}, {MONTH}"),
-            (CITY_ROWS[7], figures_city, f"{len(every):,} compounds, {MONTH}; target 500 ms"),
             (CITY_ROWS[8], report, "group message → case, outbox"),
         ]
         if reporters:
@@ -180,6 +198,20 @@ async def bench_city(
             figures[label] = took
         if not reporters:
             row(CITY_ROWS[9], "-", "no resolved, unrated report in the city")
+        note(f"{db.kind}: {CITY_ROWS[7]}")
+        took, done = await _city_figures(app, every, figures_budget)
+        if done == len(every):
+            row(CITY_ROWS[7], ms(took), f"one run, {done:,} compounds, {MONTH}; target 500 ms")
+            figures[CITY_ROWS[7]] = took
+        else:
+            whole = took * len(every) / done
+            row(
+                CITY_ROWS[7],
+                f"~{ms(whole)}",
+                f"{done:,} of {len(every):,} compounds took {ms(took)}, stopped there and "
+                "scaled up; target 500 ms",
+            )
+            figures[CITY_ROWS[7]] = whole
     finally:
         await app.stop()
     return figures

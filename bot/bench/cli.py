@@ -55,6 +55,13 @@ async def _run(args: argparse.Namespace) -> int:
     chitchat = _chitchat(args)
     print(f"jinlin bench {args.what}: {_machine()}")
     print(f"chit-chat: {chitchat or 'built-in synthetic lines'}")
+    if args.city_config:
+        if args.what != "city" or args.growth:
+            print(
+                "jinlin bench: --city-config goes with `city` (and no --growth)", file=sys.stderr
+            )
+            return 2
+        return await _existing_city(Path(args.city_config), runs)
     with workdir(args.keep) as folder, databases(args.db, folder) as dbs:
         for db in dbs:
             if args.what in ("e2e", "all"):
@@ -76,6 +83,37 @@ async def _run(args: argparse.Namespace) -> int:
                     found.append(await bench_city(db, CityShape.nanping(s), config, url, runs))
                 if args.growth:
                     _print_growth(db, scales, found)
+    return 0
+
+
+async def _existing_city(config_path: Path, runs: int) -> int:
+    """Bench a city that `jinlin demo-data` made, on the database its config names."""
+    from sqlalchemy import func, select
+
+    from bot.core.config import load_config
+    from storage.engine import create_engine
+    from storage.models import Case
+
+    config = load_config(config_path)
+    url = config.storage.url
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            cases = int((await conn.execute(select(func.count()).select_from(Case))).scalar_one())
+    finally:
+        await engine.dispose()
+    compounds = [c for com in config.grid for c in com.compounds]
+    shape = CityShape(
+        communities=len(config.grid),
+        compounds=len(compounds),
+        buildings=sum(len(c.buildings) for c in compounds),
+        residents=0,
+        cases=cases,
+        activities=0,
+    )
+    kind = "sqlite" if url.startswith("sqlite") else "postgres"
+    label = "SQLite file (WAL)" if kind == "sqlite" else "PostgreSQL"
+    await bench_city(Database(kind, label, lambda _: url), shape, config_path, url, runs)
     return 0
 
 

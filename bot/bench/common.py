@@ -54,7 +54,7 @@ class Database:
 
 def ms(seconds: float) -> str:
     """A duration in milliseconds, or seconds when long."""
-    return f"{seconds:.2f} s" if seconds >= 10 else f"{seconds * 1000:,.1f} ms"
+    return f"{seconds:,.1f} s" if seconds >= 10 else f"{seconds * 1000:,.1f} ms"
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -37,6 +37,7 @@ class E2eResult:
     rate: float
     latencies: dict[str, list[float]]
     handled: dict[str, int]
+    run_id: str  # the prefix of this run's message ids
 
 
 def _spawn(job: Job, folder: Path) -> subprocess.Popen[str]:
@@ -98,7 +99,32 @@ def run_processes(s: E2eSettings, db_url: str, processes: int, folder: Path) -> 
             latencies[kind].extend(r["latencies"][kind])
             handled[kind] += r["handled"][kind]
     total = sum(len(v) for v in latencies.values())
-    return E2eResult(processes, total / span, latencies, handled)
+    return E2eResult(processes, total / span, latencies, handled, run_id)
+
+
+async def doubled(db_url: str, run_id: str) -> tuple[int, int, int]:
+    """(cases filed in a run, case numbers used twice in a compound, outbox keys used twice)."""
+    from sqlalchemy import func, select
+
+    from storage.engine import create_engine
+    from storage.models import Case, OutboxMessage
+
+    def twice(*columns: Any) -> Any:
+        groups = select(*columns).group_by(*columns).having(func.count() > 1).subquery()
+        return select(func.count()).select_from(groups)
+
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            mine = Case.source_message_id.startswith(f"{run_id}:")
+            filed = (await conn.execute(select(func.count()).where(mine))).scalar_one()
+            numbers = (
+                await conn.execute(twice(Case.compound, Case.kind, Case.number))
+            ).scalar_one()
+            keys = (await conn.execute(twice(OutboxMessage.key))).scalar_one()
+        return int(filed), int(numbers), int(keys)
+    finally:
+        await engine.dispose()
 
 
 async def raw_ceiling(db_url: str, count: int) -> float:
@@ -175,4 +201,11 @@ async def bench_e2e(db: Database, s: E2eSettings, db_url: str, folder: Path) -> 
             many = run_processes(s, db_url, processes, folder)
             print_result(f"end-to-end, {processes} processes", many)
             figures[f"e2e {processes} processes msg/s"] = many.rate
+            filed, numbers, keys = await doubled(db_url, many.run_id)
+            row(
+                "  nothing doubled",
+                "yes" if not numbers and not keys else "NO",
+                f"{filed:,} cases filed; case numbers used twice: {numbers}, "
+                f"outbox keys used twice: {keys}",
+            )
     return figures

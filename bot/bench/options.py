@@ -29,5 +29,10 @@ def add_arguments(b: argparse.ArgumentParser) -> None:
         help=f"(e2e, all) chit-chat lines (JSONL with `text`); default {CHITCHAT} when present, "
         "else built-in lines",
     )
+    b.add_argument(
+        "--city-config",
+        default=None,
+        help="(city) bench the city of this config (from jinlin demo-data) on its database",
+    )
     b.add_argument("--growth", action="store_true", help="(city, all) double the city twice")
     b.add_argument("--keep", default=None, help="keep the generated configs and SQLite files here")
