@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import platform
+import signal
 import sys
 from pathlib import Path
 
@@ -125,8 +126,15 @@ def _print_growth(db: Database, scales: list[float], found: list[dict[str, float
         row(label, ratios, f"scales {' / '.join(f'{s:g}' for s in scales)}")
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the chosen mode on the chosen databases and print every figure."""
+    # A terminated bench must still stop its PostgreSQL server and remove its files; a bench
+    # started in the background ignores Ctrl-C, so SIGTERM is the way to stop it.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return asyncio.run(_run(args))
     except KeyboardInterrupt:
