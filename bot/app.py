@@ -19,10 +19,10 @@ from bot.core.messages import Incoming, Transport
 from bot.dispatcher import ActivityTitles, Dispatcher
 from bot.scheduler import TaskRunner, start_realtime
 from bot.sender import OutboxSender, SendPolicy
-from handlers.activities import activity_titles as stored_activity_titles
+from handlers.activities import ActivityTitleCache
 from handlers.outcome import Outcome
 from handlers.registry import Registry, build_registry
-from storage import schema
+from storage import maintenance, schema
 from storage.engine import create_engine, session_factory
 from storage.grid_sync import GridCommunity, GridCompound, GridRole, GridRoom, sync_grid
 
@@ -60,6 +60,7 @@ class App:
         async with self.sessions() as session, session.begin():
             communities, roles = grid_rows(self.config)
             await sync_grid(session, communities, roles)
+            await maintenance.optimize(session)
         await self.tasks.plan()
 
     async def handle(self, msg: Incoming) -> Outcome:
@@ -159,7 +160,7 @@ def build_app(
         registry=registry,
         sessions=sessions,
         clock=clock,
-        activity_titles=activity_titles or stored_activity_titles,
+        activity_titles=activity_titles or ActivityTitleCache(),
         on_enqueued=sender.wake,
     )
     runner = TaskRunner(

@@ -29,6 +29,7 @@ from handlers.texts import HELP_TEXT, NOT_YET
 from intents import Command, CommandName, Intent, IntentKind, ParseContext, parse, parse_command
 from storage import tasks
 from storage.cases import CaseRepository
+from storage.engine import reading
 from storage.inbox import claim_message
 from storage.models import ScheduledTask
 
@@ -178,7 +179,9 @@ class Dispatcher:
         return await self._run(msg, room, intent.kind, lambda ctx: handler(ctx, intent))
 
     async def _parse_group(self, msg: Incoming, room: RoomInfo) -> Intent:
-        async with self._sessions() as session, session.begin():
+        # A read-only transaction: on SQLite it takes no write lock, so chit-chat never waits
+        # for (or holds up) a report being filed.
+        async with reading(self._sessions) as session:
             titles = await self._activity_titles(session, room.compound.name, self._clock.now())
         return parse(
             msg.text,

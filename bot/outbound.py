@@ -47,18 +47,16 @@ async def enqueue_all(
     messages: Sequence[Outgoing],
     now: datetime,
 ) -> int:
-    """Store messages under keys `key_prefix:i`; returns how many were new."""
-    new = 0
+    """Store messages under keys `key_prefix:i` (one statement); returns how many were new."""
+    rows = []
     for i, msg in enumerate(messages):
         when = delivery_time(msg, now, config.bot.tz, config.bot.quiet)
-        stored = await outbox.enqueue(
-            session,
-            account=config.bot.account,
-            key=f"{key_prefix}:{i}",
-            msg=for_group(msg, config),
-            now=now,
-            not_before=when or now,
-            status=OutboxStatus.PENDING if when is not None else OutboxStatus.DROPPED,
+        rows.append(
+            outbox.OutboxRow(
+                key=f"{key_prefix}:{i}",
+                msg=for_group(msg, config),
+                not_before=when or now,
+                status=OutboxStatus.PENDING if when is not None else OutboxStatus.DROPPED,
+            )
         )
-        new += int(stored)
-    return new
+    return await outbox.enqueue_many(session, config.bot.account, rows, now)

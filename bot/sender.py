@@ -29,7 +29,7 @@ from bot.core.messages import (
     SendFailed,
     Transport,
 )
-from storage import account_state, outbox, send_attempts
+from storage import account_state, maintenance, outbox, send_attempts
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ NOT_TRIED_DELAY = timedelta(seconds=2)
 MERGE_SEPARATOR = "\n—————\n"
 PAUSE_FIRST = timedelta(minutes=10)  # the first 风控 pause; each further one doubles
 PAUSE_CAP = timedelta(hours=6)
+PRUNE_EVERY = timedelta(hours=1)  # (of the injected clock, so a replay prunes as it goes)
 
 OnRestricted = Callable[[datetime, str], Awaitable[None]]
 
@@ -61,6 +62,8 @@ class SendPolicy:
     echo_wait: timedelta = timedelta(seconds=5)
     # a process that has not beaten for this long is dead: its claims are resolved
     stale_after: timedelta = timedelta(seconds=30)
+    # sent messages older than this are pruned (sending.keep_sent), once per PRUNE_EVERY
+    keep_sent: timedelta = timedelta(days=7)
 
     @classmethod
     def from_config(
@@ -82,6 +85,7 @@ class SendPolicy:
             tz=tz,
             stranger_replies=stranger_replies,
             known_people=frozenset(known_people),
+            keep_sent=s.keep_sent,
         )
 
     @classmethod
@@ -122,6 +126,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._rng = random.Random()
         self._held_until: datetime | None = None  # when a room-gap hold ends (a wake-up hint)
+        self._pruned_at: datetime | None = None  # when this sender last pruned the outbox
 
     def wake(self) -> None:
         """Tell the sender something new is queued."""
@@ -132,6 +137,7 @@ class OutboxSender:
         if not self._transport.connected:
             return False  # nothing can be delivered; waiting is not a failed attempt
         now = self._clock.now()
+        await self.prune(now)
         await self.resolve_attempts(now)
         async with self._sessions() as session, session.begin():
             state = await account_state.get(session, self._account)
@@ -239,6 +245,20 @@ class OutboxSender:
             except Exception:
                 log.exception("could not queue the restriction notice")
         return until
+
+    async def prune(self, now: datetime) -> int:
+        """Delete sent messages past `keep_sent`, at most once per PRUNE_EVERY; how many."""
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return 0
+        self._pruned_at = now
+        async with self._sessions() as session, session.begin():
+            n = await maintenance.prune_outbox(
+                session, self._account, now - self._policy.keep_sent
+            )
+            await maintenance.optimize(session)  # the planner's statistics follow the growth
+        if n:
+            log.info("pruned %d sent messages older than %s", n, self._policy.keep_sent)
+        return n
 
     async def resolve_attempts(self, now: datetime) -> None:
         """Settle attempts whose outcome was never known, before anything is sent again."""

@@ -22,6 +22,7 @@ from handlers.permissions import PUBLISHER_WINDOW, organised_compounds
 from handlers.texts import local_text
 from intents import Command
 from intents.drafts import ActivityText, read_activity_text
+from storage import activities as activity_store
 from storage import tasks
 from storage.activities import ActivityRepository, NewActivity
 from storage.models import Activity, ScheduledTask
@@ -43,6 +44,40 @@ async def activity_titles(session: AsyncSession, compound: str, now: datetime) -
     return tuple(dict.fromkeys(a.title for a in found))
 
 
+@dataclass(frozen=True, slots=True)
+class _Titles:
+    stamp: int
+    loaded_at: datetime
+    upcoming: tuple[tuple[str, datetime], ...]  # (title, starts_at), soonest first
+
+
+class ActivityTitleCache:
+    """`activity_titles`, read again only when the compound's activity stamp has moved.
+
+    Every group message is parsed against its compound's titles; most are chit-chat, so the
+    titles are kept per compound in this process and checked with one primary-key read of the
+    stamp (storage.activities.version), which every change of an activity moves in its own
+    transaction: another process's new activity is seen by the next message.
+    """
+
+    def __init__(self) -> None:
+        self._by_compound: dict[str, _Titles] = {}
+
+    async def __call__(
+        self, session: AsyncSession, compound: str, now: datetime
+    ) -> tuple[str, ...]:
+        """Titles open for sign-up in a compound now (see `activity_titles`)."""
+        stamp = await activity_store.version(session, compound)
+        cached = self._by_compound.get(compound)
+        if cached is None or cached.stamp != stamp or now < cached.loaded_at:
+            found = await ActivityRepository(session).of_compound(compound, now - CLOSED_VISIBLE)
+            cached = _Titles(stamp, now, tuple((a.title, a.starts_at) for a in found))
+            self._by_compound[compound] = cached
+        # Time only closes activities (an opening moves the stamp), so filtering is enough.
+        since = now - CLOSED_VISIBLE
+        return tuple(dict.fromkeys(title for title, starts in cached.upcoming if starts > since))
+
+
 async def sync_configured(ctx: TaskContext) -> None:
     """Planner: store upcoming configured activities once, and schedule their announcements."""
     repo = ActivityRepository(ctx.session)
@@ -59,7 +94,7 @@ async def sync_configured(ctx: TaskContext) -> None:
             # The config moved an upcoming activity: keep its sign-ups, tell the rooms.
             earlier.key, earlier.starts_at = key, starts
             earlier.place, earlier.capacity = item.place or None, item.capacity
-            await repo.flush()
+            await repo.changed(earlier)
             await schedule_announcement(ctx.session, ctx.config, earlier, ctx.now, changed=True)
             await schedule_reminders(ctx.session, ctx.config, earlier, ctx.now)
             continue

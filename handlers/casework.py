@@ -297,6 +297,7 @@ async def cancel_activity(ctx: HandlerContext, request: DeskRequest) -> Outcome:
     if activity.starts_at <= ctx.now:
         raise WrongState(f"「{activity.title}」已经开始或结束，不能取消。")
     activity.status = ActivityStatus.CANCELLED
+    await repo.changed(activity)
     await tasks.cancel(ctx.session, f"activity:{activity.id}:", ctx.now)
     why = f"，原因：{short(request.text, 60)}" if request.text.strip() else ""
     when = local_text(activity.starts_at, ctx.config.bot.tz)

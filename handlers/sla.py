@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Config
@@ -55,7 +55,11 @@ async def start_chain(
     session: AsyncSession, config: Config, case: Case, stage: SlaStage, now: datetime
 ) -> None:
     """Schedule the three steps of the accept or resolve deadline, replacing earlier ones."""
-    await stop_chain(session, case, now)
+    # A case filed in this very request has never had a chain: nothing to cancel or collide
+    # with, so filing a report costs no look-up of tasks.
+    first = case.accept_due_at is None and case.resolve_due_at is None and case.created_at == now
+    if not first:
+        await stop_chain(session, case, now)
     start = clock_start(config, urgent=case.urgent, since=now)
     due = deadline(config, urgent=case.urgent, stage=stage, since=now)
     if stage == ACCEPT:
@@ -65,21 +69,30 @@ async def start_chain(
         case.resolve_due_at = due
     gap = _step_gap(due - start)
     # A chain restarted within the same second (a 派单 right after filing, a reopening on a
-    # virtual clock) must not collide with the earlier chain's keys.
-    earlier = await session.execute(
-        select(func.count())
-        .select_from(ScheduledTask)
-        .where(ScheduledTask.key.startswith(f"sla:{case.id}:", autoescape=True))
+    # virtual clock) must not collide with the earlier chain's keys: take the first free
+    # suffix, found by exact keys (indexed), not by reading the case's whole task history.
+    base = f"sla:{case.id}:{stage}:{int(now.timestamp())}"
+    n = 0
+    while not first:
+        tries = {f"{base}.{i}:{STEPS[0]}": i for i in range(n, n + 4)}
+        taken = await tasks.existing_keys(session, list(tries))
+        free = [i for key, i in tries.items() if key not in taken]
+        if free:
+            n = free[0]
+            break
+        n += 4
+    await tasks.schedule_many(
+        session,
+        [
+            tasks.NewTask(
+                key=f"{base}.{n}:{step}",
+                kind=SLA_TASK,
+                due_at=due + i * gap,
+                payload=SlaPayload(case_id=case.id, stage=stage, step=step, since=start).dump(),
+            )
+            for i, step in enumerate(STEPS)
+        ],
     )
-    stamp = f"{int(now.timestamp())}.{int(earlier.scalar_one()) // len(STEPS)}"
-    for i, step in enumerate(STEPS):
-        await tasks.schedule(
-            session,
-            key=f"sla:{case.id}:{stage}:{stamp}:{step}",
-            kind=SLA_TASK,
-            due_at=due + i * gap,
-            payload=SlaPayload(case_id=case.id, stage=stage, step=step, since=start).dump(),
-        )
 
 
 def overdue(case: Case, now: datetime) -> bool:

@@ -10,8 +10,28 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import ActivityStatus, SignupStatus
+from storage.counters import current_value, next_value
 from storage.models import Activity, Signup
 from storage.upsert import insert_ignore
+
+
+def _version_counter(compound: str) -> str:
+    return f"activities:{compound}"
+
+
+async def version(session: AsyncSession, compound: str) -> int:
+    """A compound's activity stamp: it changes whenever an activity is added or changed.
+
+    Each process caches the titles it parses against and re-reads them only when this moves,
+    so a chat message that changes nothing costs one primary-key read, and a second process
+    still sees a new activity at once.
+    """
+    return await current_value(session, _version_counter(compound))
+
+
+async def touch(session: AsyncSession, compound: str) -> None:
+    """Move a compound's activity stamp (in the transaction that changed an activity)."""
+    await next_value(session, _version_counter(compound))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +73,16 @@ class ActivityRepository:
             },
             ["key"],
         )
+        if inserted:
+            await touch(self._session, new.compound)
         activity = await self.by_key(new.key)
         assert activity is not None
         return activity, inserted
+
+    async def changed(self, activity: Activity) -> None:
+        """Record that an activity's title, time or status changed (parsers re-read titles)."""
+        await self._session.flush()
+        await touch(self._session, activity.compound)
 
     async def by_key(self, key: str) -> Activity | None:
         """The activity with this key."""

@@ -74,12 +74,15 @@ class CaseRepository:
     async def log(
         self, case: Case, actor_id: str, action: CaseAction, note: str, now: datetime
     ) -> None:
-        """Append an event to the case's log and touch its update time."""
+        """Append an event to the case's log and touch its update time.
+
+        Not flushed here: the session writes the events of one request together (autoflush
+        does it before any query that could read them).
+        """
         case.updated_at = now
         self._session.add(
             CaseEvent(case_id=case.id, at=now, actor_id=actor_id, action=action, note=note)
         )
-        await self._session.flush()
 
     async def events(self, case: Case) -> Sequence[CaseEvent]:
         """The case's log, oldest first."""
@@ -123,7 +126,8 @@ class CaseRepository:
                 Case.room == room,
                 Case.created_at >= since,
             )
-            .order_by(Case.id.desc())
+            # (newest by time, as the reporter index is ordered: never a walk back by id)
+            .order_by(Case.created_at.desc(), Case.id.desc())
             .limit(1)
         )
         return result.scalar_one_or_none()

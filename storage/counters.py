@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Counter
@@ -10,12 +10,25 @@ from storage.upsert import insert_ignore
 
 
 async def next_value(session: AsyncSession, name: str) -> int:
-    """Increment the named counter and return its new value."""
-    await insert_ignore(session, Counter, {"name": name, "value": 0}, ["name"])
-    result = await session.execute(
+    """Increment the named counter and return its new value.
+
+    One UPDATE ... RETURNING: the row lock makes it atomic across processes. Only the first
+    use of a name also inserts the row.
+    """
+    bump = (
         update(Counter)
         .where(Counter.name == name)
         .values(value=Counter.value + 1)
         .returning(Counter.value)
     )
-    return int(result.scalar_one())
+    value = (await session.execute(bump)).scalar_one_or_none()
+    if value is None:
+        await insert_ignore(session, Counter, {"name": name, "value": 0}, ["name"])
+        value = (await session.execute(bump)).scalar_one()
+    return int(value)
+
+
+async def current_value(session: AsyncSession, name: str) -> int:
+    """The named counter's value (0 if it was never incremented), without changing it."""
+    value = await session.scalar(select(Counter.value).where(Counter.name == name))
+    return int(value or 0)

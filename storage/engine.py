@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import StaticPool
+
+READ_ONLY = "jinlin_read_only"  # an execution option: this transaction will not write
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -39,9 +48,22 @@ def create_engine(url: str) -> AsyncEngine:
         def _begin(conn: Any) -> None:
             # IMMEDIATE takes the write lock up front: no lock-upgrade deadlock between
             # two transactions of the same process (dispatcher, sender, web, scheduler).
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A transaction that only reads (see `reading`) needs no lock in WAL mode.
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+@contextlib.asynccontextmanager
+async def reading(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for a transaction that only reads: on SQLite it takes no write lock."""
+    async with sessions() as session:
+        await session.connection(execution_options={READ_ONLY: True})
+        try:
+            yield session
+        finally:
+            await session.rollback()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -116,10 +117,10 @@ class Role(Base):
 
 
 class Counter(Base):
-    """Named sequences (case numbers, wish numbers) shared by every bot process."""
+    """Named sequences shared by every bot process: case and wish numbers, activity stamps."""
 
     __tablename__ = "counters"
-    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -127,11 +128,21 @@ class Case(Base):
     """A report (#N) or a wish (WN) and where it stands."""
 
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("kind", "number", name="uq_cases_kind_number"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "number", name="uq_cases_kind_number"),
+        # A rating (满意) and a picture after a report look up the sender's latest case.
+        Index("ix_cases_reporter", "reporter_id", "room", "created_at", "id"),
+        # A month's figures: one compound's cases filed in a date range.
+        Index("ix_cases_compound_created", "compound", "created_at"),
+        # The console board's pages: newest first within a compound and kind.
+        Index("ix_cases_board", "compound", "kind", "id"),
+        # 待办: a head's open and accepted cases, not every case they ever had.
+        Index("ix_cases_assignee", "assignee_id", "status"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))  # report | wish
     number: Mapped[int] = mapped_column(Integer)
-    compound: Mapped[str] = mapped_column(String(100), index=True)
+    compound: Mapped[str] = mapped_column(String(100))
     building: Mapped[str | None] = mapped_column(String(20))
     text: Mapped[str] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(20))
@@ -140,7 +151,7 @@ class Case(Base):
     reporter_id: Mapped[str] = mapped_column(String(100))
     reporter_name: Mapped[str] = mapped_column(String(100))
     room: Mapped[str | None] = mapped_column(String(200))
-    assignee_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    assignee_id: Mapped[str | None] = mapped_column(String(100))
     assignee_name: Mapped[str | None] = mapped_column(String(100))
     source_message_id: Mapped[str | None] = mapped_column(String(200), unique=True)
     rating: Mapped[int | None] = mapped_column(Integer)
@@ -159,8 +170,14 @@ class CaseEvent(Base):
     """One entry of a case's append-only log."""
 
     __tablename__ = "case_events"
+    __table_args__ = (
+        # A case's log, and whether a case was already escalated or reminded.
+        Index("ix_case_events_case_action", "case_id", "action"),
+        # The month's escalations, without reading every event of a compound's cases.
+        Index("ix_case_events_action_at", "action", "at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     at: Mapped[datetime]
     actor_id: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(30))
@@ -179,9 +196,11 @@ class OutboxMessage(Base):
     """A message to send; stored in the same transaction as the change that caused it."""
 
     __tablename__ = "outbox"
+    # The sender's "due" query: this account's pending rows whose time has come.
+    __table_args__ = (Index("ix_outbox_due", "account", "status", "not_before"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)  # idempotency key
-    account: Mapped[str] = mapped_column(String(100), index=True)
+    account: Mapped[str] = mapped_column(String(100))
     to_room: Mapped[str | None] = mapped_column(String(200))
     to_person: Mapped[str | None] = mapped_column(String(100))
     text: Mapped[str] = mapped_column(Text)
@@ -191,7 +210,7 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
-    not_before: Mapped[datetime] = mapped_column(index=True)
+    not_before: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
 
@@ -200,12 +219,14 @@ class ScheduledTask(Base):
     """A piece of future work (a reminder, an escalation step), unique by key."""
 
     __tablename__ = "scheduled_tasks"
+    # Due tasks, and pending tasks to cancel, without reading every task ever done.
+    __table_args__ = (Index("ix_scheduled_tasks_due", "status", "due_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300), unique=True)
     kind: Mapped[str] = mapped_column(String(50))
-    due_at: Mapped[datetime] = mapped_column(index=True)
+    due_at: Mapped[datetime]
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(10), index=True)  # pending|done|stale|cancelled
+    status: Mapped[str] = mapped_column(String(10))  # pending|done|stale|cancelled
     done_at: Mapped[datetime | None]
     claimed_until: Mapped[datetime | None]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select, update
@@ -12,13 +13,49 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.core.domain import OutboxStatus
 from bot.core.messages import Outgoing
 from storage.models import OutboxMessage
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, insert_ignore_many
 
 
 def _deliverable_any(now: datetime) -> ColumnElement[bool]:
     # A "sending" row is settled by its send attempt (bot/sender.py), never just taken again:
     # its message may have arrived.
     return OutboxMessage.status == OutboxStatus.PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """A message to store (see `enqueue_many`)."""
+
+    key: str
+    msg: Outgoing
+    not_before: datetime
+    status: OutboxStatus = OutboxStatus.PENDING
+
+
+def _values(account: str, row: OutboxRow, now: datetime) -> dict[str, object]:
+    msg = row.msg
+    return {
+        "key": row.key,
+        "account": account,
+        "to_room": msg.to_room,
+        "to_person": msg.to_person,
+        "text": msg.text,
+        "mention_ids": list(msg.mention_ids),
+        "urgent": msg.urgent,
+        "status": row.status,
+        "attempts": 0,
+        "created_at": now,
+        "not_before": row.not_before,
+    }
+
+
+async def enqueue_many(
+    session: AsyncSession, account: str, rows: Sequence[OutboxRow], now: datetime
+) -> int:
+    """Store several messages in one statement, skipping keys stored before; how many new."""
+    return await insert_ignore_many(
+        session, OutboxMessage, [_values(account, r, now) for r in rows], ["key"]
+    )
 
 
 async def enqueue(
@@ -32,24 +69,8 @@ async def enqueue(
     status: OutboxStatus = OutboxStatus.PENDING,
 ) -> bool:
     """Store a message to send; False if a message with this key was stored before."""
-    return await insert_ignore(
-        session,
-        OutboxMessage,
-        {
-            "key": key,
-            "account": account,
-            "to_room": msg.to_room,
-            "to_person": msg.to_person,
-            "text": msg.text,
-            "mention_ids": list(msg.mention_ids),
-            "urgent": msg.urgent,
-            "status": status,
-            "attempts": 0,
-            "created_at": now,
-            "not_before": not_before or now,
-        },
-        ["key"],
-    )
+    row = OutboxRow(key=key, msg=msg, not_before=not_before or now, status=status)
+    return await insert_ignore(session, OutboxMessage, _values(account, row, now), ["key"])
 
 
 def _deliverable(account: str, now: datetime) -> ColumnElement[bool]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.domain import TaskStatus
 from storage.models import ScheduledTask
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, insert_ignore_many
 
 
 async def schedule(
@@ -38,11 +39,52 @@ async def schedule(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class NewTask:
+    """A task to schedule (see `schedule`)."""
+
+    key: str
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+async def schedule_many(session: AsyncSession, new: Sequence[NewTask]) -> int:
+    """Schedule several tasks in one statement, skipping keys that exist; returns how many."""
+    if not new:
+        return 0
+    return await insert_ignore_many(
+        session,
+        ScheduledTask,
+        [
+            {
+                "key": t.key,
+                "kind": t.kind,
+                "due_at": t.due_at,
+                "payload": t.payload,
+                "status": TaskStatus.PENDING,
+            }
+            for t in new
+        ],
+        ["key"],
+    )
+
+
+async def existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    """Which of these task keys are taken (an exact, indexed look-up)."""
+    if not keys:
+        return set()
+    result = await session.scalars(select(ScheduledTask.key).where(ScheduledTask.key.in_(keys)))
+    return set(result.all())
+
+
 def _runnable(now: datetime) -> ColumnElement[bool]:
     # A "running" task whose lease ran out belongs to a process that died: run it again.
-    return or_(
-        ScheduledTask.status == TaskStatus.PENDING,
-        and_(ScheduledTask.status == TaskStatus.RUNNING, ScheduledTask.claimed_until < now),
+    # The IN comes first so the (status, due_at) index bounds the scan to live tasks; done
+    # ones, which pile up forever, are never read.
+    return and_(
+        ScheduledTask.status.in_([TaskStatus.PENDING, TaskStatus.RUNNING]),
+        or_(ScheduledTask.status == TaskStatus.PENDING, ScheduledTask.claimed_until < now),
     )
 
 
@@ -79,7 +121,10 @@ async def finish(session: AsyncSession, task_id: int, status: TaskStatus, now: d
 
 
 async def cancel(session: AsyncSession, key_prefix: str, now: datetime) -> int:
-    """Cancel pending tasks whose key starts with a prefix; returns how many."""
+    """Cancel pending tasks whose key starts with a prefix; returns how many.
+
+    Reads only pending tasks (the status index), not every task ever done.
+    """
     result = await session.execute(
         update(ScheduledTask)
         .where(

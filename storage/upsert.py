@@ -17,3 +17,16 @@ async def insert_ignore(
     stmt = mod.insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
     result: Any = await session.execute(stmt)
     return bool(result.rowcount)
+
+
+async def insert_ignore_many(
+    session: AsyncSession, model: type[Any], rows: list[dict[str, Any]], conflict: list[str]
+) -> int:
+    """Insert rows in one statement, skipping those whose `conflict` columns exist; how many."""
+    if not rows:
+        return 0
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    mod: Any = postgresql if dialect == "postgresql" else sqlite
+    stmt = mod.insert(model).values(rows).on_conflict_do_nothing(index_elements=conflict)
+    result: Any = await session.execute(stmt)
+    return int(result.rowcount)

@@ -90,7 +90,9 @@ async def test_a_refusal_changes_nothing(db_url: str) -> None:
         async with app.sessions() as s:
             case = (await s.execute(select(Case))).scalar_one()
             assert case.status == CaseStatus.OPEN and case.resolved_at is None
-            actions = (await s.execute(select(CaseEvent.action))).scalars().all()
+            actions = (
+                (await s.execute(select(CaseEvent.action).order_by(CaseEvent.id))).scalars().all()
+            )
             assert actions == ["filed", "assigned"]
     finally:
         await app.stop()

@@ -245,6 +245,9 @@ class SendingSection(_Model):
     daily_cap: int = Field(default=500, ge=1)
     merge_private: bool = True  # several queued messages to one person go as one
     max_attempts: int = Field(default=8, ge=1)
+    # sent messages are deleted after this long, so the outbox does not grow without end;
+    # at least a day, since the daily cap and the stranger limit count today's sends
+    keep_sent: Duration = Field(default=timedelta(days=7), ge=timedelta(days=1))
 
 
 class SlaSection(_Model):

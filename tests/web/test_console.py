@@ -120,7 +120,7 @@ async def test_transfer_goes_through_the_handlers_with_the_console_user_as_actor
     assert any(m.to_person == "wxid_zhou" and "#1" in m.text for m in env.transport.sent)
     assert not any(m.to_person == "console:li" for m in env.transport.sent)
     async with env.bot.sessions() as session:
-        events = (await session.execute(select(CaseEvent))).scalars().all()
+        events = (await session.execute(select(CaseEvent).order_by(CaseEvent.id))).scalars().all()
     assert ("console:li", "transferred") in [(e.actor_id, e.action) for e in events]
 
 
@@ -140,7 +140,7 @@ async def test_assign_and_nudge(env: WebEnv) -> None:
         for m in env.transport.sent
     )
     async with env.bot.sessions() as session:
-        log = (await session.execute(select(CaseEvent))).scalars().all()
+        log = (await session.execute(select(CaseEvent).order_by(CaseEvent.id))).scalars().all()
     assert [(e.actor_id, e.action) for e in log if e.actor_id.startswith("console:")] == [
         ("console:chen", "dispatched"),
         ("console:chen", "nudged"),
@@ -161,7 +161,11 @@ async def test_actions_on_another_compounds_case_are_refused(env: WebEnv) -> Non
     )
     assert resp.status == 404
     async with env.bot.sessions() as session:
-        actions = (await session.execute(select(CaseEvent.action))).scalars().all()
+        actions = (
+            (await session.execute(select(CaseEvent.action).order_by(CaseEvent.id)))
+            .scalars()
+            .all()
+        )
     assert "nudged" not in actions
 
 

@@ -46,7 +46,11 @@ async def test_form_files_a_report_routed_to_the_building_head(env: WebEnv) -> N
     assert not any(m.to_room for m in env.transport.sent)
     async with env.bot.sessions() as session:
         case = (await session.execute(select(Case))).scalar_one()
-        actions = (await session.execute(select(CaseEvent.action))).scalars().all()
+        actions = (
+            (await session.execute(select(CaseEvent.action).order_by(CaseEvent.id)))
+            .scalars()
+            .all()
+        )
         phone = (await session.execute(select(WebContact.phone))).scalar_one()
     assert case.building == "3" and case.category == "lift" and case.room is None
     assert case.reporter_id.startswith("web:") and not case.urgent

@@ -511,7 +511,11 @@ async def test_reloading_or_resubmitting_the_minqingma_form_files_once(env: WebE
     assert second.url.path_qs == done
     async with env.bot.sessions() as session:
         cases = (await session.execute(select(Case))).scalars().all()
-        events = (await session.execute(select(CaseEvent.action))).scalars().all()
+        events = (
+            (await session.execute(select(CaseEvent.action).order_by(CaseEvent.id)))
+            .scalars()
+            .all()
+        )
     assert len(cases) == 1 and "seconded" not in events
 
 
