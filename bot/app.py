@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
 from bot.core.config import Config
-from bot.core.domain import Role
 from bot.core.grid import Grid
 from bot.core.messages import Incoming, Transport
 from bot.dispatcher import ActivityTitles, Dispatcher
@@ -24,7 +23,6 @@ from handlers.outcome import Outcome
 from handlers.registry import Registry, build_registry
 from storage import maintenance, schema
 from storage.engine import create_engine, session_factory
-from storage.grid_sync import GridCommunity, GridCompound, GridRole, GridRoom, sync_grid
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +48,7 @@ class App:
     _scheduler: AsyncIOScheduler | None = field(default=None, repr=False)
 
     async def start(self, *, upgrade: bool | None = None) -> None:
-        """Bring the schema up to date (SQLite by default), sync the grid, plan upcoming tasks."""
+        """Bring the schema up to date (SQLite by default), plan upcoming tasks."""
         if upgrade is None:
             upgrade = self.engine.dialect.name == "sqlite"
         if upgrade:
@@ -58,8 +56,6 @@ class App:
         else:
             await ensure_schema_current(self.engine)
         async with self.sessions() as session, session.begin():
-            communities, roles = grid_rows(self.config)
-            await sync_grid(session, communities, roles)
             await maintenance.optimize(session)
         await self.tasks.plan()
 
@@ -99,37 +95,6 @@ async def ensure_schema_current(engine: AsyncEngine) -> None:
             f"the database is at schema revision {current or 'none'}, the code needs {head}: "
             "run `jinlin db upgrade --config FILE` first"
         )
-
-
-def grid_rows(config: Config) -> tuple[list[GridCommunity], list[GridRole]]:
-    """The configured grid as rows for the grid tables."""
-    communities: list[GridCommunity] = []
-    roles: list[GridRole] = []
-    for com in config.grid:
-        compounds = []
-        for c in com.compounds:
-            compounds.append(
-                GridCompound(
-                    name=c.name,
-                    buildings=tuple(b.number for b in c.buildings),
-                    rooms=tuple(GridRoom(r.topic, tuple(r.buildings)) for r in c.rooms),
-                )
-            )
-            if c.secretary:
-                roles.append(GridRole(c.secretary.id, c.secretary.name, Role.SECRETARY, c.name))
-            for b in c.buildings:
-                if b.head:
-                    roles.append(
-                        GridRole(
-                            b.head.id, b.head.name, Role.BUILDING_HEAD, f"{c.name}/{b.number}"
-                        )
-                    )
-            for v in c.volunteers:
-                roles.append(GridRole(v.id, v.name, Role.VOLUNTEER, c.name, v.team))
-        for w in com.workers:
-            roles.append(GridRole(w.id, w.name, Role.WORKER, com.community))
-        communities.append(GridCommunity(com.community, tuple(compounds)))
-    return communities, roles
 
 
 def build_app(

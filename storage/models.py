@@ -1,4 +1,4 @@
-"""SQLAlchemy models: the grid, cases and their log, inbound dedup, the outbox, scheduled tasks."""
+"""SQLAlchemy models: cases and their log, inbound dedup, the outbox, scheduled tasks."""
 
 from __future__ import annotations
 
@@ -56,64 +56,6 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON}
-
-
-class Community(Base):
-    """A community (社区)."""
-
-    __tablename__ = "communities"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-
-
-class Compound(Base):
-    """A residential compound (小区)."""
-
-    __tablename__ = "compounds"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
-
-
-class Building(Base):
-    """A building (楼栋) of a compound."""
-
-    __tablename__ = "buildings"
-    __table_args__ = (UniqueConstraint("compound_id", "number", name="uq_buildings_number"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"))
-    number: Mapped[str] = mapped_column(String(20))
-
-
-class Room(Base):
-    """A WeChat group served by the bot."""
-
-    __tablename__ = "rooms"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    topic: Mapped[str] = mapped_column(String(200), unique=True)
-    compound_id: Mapped[int] = mapped_column(ForeignKey("compounds.id"))
-    buildings: Mapped[list[str]] = mapped_column(JSON, default=list)
-
-
-class Person(Base):
-    """Someone the bot knows by WeChat id."""
-
-    __tablename__ = "people"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    wechat_id: Mapped[str] = mapped_column(String(100), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
-
-
-class Role(Base):
-    """A person's role in a scope: building_head, secretary, worker or volunteer."""
-
-    __tablename__ = "roles"
-    __table_args__ = (UniqueConstraint("person_id", "role", "scope", name="uq_roles_scope"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
-    role: Mapped[str] = mapped_column(String(20))
-    scope: Mapped[str] = mapped_column(String(200))  # "剑津社区", "武夷香榭", "武夷香榭/3"
-    team: Mapped[str | None] = mapped_column(String(20))
 
 
 class Counter(Base):

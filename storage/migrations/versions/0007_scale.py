@@ -38,7 +38,14 @@ OLD = [
 ]
 
 
+# The grid was mirrored into these on every start and read by nobody (issue 9, item 7); the
+# config is the grid, and rooms live on with their account in room_bindings.
+GRID_TABLES = ["rooms", "buildings", "roles", "compounds", "people", "communities"]
+
+
 def upgrade() -> None:
+    for table in GRID_TABLES:
+        op.drop_table(table)
     for name, table, columns in NEW:
         op.create_index(name, table, columns)
     for name, table, _ in OLD:
@@ -49,6 +56,70 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.create_table(
+        "communities",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_communities")),
+        sa.UniqueConstraint("name", name=op.f("uq_communities_name")),
+    )
+    op.create_table(
+        "people",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("wechat_id", sa.String(length=100), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_people")),
+        sa.UniqueConstraint("wechat_id", name=op.f("uq_people_wechat_id")),
+    )
+    op.create_table(
+        "compounds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("community_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_compounds_community_id_communities"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_compounds")),
+        sa.UniqueConstraint("name", name=op.f("uq_compounds_name")),
+    )
+    op.create_table(
+        "roles",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("scope", sa.String(length=200), nullable=False),
+        sa.Column("team", sa.String(length=20), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["person_id"], ["people.id"], name=op.f("fk_roles_person_id_people")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_roles")),
+        sa.UniqueConstraint("person_id", "role", "scope", name="uq_roles_scope"),
+    )
+    op.create_table(
+        "buildings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("compound_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=20), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["compound_id"], ["compounds.id"], name=op.f("fk_buildings_compound_id_compounds")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_buildings")),
+        sa.UniqueConstraint("compound_id", "number", name="uq_buildings_number"),
+    )
+    op.create_table(
+        "rooms",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("topic", sa.String(length=200), nullable=False),
+        sa.Column("compound_id", sa.Integer(), nullable=False),
+        sa.Column("buildings", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["compound_id"], ["compounds.id"], name=op.f("fk_rooms_compound_id_compounds")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_rooms")),
+        sa.UniqueConstraint("topic", name=op.f("uq_rooms_topic")),
+    )
     with op.batch_alter_table("counters") as batch:
         batch.alter_column("name", type_=sa.String(50), existing_type=sa.String(200))
     for name, table, columns in OLD:
