@@ -1,0 +1,82 @@
+"""City scale in one process pair: cached titles follow another process, the outbox is pruned."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from bot.app import App, build_app
+from bot.core.clock import VirtualClock
+from bot.core.domain import OutboxStatus
+from bot.core.messages import Incoming
+from bot.replay import RecordingTransport
+from bot.sender import SendPolicy
+from storage.models import OutboxMessage, Signup
+from tests.services.replays import services_config
+
+TZ = ZoneInfo("Asia/Shanghai")
+ROOM = "武夷香榭业主群"
+
+
+def said(mid: str, text: str, clock: VirtualClock, room: str | None = ROOM) -> Incoming:
+    sender = "wxid_li" if room is None else "r2"
+    return Incoming(mid, room, sender, "李叔", text, False, clock.now())
+
+
+async def test_a_second_process_sees_a_new_activity_at_once(db_url: str) -> None:
+    """B caches the compound's titles; A publishes an activity; B's next message signs up."""
+    cfg = services_config(activities=[])
+    clock = VirtualClock(datetime(2026, 12, 1, 9, 0, tzinfo=TZ))
+    apps: list[App] = [
+        build_app(cfg, RecordingTransport(clock, io.StringIO(), cfg), clock, db_url=db_url)
+        for _ in range(2)
+    ]
+    a, b = apps
+    try:
+        for app in apps:
+            await app.start(upgrade=True)
+        chat = await b.handle(said("m1", "今天天气真好，大家出来走走", clock))
+        assert not chat.handled  # and B now holds the compound's (empty) titles
+        published = await a.handle(
+            said("m2", "发布活动 元旦游园 12月31日下午3点 小区广场 50人", clock, room=None)
+        )
+        assert published.handled
+        clock.set(datetime(2026, 12, 1, 9, 30, tzinfo=TZ))
+        signed = await b.handle(said("m3", "报名元旦游园，我们家3个人", clock))
+        assert signed.handled
+        async with b.sessions() as s:
+            assert await s.scalar(select(func.sum(Signup.headcount))) == 3
+    finally:
+        for app in apps:
+            await app.stop()
+
+
+async def test_sent_messages_are_pruned_after_keep_sent(db_url: str) -> None:
+    """Sent rows older than keep_sent go; pending and failed ones stay, and so do newer sends."""
+    cfg = services_config()
+    clock = VirtualClock(datetime(2026, 12, 1, 9, 0, tzinfo=TZ))
+    out = io.StringIO()
+    policy = SendPolicy.immediate()
+    app = build_app(cfg, RecordingTransport(clock, out, cfg), clock, db_url=db_url, policy=policy)
+    try:
+        await app.start(upgrade=True)
+        await app.handle(said("m1", "3栋电梯坏了，按钮没反应", clock))
+        await app.sender.drain()
+        async with app.sessions() as s, s.begin():
+            old = await s.scalar(select(func.count()).select_from(OutboxMessage))
+            assert old and old >= 2
+            failed = (await s.scalars(select(OutboxMessage).limit(1))).one()
+            failed.status = OutboxStatus.FAILED
+        clock.set(clock.now() + policy.keep_sent + timedelta(hours=2))
+        await app.handle(said("m2", "5栋楼道灯不亮了", clock))
+        await app.sender.drain()
+        async with app.sessions() as s:
+            rows = (await s.execute(select(OutboxMessage.key, OutboxMessage.status))).all()
+        assert all(not k.startswith("in:m1:") or st == OutboxStatus.FAILED for k, st in rows)
+        assert any(k.startswith("in:m1:") for k, _ in rows)  # the failed one stays
+        assert any(k.startswith("in:m2:") for k, _ in rows)
+    finally:
+        await app.stop()
