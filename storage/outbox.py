@@ -84,12 +84,17 @@ def _deliverable(account: str, now: datetime) -> ColumnElement[bool]:
 async def due(
     session: AsyncSession, account: str, now: datetime, limit: int = 50
 ) -> Sequence[OutboxMessage]:
-    """Messages ready to send now, urgent first, then in order of creation."""
+    """Messages ready to send now, urgent first, then in order of creation.
+
+    On PostgreSQL, rows another process of the account is claiming are skipped (SKIP LOCKED)
+    rather than waited for; the claim that follows still decides who sends.
+    """
     result = await session.execute(
         select(OutboxMessage)
         .where(_deliverable(account, now))
         .order_by(OutboxMessage.urgent.desc(), OutboxMessage.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     return result.scalars().all()
 

@@ -100,7 +100,18 @@ async def due(session: AsyncSession, now: datetime, limit: int = 100) -> Sequenc
 
 
 async def claim(session: AsyncSession, task_id: int, now: datetime, lease: timedelta) -> bool:
-    """Take a task to run it; False if another process has it."""
+    """Take a task to run it; False if another process has it.
+
+    On PostgreSQL a task another process is running right now is skipped (SKIP LOCKED),
+    not waited for; SQLite's write lock already lets one process in at a time.
+    """
+    free = await session.scalar(
+        select(ScheduledTask.id)
+        .where(ScheduledTask.id == task_id, _runnable(now))
+        .with_for_update(skip_locked=True)
+    )
+    if free is None:
+        return False
     result = await session.execute(
         update(ScheduledTask)
         .where(ScheduledTask.id == task_id, _runnable(now))
