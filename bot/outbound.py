@@ -19,7 +19,7 @@ from bot.core.domain import OutboxStatus
 from bot.core.messages import Outgoing
 from bot.core.privacy import mask_private
 from bot.core.quiet_hours import delivery_time
-from storage import outbox
+from storage import outbox, room_bindings
 
 
 def public_numbers(config: Config) -> frozenset[str]:
@@ -47,8 +47,12 @@ async def enqueue_all(
     messages: Sequence[Outgoing],
     now: datetime,
 ) -> int:
-    """Store messages under keys `key_prefix:i` (one statement); returns how many were new."""
+    """Store messages under keys `key_prefix:i` (one statement); returns how many were new.
+
+    Each message goes out through an account that can deliver it (see `route`).
+    """
     rows = []
+    accounts = await route(session, config.bot.account, messages)
     for i, msg in enumerate(messages):
         when = delivery_time(msg, now, config.bot.tz, config.bot.quiet)
         rows.append(
@@ -57,6 +61,24 @@ async def enqueue_all(
                 msg=for_group(msg, config),
                 not_before=when or now,
                 status=OutboxStatus.PENDING if when is not None else OutboxStatus.DROPPED,
+                account=accounts[i],
             )
         )
     return await outbox.enqueue_many(session, config.bot.account, rows, now)
+
+
+async def route(session: AsyncSession, own: str, messages: Sequence[Outgoing]) -> list[str]:
+    """The account each message is sent through: several accounts (processes) share a database.
+
+    A group message goes through an account that is in the room (learned at login, stored
+    with the room binding): this process's own when it is in it or when no account is bound
+    yet, else the first bound one. A private message goes through this process's account:
+    the person wrote to it, or is one of its compound's people (contacts are not stored).
+    """
+    rooms = [m.to_room for m in messages if m.to_room is not None]
+    bound = await room_bindings.accounts_in(session, rooms) if rooms else {}
+    out = []
+    for m in messages:
+        accounts = bound.get(m.to_room, []) if m.to_room is not None else []
+        out.append(own if not accounts or own in accounts else accounts[0])
+    return out

@@ -30,13 +30,14 @@ class OutboxRow:
     msg: Outgoing
     not_before: datetime
     status: OutboxStatus = OutboxStatus.PENDING
+    account: str | None = None  # the account to send it through, if not the caller's
 
 
 def _values(account: str, row: OutboxRow, now: datetime) -> dict[str, object]:
     msg = row.msg
     return {
         "key": row.key,
-        "account": account,
+        "account": row.account or account,
         "to_room": msg.to_room,
         "to_person": msg.to_person,
         "text": msg.text,

@@ -103,3 +103,18 @@ async def renamed(
         .values(topic=topic, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+async def accounts_in(session: AsyncSession, rooms: Sequence[str]) -> dict[str, list[str]]:
+    """The accounts bound to each of these configured rooms (rooms no account is in: absent)."""
+    if not rooms:
+        return {}
+    result = await session.execute(
+        select(RoomBinding.room, RoomBinding.account)
+        .where(RoomBinding.room.in_(sorted(set(rooms))))
+        .order_by(RoomBinding.account)
+    )
+    found: dict[str, list[str]] = {}
+    for room, account in result.all():
+        found.setdefault(room, []).append(account)
+    return found

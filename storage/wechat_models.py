@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base
@@ -20,6 +20,8 @@ class RoomBinding(Base):
     __table_args__ = (
         UniqueConstraint("account", "room", name="uq_room_bindings_room"),
         UniqueConstraint("account", "wechat_id", name="uq_room_bindings_wechat_id"),
+        # Which account is in a room, for routing its outgoing messages (storage/outbox).
+        Index("ix_room_bindings_room", "room"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     account: Mapped[str] = mapped_column(String(100))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from bot.core.domain import OutboxStatus
 from bot.core.messages import Incoming
 from bot.replay import RecordingTransport
 from bot.sender import SendPolicy
+from storage import room_bindings
 from storage.models import OutboxMessage, Signup
 from tests.services.replays import services_config
 
@@ -80,3 +82,48 @@ async def test_sent_messages_are_pruned_after_keep_sent(db_url: str) -> None:
         assert any(k.startswith("in:m2:") for k, _ in rows)
     finally:
         await app.stop()
+
+
+async def test_a_room_message_goes_through_the_account_in_that_room(db_url: str) -> None:
+    """Account a runs the 28th for every room; the room only account b is in gets b's send."""
+    clock = VirtualClock(datetime(2026, 12, 28, 8, 0, tzinfo=TZ))
+    outs = {"a": io.StringIO(), "b": io.StringIO()}
+    apps = {
+        name: build_app(
+            cfg := services_config(
+                bot={"name": "小邻", "timezone": "Asia/Shanghai", "account": name}
+            ),
+            RecordingTransport(clock, out, cfg),
+            clock,
+            db_url=db_url,
+            policy=SendPolicy.immediate(),
+        )
+        for name, out in outs.items()
+    }
+    try:
+        await apps["a"].start(upgrade=True)
+        async with apps["a"].sessions() as s, s.begin():
+            await room_bindings.bind(
+                s,
+                account="b",
+                room="江南八仙小区业主群",
+                wechat_id="@@b1",
+                topic="江南八仙小区业主群",
+                by="topic",
+                now=clock.now(),
+            )
+        clock.set(datetime(2026, 12, 28, 8, 30, tzinfo=TZ))
+        await apps["a"].tasks.tick()  # only a's scheduler runs the occasion
+        for app in apps.values():
+            await app.sender.drain()
+    finally:
+        for app in apps.values():
+            await app.stop()
+    rooms = {
+        name: sorted(json.loads(line).get("to_room") for line in out.getvalue().splitlines())
+        for name, out in outs.items()
+    }
+    assert rooms == {
+        "a": ["武夷香榭3栋业主群", "武夷香榭业主群"],
+        "b": ["江南八仙小区业主群"],
+    }

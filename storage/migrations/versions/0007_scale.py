@@ -26,6 +26,7 @@ NEW = [
     ("ix_case_events_action_at", "case_events", ["action", "at"]),
     ("ix_outbox_due", "outbox", ["account", "status", "not_before"]),
     ("ix_scheduled_tasks_due", "scheduled_tasks", ["status", "due_at"]),
+    ("ix_room_bindings_room", "room_bindings", ["room"]),
 ]
 OLD = [
     ("ix_cases_compound", "cases", ["compound"]),
