@@ -82,12 +82,17 @@ async def sync_configured(ctx: TaskContext) -> None:
     """Planner: store upcoming configured activities once, and schedule their announcements."""
     repo = ActivityRepository(ctx.session)
     tz = ctx.config.bot.tz
+    upcoming = []
     for item in ctx.config.activities:
         starts = item.starts_at if item.starts_at.tzinfo else item.starts_at.replace(tzinfo=tz)
-        if starts <= ctx.now:
-            continue
-        key = f"config:{item.compound}:{item.title}:{starts.astimezone(tz).isoformat()}"
-        if await repo.by_key(key) is not None:
+        if starts > ctx.now:
+            key = f"config:{item.compound}:{item.title}:{starts.astimezone(tz).isoformat()}"
+            upcoming.append((item, starts, key))
+    # Planning runs on every poll: what is stored already is found in a few batched queries,
+    # not one query per configured activity.
+    stored = await repo.existing_keys([key for _, _, key in upcoming])
+    for item, starts, key in upcoming:
+        if key in stored:
             continue
         earlier = await repo.by_title(item.compound, item.title, ctx.now)
         if earlier is not None and earlier.source == ActivitySource.CONFIG:

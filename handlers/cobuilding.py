@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
-
 from bot.core.clock import at_local
 from bot.core.config import Config, parse_reminder_offset
 from bot.core.domain import ActivitySource
@@ -56,15 +54,16 @@ async def plan_cobuilding(ctx: TaskContext) -> None:
     tz = ctx.config.bot.tz
     for day in _occasion_days(ctx.now, ctx.config):
         month = month_key(day)
-        existing = set(
-            (
-                await ctx.session.execute(
-                    select(ScheduledTask.key).where(
-                        ScheduledTask.key.startswith(f"cobuild:{month}:")
-                    )
-                )
-            ).scalars()
-        )
+        # Planning runs on every poll: the month's keys are looked up exactly (indexed), so
+        # the cost follows the config, not every task ever scheduled.
+        candidates = [
+            f"cobuild:{month}:{offset.strip()}:{room.room.topic}"
+            for offset in ctx.config.co_building_day.reminders
+            for room in ctx.grid.rooms()
+        ] + [f"cobuild:{month}:recap:{compound.name}" for compound in ctx.grid.compounds()]
+        existing = await tasks.existing_keys(ctx.session, candidates)
+        activities = await _stored_activities(ctx, day)
+        new: list[tasks.NewTask] = []
         for offset in ctx.config.co_building_day.reminders:
             days, at = parse_reminder_offset(offset)
             due = at_local(day + timedelta(days=days), at, tz)
@@ -74,36 +73,34 @@ async def plan_cobuilding(ctx: TaskContext) -> None:
             for room in ctx.grid.rooms():
                 key = f"cobuild:{month}:{offset.strip()}:{room.room.topic}"
                 if key not in existing:
-                    await tasks.schedule(
-                        ctx.session,
-                        key=key,
-                        kind=REMINDER_TASK,
-                        due_at=due,
-                        payload=RoomReminderPayload(
-                            room=room.room.topic, day=day, offset=days
-                        ).dump(),
-                    )
+                    payload = RoomReminderPayload(room=room.room.topic, day=day, offset=days)
+                    new.append(tasks.NewTask(key, REMINDER_TASK, due, payload.dump()))
         recap_due = at_local(day + timedelta(days=1), RECAP_AT, tz)
         for compound in ctx.grid.compounds():
             key = f"cobuild:{month}:recap:{compound.name}"
             if recap_due >= ctx.now - RECAP_GRACE and key not in existing:
-                await tasks.schedule(
-                    ctx.session,
-                    key=key,
-                    kind=RECAP_TASK,
-                    due_at=recap_due,
-                    payload=RecapPayload(compound=compound.name, day=day).dump(),
-                )
-            await _ensure_activity(ctx, compound.name, day)
+                payload_ = RecapPayload(compound=compound.name, day=day)
+                new.append(tasks.NewTask(key, RECAP_TASK, recap_due, payload_.dump()))
+            if activities is not None:
+                await _ensure_activity(ctx, compound.name, day, activities)
+        for i in range(0, len(new), tasks.KEYS_PER_QUERY):
+            await tasks.schedule_many(ctx.session, new[i : i + tasks.KEYS_PER_QUERY])
 
 
-async def _ensure_activity(ctx: TaskContext, compound: str, day: date) -> None:
+async def _stored_activities(ctx: TaskContext, day: date) -> set[str] | None:
+    """The keys of the day's activities already stored; None when it is not time for them."""
     starts = at_local(day, ctx.config.co_building_day.activity_time, ctx.config.bot.tz)
     if not (ctx.now < starts <= ctx.now + ACTIVITY_AHEAD):
-        return
+        return None
+    keys = [f"cobuilding:{c.name}:{month_key(day)}" for c in ctx.grid.compounds()]
+    return await ActivityRepository(ctx.session).existing_keys(keys)
+
+
+async def _ensure_activity(ctx: TaskContext, compound: str, day: date, stored: set[str]) -> None:
+    starts = at_local(day, ctx.config.co_building_day.activity_time, ctx.config.bot.tz)
     repo = ActivityRepository(ctx.session)
     key = f"cobuilding:{compound}:{month_key(day)}"
-    if await repo.by_key(key) is not None:
+    if key in stored:
         return
     activity, new = await repo.add(
         NewActivity(

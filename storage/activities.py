@@ -89,6 +89,16 @@ class ActivityRepository:
         result = await self._session.execute(select(Activity).where(Activity.key == key))
         return result.scalar_one_or_none()
 
+    async def existing_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of these activity keys are stored (exact look-ups, a few hundred at a time)."""
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):
+            result = await self._session.scalars(
+                select(Activity.key).where(Activity.key.in_(keys[i : i + 500]))
+            )
+            found.update(result.all())
+        return found
+
     async def get(self, activity_id: int) -> Activity | None:
         """The activity with this id."""
         return await self._session.get(Activity, activity_id)

@@ -39,6 +39,9 @@ async def schedule(
     )
 
 
+KEYS_PER_QUERY = 500
+
+
 @dataclass(frozen=True, slots=True)
 class NewTask:
     """A task to schedule (see `schedule`)."""
@@ -71,11 +74,15 @@ async def schedule_many(session: AsyncSession, new: Sequence[NewTask]) -> int:
 
 
 async def existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
-    """Which of these task keys are taken (an exact, indexed look-up)."""
-    if not keys:
-        return set()
-    result = await session.scalars(select(ScheduledTask.key).where(ScheduledTask.key.in_(keys)))
-    return set(result.all())
+    """Which of these task keys are taken (exact, indexed look-ups, a few hundred at a time)."""
+    found: set[str] = set()
+    for i in range(0, len(keys), KEYS_PER_QUERY):
+        chunk = keys[i : i + KEYS_PER_QUERY]
+        result = await session.scalars(
+            select(ScheduledTask.key).where(ScheduledTask.key.in_(chunk))
+        )
+        found.update(result.all())
+    return found
 
 
 def _runnable(now: datetime) -> ColumnElement[bool]:
