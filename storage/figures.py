@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy import case as when
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.domain import CaseKind, CaseStatus, SignupStatus
+from bot.core.domain import CaseAction, CaseKind, CaseStatus, SignupStatus
 from storage.models import Activity, Case, CaseEvent, Signup
 
 SATISFIED_FROM = 3  # 基本满意 and better
@@ -171,8 +171,15 @@ def empty_rates(compound: str, building: str | None = None) -> Rates:
 
 async def trend(session: AsyncSession, compound: str, bounds: Sequence[datetime]) -> list[Bucket]:
     """Reports filed and resolved in each stretch [bounds[i], bounds[i+1]), in one query."""
-    if len(bounds) < 2:
-        return []
+    return (await trends(session, [compound], bounds)).get(compound, [])
+
+
+async def trends(
+    session: AsyncSession, compounds: Sequence[str], bounds: Sequence[datetime]
+) -> dict[str, list[Bucket]]:
+    """`trend` of several compounds in one query (grouped by compound)."""
+    if len(bounds) < 2 or not compounds:
+        return {c: [] for c in compounds}
     columns = []
     for lo, hi in itertools.pairwise(bounds):
         columns.append(
@@ -181,21 +188,32 @@ async def trend(session: AsyncSession, compound: str, bounds: Sequence[datetime]
         columns.append(
             func.sum(when((and_(Case.resolved_at >= lo, Case.resolved_at < hi), 1), else_=0))
         )
-    row = (
+    rows = (
         await session.execute(
-            select(*columns).where(
+            select(Case.compound, *columns)
+            .where(
                 Case.kind == CaseKind.REPORT,
-                Case.compound == compound,
+                Case.compound.in_(list(compounds)),
                 # Resolved in the stretch may have been filed earlier; neither counts if both
                 # fall outside.
                 (Case.created_at >= bounds[0]) | (Case.resolved_at >= bounds[0]),
             )
+            .group_by(Case.compound)
         )
-    ).one()
-    return [
-        Bucket(start=bounds[i], filed=int(row[2 * i] or 0), resolved=int(row[2 * i + 1] or 0))
-        for i in range(len(bounds) - 1)
-    ]
+    ).all()
+    found = {row[0]: row[1:] for row in rows}
+    out = {}
+    for compound in compounds:
+        row = found.get(compound)
+        out[compound] = [
+            Bucket(
+                start=bounds[i],
+                filed=int(row[2 * i] or 0) if row else 0,
+                resolved=int(row[2 * i + 1] or 0) if row else 0,
+            )
+            for i in range(len(bounds) - 1)
+        ]
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,42 +230,73 @@ async def month_services(
     session: AsyncSession, compound: str, start: datetime, end: datetime
 ) -> Services:
     """Wishes filed in the month (and how many of them are done), people signed up, escalations."""
-    wishes = (
-        await session.execute(
-            select(
-                func.count(), func.sum(when((Case.status == CaseStatus.RESOLVED, 1), else_=0))
-            ).where(
-                Case.kind == CaseKind.WISH,
-                Case.compound == compound,
-                Case.created_at >= start,
-                Case.created_at < end,
+    return (await month_services_of(session, [compound], start, end))[compound]
+
+
+async def month_services_of(
+    session: AsyncSession, compounds: Sequence[str], start: datetime, end: datetime
+) -> dict[str, Services]:
+    """`month_services` of several compounds in three grouped queries."""
+    names = list(compounds)
+    if not names:
+        return {}
+    wishes = {
+        row[0]: row[1:]
+        for row in (
+            await session.execute(
+                select(
+                    Case.compound,
+                    func.count(),
+                    func.sum(when((Case.status == CaseStatus.RESOLVED, 1), else_=0)),
+                )
+                .where(
+                    Case.kind == CaseKind.WISH,
+                    Case.compound.in_(names),
+                    Case.created_at >= start,
+                    Case.created_at < end,
+                )
+                .group_by(Case.compound)
             )
-        )
-    ).one()
-    people = await session.execute(
-        select(func.coalesce(func.sum(Signup.headcount), 0))
-        .join(Activity, Activity.id == Signup.activity_id)
-        .where(
-            Activity.compound == compound,
-            Signup.created_at >= start,
-            Signup.created_at < end,
-            Signup.status != SignupStatus.WITHDRAWN,
-        )
+        ).all()
+    }
+    people: dict[str, Any] = dict(
+        (
+            await session.execute(
+                select(Activity.compound, func.coalesce(func.sum(Signup.headcount), 0))
+                .join(Activity, Activity.id == Signup.activity_id)
+                .where(
+                    Activity.compound.in_(names),
+                    Signup.created_at >= start,
+                    Signup.created_at < end,
+                    Signup.status != SignupStatus.WITHDRAWN,
+                )
+                .group_by(Activity.compound)
+            )
+        ).all()
     )
-    escalated = await session.execute(
-        select(func.count())
-        .select_from(CaseEvent)
-        .join(Case, Case.id == CaseEvent.case_id)
-        .where(
-            Case.compound == compound,
-            CaseEvent.action == "escalated",
-            CaseEvent.at >= start,
-            CaseEvent.at < end,
+    escalated: dict[str, Any] = dict(
+        (
+            await session.execute(
+                select(Case.compound, func.count())
+                .select_from(CaseEvent)
+                .join(Case, Case.id == CaseEvent.case_id)
+                .where(
+                    Case.compound.in_(names),
+                    CaseEvent.action == CaseAction.ESCALATED,
+                    CaseEvent.at >= start,
+                    CaseEvent.at < end,
+                )
+                .group_by(Case.compound)
+            )
+        ).all()
+    )
+    out = {}
+    for c in names:
+        filed, done = wishes.get(c, (0, 0))
+        out[c] = Services(
+            wishes_filed=int(filed or 0),
+            wishes_done=int(done or 0),
+            signup_people=int(people.get(c, 0) or 0),
+            escalations=int(escalated.get(c, 0) or 0),
         )
-    )
-    return Services(
-        wishes_filed=int(wishes[0]),
-        wishes_done=int(wishes[1] or 0),
-        signup_people=int(people.scalar_one()),
-        escalations=int(escalated.scalar_one()),
-    )
+    return out

@@ -345,6 +345,10 @@ async def month_figures(
     start, end = month_bounds(month, config)
     totals = {r.compound: r for r in await figures_db.month_rates(session, compounds, start, end)}
     per_building = await figures_db.month_rates(session, compounds, start, end, by_building=True)
+    # Every part in a few grouped queries, whatever the number of compounds.
+    services = await figures_db.month_services_of(session, compounds, start, end)
+    days = await figures_db.trends(session, compounds, _days(start, end, 1))
+    weeks = await figures_db.trends(session, compounds, _days(start, end, 7))
     out = []
     for compound in compounds:
         out.append(
@@ -353,9 +357,9 @@ async def month_figures(
                 month=month,
                 total=totals.get(compound) or figures_db.empty_rates(compound),
                 buildings=[b for b in per_building if b.compound == compound],
-                services=await figures_db.month_services(session, compound, start, end),
-                days=await figures_db.trend(session, compound, _days(start, end, 1)),
-                weeks=await figures_db.trend(session, compound, _days(start, end, 7)),
+                services=services[compound],
+                days=days[compound],
+                weeks=weeks[compound],
             )
         )
     return out
