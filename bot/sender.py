@@ -40,6 +40,7 @@ MERGE_SEPARATOR = "\n—————\n"
 PAUSE_FIRST = timedelta(minutes=10)  # the first 风控 pause; each further one doubles
 PAUSE_CAP = timedelta(hours=6)
 PRUNE_EVERY = timedelta(hours=1)  # (of the injected clock, so a replay prunes as it goes)
+ANALYZE_EVERY = timedelta(days=1)  # SQLite's planner statistics are refreshed this often
 
 OnRestricted = Callable[[datetime, str], Awaitable[None]]
 
@@ -127,6 +128,7 @@ class OutboxSender:
         self._rng = random.Random()
         self._held_until: datetime | None = None  # when a room-gap hold ends (a wake-up hint)
         self._pruned_at: datetime | None = None  # when this sender last pruned the outbox
+        self._analyzed_at: datetime | None = None  # ... and refreshed the planner's statistics
 
     def wake(self) -> None:
         """Tell the sender something new is queued."""
@@ -255,7 +257,9 @@ class OutboxSender:
             n = await maintenance.prune_outbox(
                 session, self._account, now - self._policy.keep_sent
             )
-            await maintenance.optimize(session)  # the planner's statistics follow the growth
+            if self._analyzed_at is None or now - self._analyzed_at >= ANALYZE_EVERY:
+                self._analyzed_at = now
+                await maintenance.optimize(session)  # the statistics follow the growth
         if n:
             log.info("pruned %d sent messages older than %s", n, self._policy.keep_sent)
         return n
