@@ -8,9 +8,11 @@ index, e.g. because a filter changed shape or an index was dropped.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,7 +28,6 @@ from storage import figures, maintenance, outbox, schema, tasks
 from storage.cases import CaseRepository
 from storage.engine import create_engine, session_factory
 from storage.models import Case, CaseEvent, OutboxMessage, ScheduledTask
-from tests.support.pg import _run_async as run_async
 from tests.support.pg import temporary_database
 from tests.support.replaying import scenario_config
 
@@ -192,6 +193,12 @@ async def _prepare(url: str) -> None:
         await _fill(eng)
     finally:
         await eng.dispose()
+
+
+def run_async(coro: Coroutine[Any, Any, None]) -> None:
+    """Run set-up work to completion on its own loop, in a thread of its own."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coro).result()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
