@@ -362,7 +362,24 @@ def _run_bench(args: argparse.Namespace) -> int:
         f"(of which lexicons {lexicon_load:.3f} s, text model {model_load:.3f} s; "
         f"{first_cpu:.3f} s of CPU time)"
     )
+    _bench_floods()
     return 0
+
+
+def _bench_floods() -> None:
+    """Hostile long messages: the parser's time must stay flat (it is linear, then capped)."""
+    ctx = ParseContext(room="武夷香榭3栋业主群", sender_name="3栋402-王阿姨")
+    floods = [(f"{n:,} newlines", "3栋电梯坏了" + "\n" * n) for n in (10_000, 20_000, 51_200)]
+    floods += [
+        ("100 KB of digits", "1" * 100_000 + "元"),
+        ("100 KB of clauses", "3栋电梯坏了，" * 14_000),
+    ]
+    shown = []
+    for name, text in floods:
+        c0 = time.thread_time_ns()
+        parse(text, ctx)
+        shown.append(f"{name} {(time.thread_time_ns() - c0) / 1e6:.1f} ms")
+    print("long messages (CPU time): " + ", ".join(shown))
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

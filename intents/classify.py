@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,20 +74,33 @@ def problems(clauses: list[Clause], lex: Lexicon) -> list[Evidence]:
     faults = list(lex.faults.finditer(text))
     if faults:
         nouns = list(lex.problem_nouns.finditer(text))
+        fault_starts = [f.start() for f in faults]
+        noun_starts = [m.start() for m in nouns]
+        # one walk over the clauses: each looks up its own matches by position (bisect), and the
+        # topic so far (the first thing of each category before the clause) grows as it goes,
+        # so a message of many clauses costs no more than its length
+        topic: dict[Category, str] = {}
+        seen = 0  # nouns[:seen] are in the topic
         start = 0
-        for c in clauses:
+        for i, c in enumerate(clauses):
             end = start + len(c.text)
-            fault = next((f for f in faults if start <= f.start() < end), None)
+            while seen < len(nouns) and noun_starts[seen] < start:
+                cat = category_of(nouns[seen][0], lex.noun_categories)
+                topic.setdefault(cat, nouns[seen][0])
+                seen += 1
+            at = bisect_left(fault_starts, start)
+            fault = faults[at] if at < len(faults) and fault_starts[at] < end else None
             if fault is not None:
-                here = [m for m in nouns if start <= m.start() < end]
+                here = nouns[seen : bisect_left(noun_starts, end, lo=seen)]
                 things = _things(here, fault, lex)
                 # the topic carries over: "装修垃圾倒在楼梯口，一个星期了没人清"
                 if not things:
-                    things = _things([m for m in nouns if m.start() < start], None, lex)
+                    things = list(topic.items())
                 # or is named next: "有够吵！隔壁那个工地从六点就开始打桩"
-                if not things and start == 0:
+                if not things and i == 0:
                     nxt = end + 1 + len(clauses[1].text) if len(clauses) > 1 else end
-                    things = _things([m for m in nouns if end < m.start() < nxt], None, lex)
+                    after = nouns[bisect_right(noun_starts, end) : bisect_left(noun_starts, nxt)]
+                    things = _things(after, None, lex)
                 found.extend(Evidence(cat, f"{w}+{fault[0]}", False) for cat, w in things)
             start = end + 1
     if not found:

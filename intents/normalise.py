@@ -9,11 +9,28 @@ from dataclasses import dataclass
 from intents.lexicon import Lexicon
 
 # WeChat lays a quoted reply out as 「name：quoted text」, a dashed line, then the reply.
-_DASHES = re.compile(r"^\s*(?:[-－—─–_]\s*){4,}$", re.M)
+# Matched one line at a time, with spaces but no line break inside: a pattern whose leading
+# \s* may run over line breaks is retried from every line start of a newline flood (quadratic).
+_DASH_LINE = re.compile(r"[^\S\n]*(?:[-－—─–_][^\S\n]*){4,}")
 _QUOTE = re.compile(r"「[^「」]*」", re.S)
 # A mention runs to the next space; WeChat puts U+2005 after it, NFKC turns that into a space.
 _MENTION = re.compile(r"@([^\s@]{1,40})")
 _PLACEHOLDER = re.compile(r"\[([^\[\]\s]{1,8})\]")
+# What the parser reads of one message, by design rather than by timeout: a 接龙 block of a few
+# hundred lines fits in MAX_TEXT; a resident's own words (a report, a wish) fit in MAX_BODY many
+# times over, and longer text is a notice or an article whose gist is in its opening.
+MAX_TEXT = 20_000
+MAX_BODY = 2_000
+# A run of digits longer than any number people write (an ID card has 18) is cut to this length,
+# so that patterns such as \d+元 cannot rescan a flood of digits from every position in it.
+MAX_DIGITS = 20
+_LONG_DIGITS = re.compile(rf"\d{{{MAX_DIGITS + 1},}}")
+# Lone surrogates cannot be encoded; control, zero-width and bidi characters only hide words
+# ("电\u200b梯") or reorder what is shown. Line breaks and tabs stay.
+_INVISIBLE = re.compile(
+    "[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+    "\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
 # Clause boundaries: punctuation and line breaks (spaces stay inside: "5栋 2单元").
 _CLAUSE = re.compile(r"[^，,。.!！?？;；\n:：~～…、]+[，,。.!！?？;；\n:：~～…、]*")
 _QUESTION_END = re.compile(r"(?:[?？]|(?:吗|么|嘛|呢|不)[啊呀哦]?)\s*[，,。.!！?？~～…]*$")
@@ -56,15 +73,37 @@ def to_simplified(text: str, lex: Lexicon) -> str:
     return by_phrase.translate(lex.t2s)
 
 
+def clean(text: str) -> str:
+    """The text without what cannot be shown or encoded, forms folded, digit floods cut."""
+    folded = fold_forms(_INVISIBLE.sub("", text))  # after NFKC: ①①① and １１１ are digits too
+    return _LONG_DIGITS.sub(lambda m: m[0][:MAX_DIGITS], folded)
+
+
 def fold(text: str, lex: Lexicon) -> str:
-    """Full-width to half-width, traditional to simplified, known typos fixed."""
-    t = to_simplified(fold_forms(text), lex)
+    """Cleaned, full-width to half-width, traditional to simplified, known typos fixed."""
+    t = to_simplified(clean(text), lex)
     return lex.typos.sub(lambda m: lex.typo_map[m[0]], t)
+
+
+def _split_at_dash_lines(text: str) -> list[str]:
+    """The text cut at each dashed line (the dashed lines dropped), in one pass over the lines."""
+    if "-" not in text and "_" not in text and not any(d in text for d in "－—─–"):
+        return [text]
+    parts: list[str] = []
+    lines: list[str] = []
+    for line in text.split("\n"):
+        if _DASH_LINE.fullmatch(line):
+            parts.append("\n".join(lines))
+            lines = []
+        else:
+            lines.append(line)
+    parts.append("\n".join(lines))
+    return parts
 
 
 def _strip_quote(text: str) -> tuple[str, bool]:
     """Drop the quoted part of a WeChat reply; return the sender's own part."""
-    parts = _DASHES.split(text)
+    parts = _split_at_dash_lines(text)
     if len(parts) > 1:
         own = [p for p in parts if not _QUOTE.fullmatch(p.strip())]
         return "\n".join(own).strip(), True
@@ -89,11 +128,11 @@ def split_clauses(body: str) -> tuple[Clause, ...]:
 
 def normalise(text: str, lex: Lexicon) -> Message:
     """Fold the text and separate what the sender wrote from what surrounds it."""
-    full = fold(text, lex)
+    full = fold(text[:MAX_TEXT], lex)[:MAX_TEXT]  # NFKC may lengthen: ㍿ is 株式会社
     own, quoted = _strip_quote(full)
     mentions = tuple(_MENTION.findall(own))
     body = _MENTION.sub(" ", own)
     placeholders = tuple(_PLACEHOLDER.findall(body))
     body = _PLACEHOLDER.sub(" ", body)
-    body = re.sub(r"[ \t]+", " ", body).strip()
+    body = re.sub(r"[ \t]+", " ", body).strip()[:MAX_BODY]
     return Message(full, body, mentions, placeholders, quoted, split_clauses(body))
