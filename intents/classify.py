@@ -281,7 +281,10 @@ def _ad(f: Facts) -> Trace | None:
     ad = f.search(f.lex.ad_phrases)
     if ad is None:  # a number to call back is an ad only when nobody asks for help
         ad = f.search(f.lex.ad_contacts)
-        if ad and (f.search(f.lex.wish_askers) or f.search(f.lex.wish_tags)):
+        # nor when it stands beside a problem the sender states ("3栋电梯坏了，有事打我电话
+        # 138…"): offers of a service are caught by ad_phrases (专业维修, 上门服务) before this
+        stated = f.found and not f.search(f.lex.ad_services)
+        if ad and (stated or f.search(f.lex.wish_askers) or f.search(f.lex.wish_tags)):
             ad = None
     if ad is None or (f.found and f.search(f.lex.complaints)):
         return None

@@ -58,6 +58,7 @@ class Lexicon:
     notice_phrases: re.Pattern[str]
     ad_phrases: re.Pattern[str]
     ad_contacts: re.Pattern[str]
+    ad_services: re.Pattern[str]
     hypothetical: re.Pattern[str]
     conditionals: re.Pattern[str]
     any_aside: re.Pattern[str]  # any word that may set a clause aside: a cheap first look
@@ -223,6 +224,7 @@ class LexiconFile(_Strict):
     notice_phrases: Regexes
     ad_phrases: Regexes
     ad_contacts: Regexes
+    ad_services: Regexes
     conditionals: Regexes
     hypothetical: Regexes
     prohibitions: Regexes
@@ -397,6 +399,7 @@ def compile_lexicon(lex: LexiconFile, t2s: T2sFile, th: ThresholdsFile) -> Lexic
         notice_phrases=_alternation(lex.notice_phrases),
         ad_phrases=_alternation(lex.ad_phrases),
         ad_contacts=_alternation(lex.ad_contacts),
+        ad_services=_alternation(lex.ad_services),
         # "这要是着火了": a conditional may follow a word or two of subject
         hypothetical=re.compile(
             "^(?:" + "|".join(lex.hypothetical) + ")"

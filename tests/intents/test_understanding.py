@@ -154,3 +154,32 @@ def test_a_two_word_complaint_is_a_report(text: str) -> None:
 @pytest.mark.parametrize("text", ["好的", "收到", "停电了吗", "来电了"])
 def test_short_chat_stays_silent(text: str) -> None:
     assert _kind(text) is N
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3栋电梯坏了，有事打我电话13812345678",  # issue 11 item 6: was gate:ad:电话138
+        "5栋楼顶漏水，家里天花板都湿了，联系电话13612345678",
+        "楼道灯不亮了，我电话13912345678，物业来了打给我",
+    ],
+)
+def test_a_contact_number_beside_a_problem_is_no_advert(text: str) -> None:
+    got = parse(text, CTX)
+    assert got.kind is R
+    assert not any(step.startswith("gate:ad") for step in got.explain)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "专业疏通下水道，电话13812345678",
+        "卫生间漏水不用砸砖，电话13812345678",
+        "防水补漏 13812345678",
+        "空调不制冷上门维修 13812345678",
+        "家电维修，电话13812345678",
+        "有需要上门理发的老人可以联系我，社区老人半价，电话13905951234",
+    ],
+)
+def test_a_service_offered_with_a_number_is_an_advert(text: str) -> None:
+    assert _kind(text) is N
