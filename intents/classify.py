@@ -47,12 +47,14 @@ def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], li
     if lex.any_aside.search("\n".join(c.text for c in clauses)) is None:
         return list(clauses), []
     kept, dropped = [], []
-    after_condition = False
+    after_condition = polite_before = False
     for c in clauses:
         rule = lex.prohibitions.search(c.text) and not lex.rule_broken.search(c.text)
-        aside = rule or lex.hypothetical.search(c.text) or lex.hearsay.search(c.text)
+        polite = lex.polite_asks.search(c.text) is not None  # 要是有好心人，能不能帮我…
         iffy = "的话" in c.text and not lex.polite_if.match(c.text)
-        if aside or after_condition or iffy:
+        supposed = (lex.hypothetical.search(c.text) or iffy) and not polite
+        aside = rule or supposed or lex.hearsay.search(c.text)
+        if aside or (after_condition and not polite_before):
             dropped.append(c.text)
         else:
             kept.append(c)
@@ -60,6 +62,7 @@ def _active(clauses: tuple[Clause, ...], lex: Lexicon) -> tuple[list[Clause], li
         # what follows it is stated
         conditional = bool(lex.conditionals.search(c.text)) and not c.question
         after_condition = conditional and not after_condition
+        polite_before = polite
     return kept, dropped
 
 

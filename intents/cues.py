@@ -1,4 +1,4 @@
-"""Cues of who is speaking and how: forwarded news, an official's reply, a want, a past danger.
+"""Cues of who is speaking and how: news, an official's reply, a want, inaction, a past danger.
 
 A cue decides nothing alone. It is a step of the trace that the text model weighs with the
 words of the message ("R:cue:news"), so that "某小区老人被困电梯 消防破门救出" is read as news
@@ -38,6 +38,10 @@ def cues(msg: Message, lex: Lexicon) -> list[Trace]:
     thing = lex.problem_nouns.search(body) or lex.places.search(body)
     if thing:
         out.append(Trace(Step.CUE, "thing", thing[0]))
+    # nobody acts on it ("物业均不作为", "怎么反映都没有人过问"): a complaint without a fault word
+    idle = lex.inaction.search(body)
+    if idle:
+        out.append(Trace(Step.CUE, "inaction", idle[0]))
     again = lex.recurring.search(body)
     if again:
         out.append(Trace(Step.CUE, "recurring", again[0]))

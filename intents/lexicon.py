@@ -61,6 +61,7 @@ class Lexicon:
     ad_services: re.Pattern[str]
     hypothetical: re.Pattern[str]
     conditionals: re.Pattern[str]
+    polite_asks: re.Pattern[str]
     any_aside: re.Pattern[str]  # any word that may set a clause aside: a cheap first look
     hearsay: re.Pattern[str]
     prohibitions: re.Pattern[str]
@@ -111,6 +112,7 @@ class Lexicon:
     wish_wants: re.Pattern[str]
     wish_banter: re.Pattern[str]
     recurring: re.Pattern[str]
+    inaction: re.Pattern[str]
     proxy_signup: re.Pattern[str]
     polite_if: re.Pattern[str]
     may_i: re.Pattern[str]
@@ -226,6 +228,7 @@ class LexiconFile(_Strict):
     ad_contacts: Regexes
     ad_services: Regexes
     conditionals: Regexes
+    polite_asks: Regexes
     hypothetical: Regexes
     prohibitions: Regexes
     rule_broken: Regexes
@@ -274,6 +277,7 @@ class LexiconFile(_Strict):
     wish_wants: Regexes
     wish_banter: Regexes
     recurring: Regexes
+    inaction: Regexes
     patterns: _Patterns
     activity_filler: str
 
@@ -407,6 +411,7 @@ def compile_lexicon(lex: LexiconFile, t2s: T2sFile, th: ThresholdsFile) -> Lexic
         ),
         hearsay=_alternation(lex.hearsay),
         conditionals=re.compile("^(?:" + "|".join(lex.conditionals) + ")|的话"),
+        polite_asks=re.compile("|".join(lex.polite_asks)),
         any_aside=_alternation([*lex.hypothetical, *lex.hearsay, *lex.prohibitions, "的话"]),
         prohibitions=_alternation(lex.prohibitions),
         rule_broken=_alternation(lex.rule_broken),
@@ -456,6 +461,7 @@ def compile_lexicon(lex: LexiconFile, t2s: T2sFile, th: ThresholdsFile) -> Lexic
         wish_wants=re.compile("|".join(lex.wish_wants)),
         wish_banter=_alternation(lex.wish_banter),
         recurring=_alternation(lex.recurring),
+        inaction=_alternation(lex.inaction),
         proxy_signup=re.compile(pat.proxy_signup),
         polite_if=re.compile(pat.polite_if),
         may_i=re.compile(pat.may_i),

@@ -183,3 +183,19 @@ def test_a_contact_number_beside_a_problem_is_no_advert(text: str) -> None:
 )
 def test_a_service_offered_with_a_number_is_an_advert(text: str) -> None:
     assert _kind(text) is N
+
+
+def test_a_polite_if_asks_and_is_no_hypothesis() -> None:
+    # "要是有…的好心人，能不能帮我…" asks neighbours; "如果有人被困电梯，请拨打…" is a notice
+    assert _kind("要是有懂电脑的邻居，能不能帮我装个打印机？") is W
+    assert _kind("如果有人被困电梯，请拨打96333") is N
+
+
+def test_a_plea_about_our_own_building_is_a_complaint_not_a_rule() -> None:
+    assert _kind("希望电动车不要停在我们5栋门口") is R
+    assert _kind("希望大家不要在楼道堆放杂物") is N
+
+
+def test_inaction_is_a_cue() -> None:
+    msg = normalise("停车乱的问题反映好几次了，物业根本不管", lexicon())
+    assert any(t.rule == "inaction" for t in cues(msg, lexicon()))
