@@ -41,11 +41,12 @@ def _line_events(run: Callable[[], object]) -> int:
         return tracer
 
     parse("暖一下", CTX)  # lexicons and the model loaded before counting
+    before = sys.gettrace()  # a coverage tool's tracer is put back afterwards
     sys.settrace(tracer)
     try:
         run()
     finally:
-        sys.settrace(None)
+        sys.settrace(before)
     return count
 
 
