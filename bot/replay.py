@@ -36,38 +36,102 @@ class ReplayInputError(Exception):
     """A replay file with lines that cannot be read; lists each bad line."""
 
 
-def read_events(lines: Iterable[str], source: str, config: Config) -> list[ReplayEvent]:
-    """Parse and check every line first, so a bad file fails before anything runs."""
+EARLIEST, LATEST = 2000, 2100  # a replay's years: later dates overflow the clock's arithmetic
+_TEXT_KEYS = ("room", "name", "text")
+
+
+class _Bad(ValueError):
+    """One problem of one line."""
+
+
+def _decoded(raw: str | bytes) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _Bad(f"not UTF-8 (byte {e.start}); save the file as UTF-8") from None
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return "a string" if isinstance(value, str) else "a value"
+
+
+def _when(value: object, config: Config) -> datetime:
+    if not isinstance(value, str):
+        raise _Bad(f'"at" must be an ISO time like "2026-11-25T09:00", not {_kind(value)}')
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        raise _Bad(f'"at": {value!r} is not an ISO time like "2026-11-25T09:00"') from None
+    if not EARLIEST <= at.year <= LATEST:
+        raise _Bad(f'"at": year {at.year} is out of range ({EARLIEST}-{LATEST})')
+    return at.replace(tzinfo=config.bot.tz) if at.tzinfo is None else at
+
+
+def _event(n: int, raw: str | bytes, config: Config) -> ReplayEvent | None:
+    line = _decoded(raw).strip().lstrip("\ufeff")
+    if not line:
+        return None
+    try:
+        data = json.loads(line)
+    except (ValueError, RecursionError) as e:
+        raise _Bad(f"not valid JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise _Bad(f"a line must be a JSON object {{...}}, not {_kind(data)}")
+    if "at" not in data:
+        raise _Bad('missing key "at"')
+    at = _when(data["at"], config)
+    for key in _TEXT_KEYS:
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise _Bad(f'"{key}" must be a string, not {_kind(data[key])}')
+    sender = data.get("sender")
+    if sender is not None and not (isinstance(sender, str) and sender.strip()):
+        raise _Bad(f'"sender" must be a WeChat id (a non-empty string), not {_kind(sender)}')
+    if data.get("room") == "":
+        raise _Bad('"room" is empty: leave it out for a private message')
+    message_id = data.get("id")
+    if message_id is not None and (
+        isinstance(message_id, bool) or not isinstance(message_id, str | int)
+    ):
+        raise _Bad(f'"id" must be a string or a number, not {_kind(message_id)}')
+    text = data.get("text")
+    if text is not None and sender is None:
+        raise _Bad('a message needs a "sender"')
+    return ReplayEvent(
+        line=n,
+        at=at,
+        room=data.get("room"),
+        sender=sender,
+        name=data.get("name"),
+        text=text,
+        id=None if message_id is None else str(message_id),
+    )
+
+
+def read_events(lines: Iterable[str | bytes], source: str, config: Config) -> list[ReplayEvent]:
+    """Parse and check every line first, so a bad file fails before anything runs; each
+    problem is one `FILE:LINE: problem`."""
     events: list[ReplayEvent] = []
     problems: list[str] = []
     for n, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
         try:
-            data = json.loads(raw)
-            if not isinstance(data, dict):
-                raise ValueError("a line must be a JSON object")
-            at = datetime.fromisoformat(str(data["at"]))
-            if at.tzinfo is None:
-                at = at.replace(tzinfo=config.bot.tz)
-            text = data.get("text")
-            if text is not None and not data.get("sender"):
-                raise ValueError("a message needs a sender")
-            events.append(
-                ReplayEvent(
-                    line=n,
-                    at=at,
-                    room=data.get("room"),
-                    sender=data.get("sender"),
-                    name=data.get("name"),
-                    text=None if text is None else str(text),
-                    id=None if data.get("id") is None else str(data["id"]),
-                )
-            )
-        except KeyError as e:
-            problems.append(f"{source}:{n}: missing key {e.args[0]!r}")
-        except (ValueError, TypeError) as e:
+            event = _event(n, raw, config)
+        except _Bad as e:
             problems.append(f"{source}:{n}: {e}")
+            continue
+        if event is not None:
+            events.append(event)
     if problems:
         raise ReplayInputError("\n".join(problems))
     return events

@@ -73,7 +73,7 @@ def test_every_type_problem_is_listed() -> None:
     found = problems(data)
     assert "sla.accept: expected a duration like 10m, 2h or 3d, got 'soon'" in found
     assert any(p.startswith("bot.quiet_hours:") for p in found)
-    assert "bot.nmae: is not a known key (check the spelling)" in found
+    assert "bot.nmae: is not a known key; did you mean name?" in found
 
 
 def test_activity_of_unknown_compound() -> None:

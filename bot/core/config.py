@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -30,16 +32,42 @@ def parse_duration(value: object) -> timedelta:
     """Read "90s", "10m", "2h", "3d" (or a number of seconds) as a timedelta."""
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        m = _DURATION_RE.match(value)
-        if m:
-            return timedelta(**{_UNITS[m[2]]: float(m[1])})
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if value != value:  # NaN
+                raise TypeError
+            return timedelta(seconds=value)
+        if isinstance(value, str):
+            m = _DURATION_RE.match(value)
+            if m:
+                return timedelta(**{_UNITS[m[2]]: float(m[1])})
+    except (OverflowError, ValueError):
+        # timedelta stops at 999,999,999 days: say so instead of a traceback
+        raise ValueError(f"{value!r} is too long a duration (keep it under 10 years)") from None
+    except TypeError:
+        pass
     raise ValueError(f"expected a duration like 10m, 2h or 3d, got {value!r}")
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+def _bounded(value: timedelta) -> timedelta:
+    # Later arithmetic (now + duration) must not overflow, and a negative wait means nothing.
+    if value < timedelta(0):
+        raise ValueError("must not be negative")
+    if value > _LONGEST:
+        raise ValueError("is too long a duration (keep it under 10 years)")
+    return value
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("must be longer than 0 (e.g. 10m, 2h, 3d)")
+    return _bounded(value)
+
+
+_LONGEST = timedelta(days=3660)
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_bounded)]
+# A wait that must pass before something happens: 0s would fire at once, forever.
+PositiveDuration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
@@ -199,7 +227,7 @@ class WechatyTransportSection(_Model):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     offline_notice_after: Duration = timedelta(minutes=10)
-    heartbeat: Duration = timedelta(seconds=10)  # how often the process says it is alive
+    heartbeat: PositiveDuration = timedelta(seconds=10)  # how often the process says it is alive
     notify_workers: bool = False  # outage and restriction notices go to the workers too
     # replies to private messages from people the grid does not know, per person and day
     stranger_replies: int = Field(default=2, ge=0)
@@ -253,9 +281,9 @@ class SendingSection(_Model):
 class SlaSection(_Model):
     """How long a case may wait before it is escalated."""
 
-    accept: Duration = timedelta(hours=2)
-    accept_urgent: Duration = timedelta(minutes=10)
-    resolve: Duration = timedelta(days=3)
+    accept: PositiveDuration = timedelta(hours=2)
+    accept_urgent: PositiveDuration = timedelta(minutes=10)
+    resolve: PositiveDuration = timedelta(days=3)
 
 
 class CoBuildingDaySection(_Model):
@@ -304,8 +332,8 @@ def parse_clock(value: str) -> time:
 class ServicesSection(_Model):
     """Timings of the neighbourly services: wishes, 接龙 rosters, duplicate reports."""
 
-    wish_remind_after: Duration = timedelta(days=1)  # unclaimed: remind the volunteers
-    wish_escalate_after: Duration = timedelta(days=3)  # still unclaimed: to the secretary
+    wish_remind_after: PositiveDuration = timedelta(days=1)  # unclaimed: remind the volunteers
+    wish_escalate_after: PositiveDuration = timedelta(days=3)  # still unclaimed: to the secretary
     roster_gap: Duration = timedelta(minutes=10)  # at most one roster per room and activity
     duplicate_window: Duration = timedelta(hours=24)  # a report joins cases this recent
     duplicate_similarity: int = Field(default=70, ge=1, le=100)  # rapidfuzz partial_ratio
@@ -489,7 +517,7 @@ class ConfigError(Exception):
         self.source = source
         self.problems = problems
         lines = [f"{source}: {p}" for p in problems]
-        super().__init__("invalid configuration:\n" + "\n".join(lines))
+        super().__init__("配置有误：\n" + "\n".join(lines))
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
@@ -506,12 +534,55 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+_TRANSPORT_SECTIONS: dict[str, type[BaseModel]] = {
+    "web": WebTransportSection,
+    "console": ConsoleTransportSection,
+    "wechaty": WechatyTransportSection,
+}
+
+
+def _model_in(annotation: object) -> type[BaseModel] | None:
+    # The model a field holds, through list[...], X | None and Annotated[...].
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _keys_at(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys allowed in the mapping at `loc` (the location of its parent), or none known."""
+    model: type[BaseModel] | None = Config
+    rest = list(loc)
+    while rest and model is not None:
+        part = rest.pop(0)
+        if isinstance(part, int):
+            continue
+        if model is Config and part == "transport":
+            # pydantic puts the union's tag next: transport.wechaty.<key>
+            tag = rest.pop(0) if rest and rest[0] in _TRANSPORT_SECTIONS else "console"
+            model = _TRANSPORT_SECTIONS[str(tag)]
+            continue
+        info = model.model_fields.get(str(part))
+        model = _model_in(info.annotation) if info is not None else None
+    return list(model.model_fields) if model is not None else []
+
+
+def _did_you_mean(loc: tuple[int | str, ...]) -> str:
+    if not loc:
+        return ""
+    close = difflib.get_close_matches(str(loc[-1]), _keys_at(loc[:-1]), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else " (check the spelling)"
+
+
 def _friendly(err: dict[str, Any]) -> str:
     kind = err.get("type", "")
     if kind == "missing":
         return "is required but missing"
     if kind == "extra_forbidden":
-        return "is not a known key (check the spelling)"
+        return "is not a known key" + _did_you_mean(tuple(err.get("loc", ())))
     msg = str(err.get("msg", "is invalid"))
     return msg.removeprefix("Value error, ")
 
@@ -596,25 +667,115 @@ def parse_config(data: object, source: str = "<config>") -> Config:
     return cfg
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and validate a YAML config file; raise ConfigError naming file and key paths."""
-    p = Path(path)
+def _duplicate_keys(node: yaml.Node, path: str = "") -> list[ConfigProblem]:
+    # PyYAML lets a second `bot:` silently win; a config must say one thing once.
+    problems: list[ConfigProblem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[object, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            where = f"{path}.{key}" if path else str(key)
+            if key is not None and key != "<<":
+                line = key_node.start_mark.line + 1
+                if key in seen:
+                    problems.append(
+                        ConfigProblem(
+                            where,
+                            f"line {line}: the key {key!r} is given twice "
+                            f"(first on line {seen[key]}); keep one",
+                        )
+                    )
+                seen.setdefault(key, line)
+            problems += _duplicate_keys(value_node, where)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            problems += _duplicate_keys(item, f"{path}[{i}]")
+    return problems
+
+
+def _bad_scalar_line(loader: yaml.SafeLoader, node: yaml.Node) -> int | None:
+    """The line of the first scalar that YAML cannot turn into a value."""
+    todo = [node]
+    while todo:
+        n = todo.pop(0)
+        if isinstance(n, yaml.ScalarNode):
+            make = loader.yaml_constructors.get(n.tag)
+            try:
+                if make is not None:
+                    make(loader, n)
+            except (ValueError, OverflowError, TypeError, yaml.YAMLError):
+                return int(n.start_mark.line) + 1
+        elif isinstance(n, yaml.MappingNode):
+            todo += [x for pair in n.value for x in pair]
+        elif isinstance(n, yaml.SequenceNode):
+            todo += n.value
+    return None
+
+
+def _read_yaml(text: str, source: str) -> object:
     try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(
-            str(p), [ConfigProblem("", f"cannot read the file: {e.strerror}")]
-        ) from None
-    try:
-        data = yaml.safe_load(text)
+        loader = yaml.SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            dups = _duplicate_keys(node)
+            if dups:
+                raise ConfigError(source, dups)
+            try:
+                return loader.construct_document(node)
+            except (ValueError, OverflowError, TypeError) as e:
+                # e.g. a date like 2026-13-45, which YAML reads as a timestamp
+                line = _bad_scalar_line(loader, node)
+                where = f"line {line}: " if line else ""
+                raise ConfigError(
+                    source, [ConfigProblem("", f"not valid YAML: {where}{e}")]
+                ) from None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(e, "problem", None) or str(e)
         raise ConfigError(
-            str(p), [ConfigProblem("", f"not valid YAML: {where}{problem}")]
+            source, [ConfigProblem("", f"not valid YAML: {where}{problem}")]
         ) from None
-    return parse_config(data, str(p))
+    except RecursionError:
+        raise ConfigError(
+            source, [ConfigProblem("", "not valid YAML: nested too deeply")]
+        ) from None
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a YAML config file; raise ConfigError naming file and key paths."""
+    p = Path(path)
+    source = str(p)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise ConfigError(
+            source, [ConfigProblem("", f"cannot read the file: {e.strerror}")]
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise ConfigError(
+            source,
+            [
+                ConfigProblem(
+                    "",
+                    f"line {line}: not UTF-8 (byte {e.start}); save the file as UTF-8",
+                )
+            ],
+        ) from None
+    data = _read_yaml(text.removeprefix("\ufeff"), source)
+    if data is None:
+        raise ConfigError(
+            source,
+            [ConfigProblem("", "the file is empty; start from config.example.yaml")],
+        )
+    return parse_config(data, source)
 
 
 def summarise(cfg: Config) -> str:
