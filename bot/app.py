@@ -92,8 +92,8 @@ async def ensure_schema_current(engine: AsyncEngine) -> None:
     current = await schema.current_revision(engine)
     if current != head:
         raise SchemaOutdated(
-            f"the database is at schema revision {current or 'none'}, the code needs {head}: "
-            "run `jinlin db upgrade --config FILE` first"
+            f"数据库的结构版本是 {current or '（空库）'}，这一版机器人需要 {head}："
+            "请先运行 jinlin db upgrade --config 配置文件"
         )
 
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import logging
 import os
 import sys
+from datetime import UTC, datetime, tzinfo
+from typing import Any
 
-from bot.cli_support import load_or_exit, setup_logging
+from bot.cli_support import (
+    add_config_option,
+    config_path,
+    fail,
+    load_or_exit,
+    run_on_database,
+    setup_logging,
+)
 from bot.core.config import Config, summarise
 from bot.core.domain import OutboxStatus
 
@@ -18,7 +26,14 @@ log = logging.getLogger("jinlin")
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     """Validate a config file and print a summary or every problem."""
+    from bot.runner import start_problems
+
     cfg = load_or_exit(args.config)
+    problems = start_problems(cfg)
+    if problems:
+        for problem in problems:
+            print(f"{args.config}: {problem}", file=sys.stderr)
+        fail("改正以上各项后机器人才会启动。")
     print(f"{args.config}: OK")
     print(summarise(cfg))
     return 0
@@ -33,9 +48,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     source = args.events
     try:
         if source == "-":
-            events = read_events(sys.stdin, "<stdin>", cfg)
+            # bytes, so invalid UTF-8 is a line's problem, not a traceback
+            events = read_events(getattr(sys.stdin, "buffer", sys.stdin), "<stdin>", cfg)
         else:
-            with open(source, encoding="utf-8") as f:
+            with open(source, "rb") as f:
                 events = read_events(f, source, cfg)
     except OSError as e:
         print(f"{source}: cannot read: {e.strerror}", file=sys.stderr)
@@ -43,7 +59,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     except ReplayInputError as e:
         print(str(e), file=sys.stderr)
         return 2
-    asyncio.run(replay(cfg, events, sys.stdout, db_url=args.db))
+    run_on_database(replay(cfg, events, sys.stdout, db_url=args.db), args.db or "sqlite://")
     return 0
 
 
@@ -55,7 +71,7 @@ def cmd_console(args: argparse.Namespace) -> int:
     setup_logging(args.verbose)
     if not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)
-    asyncio.run(_run_console(cfg))
+    run_on_database(_run_console(cfg), cfg.storage.url)
     return 0
 
 
@@ -77,10 +93,17 @@ async def _run_console(cfg: Config) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the real bot with the transport chosen in the config."""
+    from bot.runner import start_problems
+
     cfg = load_or_exit(args.config)
+    problems = start_problems(cfg)
+    if problems:
+        for problem in problems:
+            print(f"{config_path(args.config)}: {problem}", file=sys.stderr)
+        fail("改正以上各项后机器人才会启动（jinlin check-config 文件名 可先检查）。")
     setup_logging(args.verbose)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run(cfg))
+        run_on_database(_run(cfg), cfg.storage.url)
     return 0
 
 
@@ -96,21 +119,22 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from storage.engine import create_engine
 
     url = args.db or load_or_exit(args.config).storage.url
+    from storage.engine import display_url
 
     async def go() -> None:
         engine = create_engine(url)
         try:
             await schema.upgrade(engine)
-            print(f"schema at {await schema.current_revision(engine)}")
+            print(f"{display_url(url)}: schema at {await schema.current_revision(engine)}")
         finally:
             await engine.dispose()
 
-    asyncio.run(go())
+    run_on_database(go(), url)
     return 0
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
-    """Show outgoing messages that are pending or failed."""
+    """Show outgoing messages that are pending or failed (--all: sent and dropped too)."""
     from storage import outbox
     from storage.engine import create_engine, session_factory
 
@@ -127,59 +151,92 @@ def cmd_outbox(args: argparse.Namespace) -> int:
                 rows = await outbox.by_status(session, statuses, limit=args.limit)
             if not rows:
                 print("outbox: nothing pending or failed")
+                return
+            print(f"times in {cfg.bot.timezone}")
             for r in rows:
-                to = f"room {r.to_room}" if r.to_room else f"person {r.to_person}"
-                text = " ".join(r.text.split())[:60]
-                err = f"  error: {r.last_error}" if r.last_error else ""
-                print(
-                    f"{r.id:>6} {r.status:<8} tries={r.attempts} due={r.not_before:%Y-%m-%d %H:%M}"
-                    f"  {to}: {text}{err}"
-                )
+                print(outbox_line(r, cfg.bot.tz))
         finally:
             await engine.dispose()
 
-    asyncio.run(go())
+    run_on_database(go(), url)
     return 0
+
+
+def _local(when: datetime | None, tz: tzinfo) -> str:
+    if when is None:
+        return "-"
+    if when.tzinfo is None:  # SQLite hands stored UTC back without its zone
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(tz).strftime("%Y-%m-%d %H:%M %z")
+
+
+def outbox_line(r: Any, tz: tzinfo) -> str:
+    """One row of `jinlin outbox`: what is meaningful for its status, times in `tz`."""
+    to = f"room {r.to_room}" if r.to_room else f"person {r.to_person}"
+    text = " ".join(r.text.split())[:60]
+    if r.status == OutboxStatus.SENT:
+        when = f"sent {_local(r.sent_at, tz)}"
+        if r.attempts > 1:
+            when += f" (after {r.attempts} tries)"
+    elif r.status == OutboxStatus.DROPPED:
+        when = f"dropped, queued {_local(r.created_at, tz)}"
+    else:
+        when = f"due {_local(r.not_before, tz)}"
+        if r.attempts:
+            when += f" tries={r.attempts}"
+    err = f"  error: {r.last_error}" if r.last_error else ""
+    return f"{r.id:>6} {r.status:<8} {when}  {to}: {text}{err}"
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="jinlin", description="近邻 bot")
+    parser = argparse.ArgumentParser(
+        prog="jinlin",
+        description="近邻 bot. Commands that use a config need --config FILE "
+        "(or the environment variable JINLIN_CONFIG).",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
+    verbose = "log debug lines too"
+    db_help = "database URL (default: storage.url of the config)"
 
     p = sub.add_parser("run", help="run the bot (transport from the config)")
-    p.add_argument("--config", default="config.example.yaml")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_config_option(p)
+    p.add_argument("-v", "--verbose", action="store_true", help=verbose)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("console", help="chat with the bot in this terminal")
-    p.add_argument("--config", default="config.example.yaml")
-    p.add_argument("--db", help="database URL (default: storage.url of the config)")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_config_option(p)
+    p.add_argument("--db", help=db_help)
+    p.add_argument("-v", "--verbose", action="store_true", help=verbose)
     p.set_defaults(func=cmd_console)
 
     p = sub.add_parser("replay", help="run the bot on a virtual clock over JSONL events")
-    p.add_argument("--config", required=True)
+    add_config_option(p)
     p.add_argument("--db", help="database URL to keep state between runs (default: in memory)")
-    p.add_argument("events", help="events file (JSONL), or - for stdin")
+    p.add_argument(
+        "events",
+        help='events file, one JSON object a line: {"at": ISO time, "room": topic (absent: '
+        'private), "sender": id, "name": display name, "text": ..., "id": message id}; '
+        "- reads stdin",
+    )
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("check-config", help="validate a config file and summarise it")
-    p.add_argument("config")
+    p.add_argument("config", help="the config file (YAML)")
     p.set_defaults(func=cmd_check_config)
 
     p = sub.add_parser("db", help="database schema")
     dbsub = p.add_subparsers(dest="db_command", required=True)
     up = dbsub.add_parser("upgrade", help="apply migrations")
-    up.add_argument("--config", default="config.example.yaml")
-    up.add_argument("--db", help="database URL (default: storage.url of the config)")
+    add_config_option(up, help="the config whose storage.url to upgrade (or give --db)")
+    up.add_argument("--db", help="database URL (instead of the config's storage.url)")
     up.set_defaults(func=cmd_db_upgrade)
 
     p = sub.add_parser("outbox", help="show pending and failed outgoing messages")
-    p.add_argument("--config", default="config.example.yaml")
-    p.add_argument("--db")
+    add_config_option(p)
+    p.add_argument("--db", help=db_help)
     p.add_argument("--all", action="store_true", help="include sent and dropped messages")
-    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--limit", type=int, default=200, help="show at most this many (200)")
     p.set_defaults(func=cmd_outbox)
 
     from bot import demo_data, export_tools, parse_tools

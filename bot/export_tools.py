@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli_support import add_config_option
 from bot.core.domain import SignupStatus
 from storage.activities import ActivityRepository
 from storage.models import Activity
@@ -24,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     what = p.add_subparsers(dest="export_what", required=True)
     s = what.add_parser("signups", help="an activity's sign-ups (UTF-8 CSV with BOM, for Excel)")
     s.add_argument("--activity", required=True, help="activity id (or its exact title)")
-    s.add_argument("--config", default="config.example.yaml")
+    add_config_option(s)
     s.add_argument("--db", help="database URL (default: storage.url of the config)")
     s.add_argument("-o", "--output", help="CSV file to write (default: stdout)")
     s.set_defaults(func=_run_export_signups)

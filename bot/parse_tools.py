@@ -26,9 +26,21 @@ JUDGED: dict[str, tuple[str, ...]] = {
     "join_activity": ("activity", "headcount"),
     "leave_activity": ("activity",),
 }
-_SHARED = Path("..") / "shared"
+_REPO = Path(__file__).resolve().parents[1]
+# The team's shared data sits beside the repository; paths are the package's, not the cwd's,
+# so every command works from any folder.
+_SHARED = _REPO.parent / "shared"
 _DEV_CORPUS = _SHARED / "corpus" / "dev.jsonl"
-_MODEL_OUT = Path(__file__).resolve().parents[1] / "intents" / "data" / "textmodel.json"
+_OWN_CORPUS = _REPO / "intents" / "training" / "real" / "check.jsonl"  # ships with the repo
+_MODEL_OUT = _REPO / "intents" / "data" / "textmodel.json"
+PARSE_INPUT = (
+    "Input on stdin, one message a line: a JSON object with at least "
+    '"text" (a string; "sender", "room" and "activities" optional, other keys ignored), '
+    'or plain text (a line not starting with {, [ or " is the message itself). '
+    "Output: one JSON object a line, in order (intent, building, urgent, activity, headcount, "
+    "category, confidence, explain). A bad line is reported on stderr as LINE: problem and "
+    "skipped; the exit code is then 2 (0 when every line was read)."
+)
 
 
 def context_of(row: dict[str, Any]) -> ParseContext:
@@ -54,22 +66,120 @@ def as_json(intent: Intent) -> dict[str, Any]:
     }
 
 
-def read_jsonl(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """The JSON objects of non-blank lines."""
-    for line in lines:
-        if line.strip():
-            row: dict[str, Any] = json.loads(line)
-            yield row
+@dataclass(frozen=True, slots=True)
+class BadLine:
+    """A line that is not a message, with what is wrong (for `LINE: problem`)."""
+
+    line: int
+    problem: str
+
+
+_OPTIONAL_TEXT = ("sender", "room")
+
+
+def message_problem(row: dict[str, Any]) -> str | None:
+    """What makes a JSON object not a message, or None."""
+    if "text" not in row:
+        return 'no "text"'
+    if not isinstance(row["text"], str):
+        return f'"text" must be a string, not {_json_type(row["text"])}'
+    for key in _OPTIONAL_TEXT:
+        if row.get(key) is not None and not isinstance(row[key], str):
+            return f'"{key}" must be a string, not {_json_type(row[key])}'
+    acts = row.get("activities")
+    if acts is not None and not (isinstance(acts, list) and all(isinstance(a, str) for a in acts)):
+        return '"activities" must be a list of titles (strings)'
+    return None
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, str):
+        return "a string"
+    return type(value).__name__
+
+
+def _decoded(raw: str | bytes) -> str:
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"not UTF-8 (byte {e.start}); save the input as UTF-8") from None
+
+
+def read_lines(
+    lines: Iterable[str | bytes], *, plain_text: bool = False
+) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
+    """Each non-blank line as (line number, message object), or a BadLine saying why not.
+
+    With `plain_text`, a line that does not start with {, [ or " is itself the text."""
+    for n, raw in enumerate(lines, 1):
+        try:
+            line = _decoded(raw)
+        except ValueError as e:
+            yield BadLine(n, str(e))
+            continue
+        stripped = line.strip().lstrip("\ufeff")
+        if not stripped:
+            continue
+        if plain_text and stripped[0] not in '{["':
+            yield n, {"text": line.rstrip("\r\n")}
+            continue
+        try:
+            row = json.loads(stripped)
+        except (ValueError, RecursionError) as e:
+            yield BadLine(n, f"not valid JSON: {e}")
+            continue
+        if not isinstance(row, dict):
+            yield BadLine(n, f'expected a JSON object {{"text": ...}}, got {_json_type(row)}')
+            continue
+        problem = message_problem(row)
+        if problem is not None:
+            yield BadLine(n, problem)
+            continue
+        yield n, row
+
+
+def read_jsonl(lines: Iterable[str | bytes], source: str = "<input>") -> Iterator[dict[str, Any]]:
+    """The message objects of a JSONL file; a bad line raises ValueError as `FILE:LINE: ...`."""
+    for item in read_lines(lines):
+        if isinstance(item, BadLine):
+            raise ValueError(f"{source}:{item.line}: {item.problem}")
+        yield item[1]
+
+
+def _stdin_lines() -> Iterable[str | bytes]:
+    # bytes, so one line of invalid UTF-8 is that line's problem, not the end of the stream
+    buffer = getattr(sys.stdin, "buffer", None)
+    return buffer if buffer is not None else sys.stdin
 
 
 def _run_parse(args: argparse.Namespace) -> int:
     out = sys.stdout
-    for row in read_jsonl(sys.stdin):
-        out.write(
-            json.dumps(as_json(parse(row.get("text", ""), context_of(row))), ensure_ascii=False)
-        )
+    bad = 0
+    for item in read_lines(_stdin_lines(), plain_text=True):
+        if isinstance(item, BadLine):
+            bad += 1
+            out.flush()
+            print(f"{item.line}: {item.problem}", file=sys.stderr, flush=True)
+            continue
+        _, row = item
+        out.write(json.dumps(as_json(parse(row["text"], context_of(row))), ensure_ascii=False))
         out.write("\n")
     out.flush()
+    if bad:
+        print(f"{bad} line(s) skipped", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -117,16 +227,24 @@ class Scores:
         """Share of `none` messages given an intent."""
         return self.false_triggers / self.none_total if self.none_total else 0.0
 
-    def macro_f1(self) -> float:
-        """Mean F1 over the intents present in the labels or the predictions."""
-        labels = {k for pair in self.confusion for k in pair}
+    def labeled(self) -> list[str]:
+        """The intents that occur in the labels."""
+        return sorted({want for want, _ in self.confusion})
+
+    def macro_f1(self) -> float | None:
+        """Mean F1 over the labeled intents; None with fewer than two (a mean of one class
+        says nothing a reader would call macro-F1; a prediction of an intent no line is
+        labeled with is counted as a false positive of nothing and shows in accuracy)."""
+        labels = self.labeled()
+        if len(labels) < 2:
+            return None
         f1s = []
         for label in sorted(labels):
             tp = self.confusion.get((label, label), 0)
             fp = sum(n for (e, p), n in self.confusion.items() if p == label and e != label)
             fn = sum(n for (e, p), n in self.confusion.items() if e == label and p != label)
             f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-        return sum(f1s) / len(f1s) if f1s else 0.0
+        return sum(f1s) / len(f1s)
 
     def entity(self, name: str) -> float | None:
         """Accuracy of one entity over the messages where it is judged, or None if none are."""
@@ -188,10 +306,30 @@ def _fmt(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
 
 
+def _macro(s: Scores) -> str:
+    f1 = s.macro_f1()
+    if f1 is None:
+        return f"macro-F1 - (every line is labeled {', '.join(s.labeled()) or 'nothing'})"
+    return f"macro-F1 {f1:.2f}"
+
+
+def confusion_lines(s: Scores) -> list[str]:
+    """The confusion matrix with its axes named: rows labeled, columns parsed."""
+    labels = sorted({k for pair in s.confusion for k in pair})
+    corner = "labeled \\ parsed"
+    width = max(len(corner), *(len(x) for x in labels))
+    lines = ["confusion matrix (rows: labeled intent, columns: parsed intent)"]
+    lines.append(f"  {corner:<{width}}" + "".join(f"  {x:>{len(x)}}" for x in labels))
+    for want in labels:
+        cells = "".join(f"  {s.confusion.get((want, have), 0):>{len(have)}}" for have in labels)
+        lines.append(f"  {want:<{width}}{cells}")
+    return lines
+
+
 def summary(s: Scores) -> list[str]:
     """The three closing lines of `jinlin eval`: intents, false triggers, entities."""
     return [
-        f"intent accuracy {s.accuracy:.2f}  macro-F1 {s.macro_f1():.2f}",
+        f"intent accuracy {s.accuracy:.2f}  {_macro(s)}",
         f"false triggers {100 * s.false_trigger_rate:.1f}% ({s.false_triggers}/{s.none_total})"
         f"  missed requests {s.missed}",
         "  ".join(f"{name} {_fmt(s.entity(name))}" for name in ENTITIES),
@@ -229,8 +367,15 @@ def _run_eval(args: argparse.Namespace) -> int:
     if not path.exists():
         print(f"jinlin eval: no such file: {path}", file=sys.stderr)
         return 2
-    with path.open(encoding="utf-8") as f:
-        rows = list(read_jsonl(f))
+    try:
+        with path.open("rb") as f:
+            rows = list(read_jsonl(f, str(path)))
+        for n, row in enumerate(rows, 1):
+            if not isinstance(row.get("expect"), dict) or "intent" not in row["expect"]:
+                raise ValueError(f'{path}: message {n} has no "expect": {{"intent": ...}}')
+    except ValueError as e:
+        print(f"jinlin eval: {e}", file=sys.stderr)
+        return 2
     parser = reading_with(None) if args.rules_only else parse
     s = score(rows, parser)
     for row, got, wrong in s.errors[: args.errors]:
@@ -249,10 +394,7 @@ def _run_eval(args: argparse.Namespace) -> int:
         for name, members in sorted(groups.items()):
             print(table_row(name, score(members, parser)))
     print(f"{path}: {s.total} messages")
-    labels = sorted({k for pair in s.confusion for k in pair})
-    for want in labels:
-        row_counts = "  ".join(f"{have}={s.confusion.get((want, have), 0)}" for have in labels)
-        print(f"  {want:<15} {row_counts}")
+    print("\n".join(confusion_lines(s)))
     threshold = lexicon().thresholds.model_min_probability
     print(f"precision at the threshold {threshold:.2f}: {_fmt(s.precision)} ({s.acted} acted on)")
     print("\n".join(summary(s)))
@@ -316,7 +458,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         from bot.bench import cli as bench_cli
 
         return bench_cli.run(args)
-    path = Path(args.file)
+    path = Path(args.file) if args.file else _DEV_CORPUS if _DEV_CORPUS.exists() else _OWN_CORPUS
     if not path.exists():
         print(f"jinlin bench: no such file: {path}", file=sys.stderr)
         return 2
@@ -326,8 +468,12 @@ def _run_bench(args: argparse.Namespace) -> int:
     )
     process_first = time.perf_counter() - start
     in_process_first, lexicon_load, model_load, first_cpu = (float(x) for x in done.stdout.split())
-    with path.open(encoding="utf-8") as f:
-        rows = [(r.get("text", ""), context_of(r)) for r in read_jsonl(f)]
+    try:
+        with path.open("rb") as f:
+            rows = [(r["text"], context_of(r)) for r in read_jsonl(f, str(path))]
+    except ValueError as e:
+        print(f"jinlin bench: {e}", file=sys.stderr)
+        return 2
     latencies: list[int] = []
     cpu_latencies: list[int] = []  # CPU time of this thread: what a busy machine does not inflate
     clock, thread_clock = time.perf_counter_ns, time.thread_time_ns
@@ -384,7 +530,11 @@ def _bench_floods() -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `parse`, `eval` and `bench` to the `jinlin` command line."""
-    p = sub.add_parser("parse", help="read JSONL messages on stdin, write intents as JSONL")
+    p = sub.add_parser(
+        "parse",
+        help="read messages on stdin (JSONL or plain text), write intents as JSONL",
+        description=PARSE_INPUT,
+    )
     p.set_defaults(func=_run_parse)
 
     e = sub.add_parser("eval", help="score the parser on a labeled JSONL file")
@@ -419,7 +569,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         choices=["parse", "fuzz", *bench_options.MODES],
         help="fuzz: hostile messages, dispatcher; e2e, city, all: see README (City scale)",
     )
-    b.add_argument("--file", default=str(_DEV_CORPUS), help="(parse) JSONL messages to parse")
+    b.add_argument(
+        "--file",
+        help=f"(parse) JSONL messages to parse (default: {_DEV_CORPUS} if present, "
+        f"else {_OWN_CORPUS.relative_to(_REPO)} of the repository)",
+    )
     b.add_argument("--repeat", type=int, default=30, help="(parse) passes over the file")
     b.add_argument("--config", help="fuzz: the config whose rooms and people are used")
     b.add_argument("--count", type=int, default=20_000, help="fuzz: how many messages")

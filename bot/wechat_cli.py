@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from bot.cli_support import add_config_option, config_path
 from bot.core.clock import SystemClock
 from bot.core.config import Config, ConfigError, WechatyTransportSection, load_config
 
@@ -26,9 +27,11 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _config(path: str) -> Config | None:
+def _config(path: str | None) -> Config | None:
+    from bot.cli_support import config_path
+
     try:
-        return load_config(path)
+        return load_config(config_path(path))
     except ConfigError as e:
         print(str(e), file=sys.stderr)
         return None
@@ -42,7 +45,8 @@ def cmd_rooms(args: argparse.Namespace) -> int:
     topics = [r.topic for com in config.grid for c in com.compounds for r in c.rooms]
     if args.action in ("bind", "unbind") and args.room not in topics:
         return _fail(
-            f"{args.config}: no room {args.room!r} under grid[].compounds[].rooms[].topic; "
+            f"{config_path(args.config)}: no room {args.room!r} "
+            "under grid[].compounds[].rooms[].topic; "
             f"configured rooms: {', '.join(topics) or 'none'}"
         )
     if args.action == "bind" and not args.wechat_id:
@@ -202,19 +206,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("room", nargs="?", help="the configured topic")
     p.add_argument("wechat_id", nargs="?", help="the WeChat room id to bind it to")
     p.add_argument("--topic", help="the room's topic now (for the listing)")
-    p.add_argument("--config", default="config.yaml")
+    add_config_option(p)
     p.add_argument("--db", help="database URL (default: storage.url of the config)")
     p.set_defaults(func=cmd_rooms)
 
     p = sub.add_parser("wechat", help="what the logged-in WeChat account sees (needs the gateway)")
     p.add_argument("what", choices=["rooms", "members"])
     p.add_argument("room", nargs="?", help="for members: a room's topic or id")
-    p.add_argument("--config", default="config.yaml")
+    add_config_option(p, help="a config with the wechaty transport (default: $JINLIN_CONFIG)")
     p.set_defaults(func=cmd_wechat)
 
     p = sub.add_parser("init", help="write a config draft (--from-wechat: from the account)")
     p.add_argument("--from-wechat", action="store_true", help="read rooms and members from WeChat")
-    p.add_argument("--config", default="config.yaml", help="a config with the wechaty transport")
-    p.add_argument("-o", "--output", default="config.draft.yaml")
+    add_config_option(p, help="a config with the wechaty transport (default: $JINLIN_CONFIG)")
+    p.add_argument("-o", "--output", default="config.draft.yaml", help="where to write the draft")
     p.add_argument("--force", action="store_true", help="overwrite the output file")
     p.set_defaults(func=cmd_init)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -69,3 +72,74 @@ async def reading(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def display_url(url: str) -> str:
+    """The URL as people may see it: the password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "(unreadable URL)"
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    # SQLAlchemy wraps the driver's error (.orig), drivers chain theirs (__cause__).
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [getattr(e, "orig", None), e.__cause__, e.__context__]
+    return seen
+
+
+def connection_problem(exc: BaseException, url: str) -> str | None:
+    """A sentence (in Chinese, for whoever runs the bot) if `exc` means the database could not
+    be reached or opened: which database, what failed, what to check. None for other errors."""
+    where = f"无法连接数据库 {display_url(url)}"
+    try:
+        parsed = make_url(url)
+        host, port = parsed.host or "localhost", parsed.port or 5432
+        sqlite_file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    except Exception:
+        host, port, sqlite_file = "?", 0, None
+    check_url = "请检查配置的 storage.url（或 --db）"
+    the_url = "配置的 storage.url（或 --db）"
+    for e in _causes(exc):
+        name = type(e).__name__
+        text = str(e).strip()
+        if name == "InvalidPasswordError" or name == "InvalidAuthorizationSpecificationError":
+            return f"{where}：用户名或密码不对（{text}）。{check_url}里的用户名和密码。"
+        if name == "InvalidCatalogNameError":
+            return (
+                f"{where}：数据库不存在（{text}）。请先建好数据库（如 createdb），"
+                f"或检查{the_url}里的库名。"
+            )
+        if name == "CannotConnectNowError" or name == "TooManyConnectionsError":
+            return f"{where}：数据库暂不接受连接（{text}）。请稍后再试，或检查数据库的状态。"
+        if isinstance(e, socket.gaierror):
+            return f"{where}：找不到主机 {host}。{check_url}里的主机名。"
+        if isinstance(e, ConnectionRefusedError) or (
+            isinstance(e, OSError) and e.errno == errno.ECONNREFUSED
+        ):
+            return (
+                f"{where}：{host}:{port} 拒绝连接，那里没有数据库在运行。"
+                f"请检查 PostgreSQL 是否已启动，以及{the_url}里的主机和端口。"
+            )
+        if isinstance(e, TimeoutError):
+            return (
+                f"{where}：连接 {host}:{port} 超时。请检查网络、防火墙，"
+                f"以及{the_url}里的主机和端口。"
+            )
+        if name == "OperationalError" and "unable to open database file" in text:
+            return (
+                f"{where}：打不开 SQLite 文件 {sqlite_file}。"
+                "请检查它所在的文件夹是否存在、运行机器人的用户能否写入。"
+            )
+        if name == "OperationalError" and "file is not a database" in text:
+            return f"{where}：{sqlite_file} 不是 SQLite 数据库文件。{check_url}是否指错了文件。"
+        if isinstance(e, OSError) and e.errno is not None:
+            return f"{where}：{e.strerror or text}。{check_url}，以及数据库是否在运行。"
+    return None

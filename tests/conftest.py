@@ -10,7 +10,6 @@ import pytest
 pytest_plugins = ["tests.support.pg"]
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

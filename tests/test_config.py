@@ -134,4 +134,4 @@ def test_check_config_prints_each_problem_and_fails(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert f"{path}: grid[0].compounds[0].buildings[2].head.id: is required" in done.stderr
     assert f"{path}: bot.timezone: unknown timezone" in done.stderr
-    assert "does not start" in done.stderr
+    assert "机器人才会启动" in done.stderr

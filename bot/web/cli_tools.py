@@ -115,6 +115,8 @@ def cmd_logout_all(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add the `web` subcommands to the jinlin parser."""
+    from bot.cli_support import add_config_option
+
     p = sub.add_parser("web", help="web console helpers (passwords, tokens, sessions)")
     websub = p.add_subparsers(dest="web_command", required=True)
     h = websub.add_parser("hash-password", help="print the scrypt hash of a password")
@@ -122,12 +124,12 @@ def register(sub: Any) -> None:
     t = websub.add_parser("new-token", help="make an API token and its sha256 for the config")
     t.set_defaults(func=cmd_new_token)
     lt = websub.add_parser("login-token", help="print a one-time console login token")
-    lt.add_argument("--config", default="config.example.yaml")
+    add_config_option(lt)
     lt.add_argument("--db", help="database URL (default: storage.url of the config)")
     lt.add_argument("--user", help="the console user it logs in (web.users[].name)")
     lt.set_defaults(func=cmd_login_token)
     lo = websub.add_parser("logout-all", help="end every console session (or one user's)")
-    lo.add_argument("--config", default="config.example.yaml")
+    add_config_option(lo)
     lo.add_argument("--db", help="database URL (default: storage.url of the config)")
     lo.add_argument("--user", help="only this user's sessions")
     lo.set_defaults(func=cmd_logout_all)

@@ -183,6 +183,15 @@ async def publish_clock(sb: Sandbox) -> None:
     )
 
 
+class CannotListen(OSError):
+    """The web server could not listen on its address (port taken, no permission)."""
+
+    def __init__(self, where: str, error: OSError) -> None:
+        super().__init__(error.errno, error.strerror)
+        self.where = where
+        self.error = error
+
+
 @dataclass
 class SandboxServer:
     """A running sandbox: the bot, its web server and the serve task."""
@@ -238,10 +247,10 @@ async def start_sandbox(
     site = web.TCPSite(runner, host or default_host, default_port if port is None else port)
     try:
         await site.start()
-    except OSError:
+    except OSError as e:
         await runner.cleanup()
         await bot.stop()
-        raise
+        raise CannotListen(f"{site.name}", e) from e
     bound = runner.addresses[0]
     url = f"http://{_url_host(bound[0])}:{bound[1]}/"
     task = asyncio.create_task(bot.serve(), name="sandbox-bot")
@@ -256,9 +265,17 @@ async def serve_sandbox(config: Config, clock: Clock) -> None:
     """Serve the sandbox (and console, 民情码, API, healthz) until interrupted."""
     try:
         server = await start_sandbox(config, clock)
-    except OSError as e:
+    except CannotListen as e:
+        # Only the listening socket's own error is about the port; a database that cannot be
+        # reached raises its own error from bot.start() and is reported as such.
         where = "{}:{}".format(*web_address(config.transport))
-        print(f"cannot listen on {where}: {e.strerror or e}; set transport.port", file=sys.stderr)
+        reason = e.error.strerror or str(e.error)
+        print(
+            f"无法在 {where} 上监听：{reason}。"
+            "可能已有程序（或另一个机器人）占用这个端口：请在配置里改 transport.port，"
+            "或先停掉占用它的程序。",
+            file=sys.stderr,
+        )
         raise SystemExit(2) from None
     print(f"jinlin sandbox on {server.url}  (console: {server.url}console)", flush=True)
     try:
