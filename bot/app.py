@@ -69,13 +69,19 @@ class App:
         sender = asyncio.create_task(self.sender.run(), name="outbox-sender")
         try:
             async for msg in self.transport.incoming():
-                await self.dispatcher.handle(msg)
+                in_hand = asyncio.ensure_future(self.dispatcher.handle(msg))
+                try:
+                    # Stopping (SIGTERM cancels serve) never cuts a message in half: the one in
+                    # hand is finished and committed whole; the next is left for the next start.
+                    await asyncio.shield(in_hand)
+                except asyncio.CancelledError:
+                    with contextlib.suppress(Exception):
+                        await in_hand
+                    raise
         finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
+            await self.sender.stop(sender)
 
     async def stop(self) -> None:
         """Release the database."""

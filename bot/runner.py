@@ -1,9 +1,15 @@
-"""`jinlin run`: pick the configured transport, start the bot, serve until interrupted."""
+"""`jinlin run`: pick the configured transport, start the bot, serve until interrupted.
+
+SIGTERM (systemd, docker stop) stops it cleanly: nothing more is received, the message in hand
+is finished, the send in hand is settled, the database is closed, and the process exits 0.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 from importlib.util import find_spec
 
 from bot.app import build_app
@@ -18,6 +24,7 @@ from bot.core.messages import Transport
 
 log = logging.getLogger(__name__)
 
+STOPPED = "jinlin stopped on SIGTERM: the message in hand was finished, the database closed"
 WECHAT_MODULES = ("wechaty", "wechaty_puppet", "wechaty_puppet_service")
 INSTALL_WECHAT = (
     "请在机器人的文件夹里运行 pip install -e '.[wechat]'（用装机器人的那个 pip，如 .venv/bin/pip）"
@@ -58,8 +65,29 @@ def start_problems(config: Config) -> list[str]:
 
 
 async def run_bot(config: Config) -> None:
-    """Run the bot on the transport named by `transport.kind`."""
-    await _serve(config)
+    """Run the bot on the transport named by `transport.kind` until SIGTERM."""
+    loop = asyncio.get_running_loop()
+    me = asyncio.current_task()
+    assert me is not None
+    terminated = asyncio.Event()
+
+    def on_term() -> None:
+        if not terminated.is_set():
+            log.info("SIGTERM: stopping (no new messages; finishing the one in hand)")
+            terminated.set()
+            me.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, on_term)
+    try:
+        await _serve(config)
+    except asyncio.CancelledError:
+        if not terminated.is_set():
+            raise
+        me.uncancel()
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)
+    if terminated.is_set():
+        log.info(STOPPED)
 
 
 async def _serve(config: Config) -> None:

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
 NOT_TRIED_DELAY = timedelta(seconds=2)
+STOP_GRACE = 10.0  # seconds a stopping bot waits for the send in hand to finish
 MERGE_SEPARATOR = "\n—————\n"
 PAUSE_FIRST = timedelta(minutes=10)  # the first 风控 pause; each further one doubles
 PAUSE_CAP = timedelta(hours=6)
@@ -129,6 +130,8 @@ class OutboxSender:
         self._held_until: datetime | None = None  # when a room-gap hold ends (a wake-up hint)
         self._pruned_at: datetime | None = None  # when this sender last pruned the outbox
         self._analyzed_at: datetime | None = None  # ... and refreshed the planner's statistics
+        self._stopping = False  # stop() asked run() to return after the send in hand
+        self._busy = False  # run() is inside send_one
 
     def wake(self) -> None:
         """Tell the sender something new is queued."""
@@ -378,15 +381,31 @@ class OutboxSender:
             n += 1
         return n
 
+    async def stop(self, task: asyncio.Task[None], grace: float = STOP_GRACE) -> None:
+        """Stop `task` (running run()) between two sends: a send in progress is finished and
+        settled first, so no claim is left for the next start to resolve."""
+        self._stopping = True
+        if self._busy and not task.done():
+            await asyncio.wait({task}, timeout=grace)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
     async def run(self) -> None:
-        """Send forever, pacing between sends; wakes early when something is queued."""
-        while True:
+        """Send until stopped, pacing between sends; wakes early when something is queued."""
+        self._stopping = False
+        while not self._stopping:
+            self._busy = True
             try:
                 sent = await self.send_one()
             except Exception:
                 log.exception("outbox sender error; retrying shortly")
                 sent = False
                 await asyncio.sleep(2)
+            finally:
+                self._busy = False
+            if self._stopping:
+                return
             if sent:
                 gap = self._policy.min_gap + self._rng.uniform(0, self._policy.jitter)
                 if gap > 0:
