@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 from collections.abc import Coroutine
 from typing import Any, NoReturn, TypeVar
 
@@ -53,8 +54,12 @@ def run_on_database(main: Coroutine[Any, Any, T], url: str) -> T:
     """asyncio.run(main); a database that cannot be reached or is behind the code ends in one
     sentence (which database, what failed, what to check) and exit code 2, not a traceback."""
     from bot.app import SchemaOutdated
-    from storage.engine import connection_problem, display_url
+    from storage.engine import connection_problem, display_url, sqlite_problem
 
+    problem = sqlite_problem(url)
+    if problem is not None:
+        main.close()
+        fail(problem)
     try:
         return asyncio.run(main)
     except SchemaOutdated as e:
@@ -64,7 +69,15 @@ def run_on_database(main: Coroutine[Any, Any, T], url: str) -> T:
         if problem is None:
             raise
         logging.getLogger("jinlin").debug("database error", exc_info=True)
+        # aiosqlite's thread may still report the failed connection to the closed loop
+        threading.excepthook = _quiet_closed_loop
         fail(problem)
+
+
+def _quiet_closed_loop(args: threading.ExceptHookArgs) -> None:
+    if isinstance(args.exc_value, RuntimeError) and "loop is closed" in str(args.exc_value):
+        return
+    threading.__excepthook__(args)
 
 
 def setup_logging(verbose: bool = False) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -138,8 +140,34 @@ def connection_problem(exc: BaseException, url: str) -> str | None:
                 f"{where}：打不开 SQLite 文件 {sqlite_file}。"
                 "请检查它所在的文件夹是否存在、运行机器人的用户能否写入。"
             )
-        if name == "OperationalError" and "file is not a database" in text:
+        if "file is not a database" in text:
             return f"{where}：{sqlite_file} 不是 SQLite 数据库文件。{check_url}是否指错了文件。"
         if isinstance(e, OSError) and e.errno is not None:
             return f"{where}：{e.strerror or text}。{check_url}，以及数据库是否在运行。"
+    return None
+
+
+def sqlite_problem(url: str) -> str | None:
+    """For a SQLite file URL: a sentence if its folder is missing or not writable, else None.
+
+    Checked before connecting: the driver's thread would otherwise report the same failure
+    again, as a traceback, after the event loop has closed."""
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return None
+    name = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not name or name == ":memory:":
+        return None
+    if name.startswith("file:"):
+        return None  # a URI filename: let the driver read it
+    folder = Path(name).absolute().parent
+    where = f"无法连接数据库 {display_url(url)}：打不开 SQLite 文件 {name}"
+    if not folder.is_dir():
+        return (
+            f"{where}，文件夹 {folder} 不存在。"
+            "请先建好这个文件夹，或检查配置的 storage.url（或 --db）。"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"{where}，运行机器人的用户不能写入文件夹 {folder}。请检查它的权限。"
     return None

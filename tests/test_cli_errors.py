@@ -188,7 +188,7 @@ def test_sqlite_in_a_missing_folder(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'j.db'}"
     err = failed(jinlin("db", "upgrade", "--db", url))
     assert f"无法连接数据库 {url}：打不开 SQLite 文件" in err
-    assert "文件夹是否存在" in err
+    assert f"文件夹 {tmp_path / 'no' / 'such'} 不存在" in err
 
 
 def test_port_in_use_is_blamed_on_the_port(tmp_path: Path) -> None:
@@ -350,3 +350,10 @@ def test_replay_names_each_bad_line(tmp_path: Path) -> None:
         f'{events}:7: "text" must be a string, not an array',
         f"{events}:8: a line must be a JSON object {{...}}, not a string",
     ]
+
+
+def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are not the pages of a database\n" * 200)
+    err = failed(jinlin("db", "upgrade", "--db", f"sqlite+aiosqlite:///{path}"))
+    assert f"{path} 不是 SQLite 数据库文件" in err
