@@ -7,6 +7,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,7 +18,7 @@ from bot.core.grid import Grid
 from bot.core.messages import Incoming, Transport
 from bot.dispatcher import ActivityTitles, Dispatcher
 from bot.scheduler import TaskRunner, start_realtime
-from bot.sender import OutboxSender, SendPolicy
+from bot.sender import STOP_GRACE, OutboxSender, SendPolicy
 from handlers.activities import ActivityTitleCache
 from handlers.outcome import Outcome
 from handlers.registry import Registry, build_registry
@@ -79,6 +80,12 @@ class App:
                         await in_hand
                     raise
         finally:
+            # No new polls; a poll under way finishes (cancelled mid-query it would log a
+            # traceback and leave its task claimed until the lease lapses).
+            self._scheduler.pause()
+            polls = [t for t in asyncio.all_tasks() if _is_poll(t) and not t.done()]
+            if polls:
+                await asyncio.wait(polls, timeout=STOP_GRACE)
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
             await self.sender.stop(sender)
@@ -86,6 +93,11 @@ class App:
     async def stop(self) -> None:
         """Release the database."""
         await self.engine.dispose()
+
+
+def _is_poll(task: asyncio.Task[Any]) -> bool:
+    # APScheduler 3 runs each coroutine job in a task of this function
+    return getattr(task.get_coro(), "__qualname__", "") == "run_coroutine_job"
 
 
 async def ensure_schema_current(engine: AsyncEngine) -> None:
