@@ -754,7 +754,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--city", action="store_true", help="a whole city (the only kind for now)")
     p.add_argument("--scale", type=float, default=1.0, help="times Nanping's size (0.01: small)")
-    p.add_argument("--seed", type=int, default=14)
+    p.add_argument(
+        "--seed", type=int, default=14, help="the random seed (the same seed gives the same city)"
+    )
     p.add_argument(
         "--db",
         required=True,
