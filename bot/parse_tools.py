@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.cli_support import json_kind
 from intents import Intent, ParseContext, parse
 from intents.lexicon import lexicon
 from intents.parser import read
@@ -82,30 +83,14 @@ def message_problem(row: dict[str, Any]) -> str | None:
     if "text" not in row:
         return 'no "text"'
     if not isinstance(row["text"], str):
-        return f'"text" must be a string, not {_json_type(row["text"])}'
+        return f'"text" must be a string, not {json_kind(row["text"])}'
     for key in _OPTIONAL_TEXT:
         if row.get(key) is not None and not isinstance(row[key], str):
-            return f'"{key}" must be a string, not {_json_type(row[key])}'
+            return f'"{key}" must be a string, not {json_kind(row[key])}'
     acts = row.get("activities")
     if acts is not None and not (isinstance(acts, list) and all(isinstance(a, str) for a in acts)):
         return '"activities" must be a list of titles (strings)'
     return None
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, str):
-        return "a string"
-    return type(value).__name__
 
 
 def _decoded(raw: str | bytes) -> str:
@@ -141,7 +126,7 @@ def read_lines(
             yield BadLine(n, f"not valid JSON: {e}")
             continue
         if not isinstance(row, dict):
-            yield BadLine(n, f'expected a JSON object {{"text": ...}}, got {_json_type(row)}')
+            yield BadLine(n, f'expected a JSON object {{"text": ...}}, got {json_kind(row)}')
             continue
         problem = message_problem(row)
         if problem is not None:

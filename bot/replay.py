@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TextIO
 
 from bot.app import App, build_app
+from bot.cli_support import json_kind
 from bot.core.clock import VirtualClock
 from bot.core.config import Config
 from bot.core.messages import Incoming, LocalTransport, Outgoing
@@ -53,23 +54,9 @@ def _decoded(raw: str | bytes) -> str:
         raise _Bad(f"not UTF-8 (byte {e.start}); save the file as UTF-8") from None
 
 
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return "a string" if isinstance(value, str) else "a value"
-
-
 def _when(value: object, config: Config) -> datetime:
     if not isinstance(value, str):
-        raise _Bad(f'"at" must be an ISO time like "2026-11-25T09:00", not {_kind(value)}')
+        raise _Bad(f'"at" must be an ISO time like "2026-11-25T09:00", not {json_kind(value)}')
     try:
         at = datetime.fromisoformat(value)
     except ValueError:
@@ -88,23 +75,23 @@ def _event(n: int, raw: str | bytes, config: Config) -> ReplayEvent | None:
     except (ValueError, RecursionError) as e:
         raise _Bad(f"not valid JSON: {e}") from None
     if not isinstance(data, dict):
-        raise _Bad(f"a line must be a JSON object {{...}}, not {_kind(data)}")
+        raise _Bad(f"a line must be a JSON object {{...}}, not {json_kind(data)}")
     if "at" not in data:
         raise _Bad('missing key "at"')
     at = _when(data["at"], config)
     for key in _TEXT_KEYS:
         if data.get(key) is not None and not isinstance(data[key], str):
-            raise _Bad(f'"{key}" must be a string, not {_kind(data[key])}')
+            raise _Bad(f'"{key}" must be a string, not {json_kind(data[key])}')
     sender = data.get("sender")
     if sender is not None and not (isinstance(sender, str) and sender.strip()):
-        raise _Bad(f'"sender" must be a WeChat id (a non-empty string), not {_kind(sender)}')
+        raise _Bad(f'"sender" must be a WeChat id (a non-empty string), not {json_kind(sender)}')
     if data.get("room") == "":
         raise _Bad('"room" is empty: leave it out for a private message')
     message_id = data.get("id")
     if message_id is not None and (
         isinstance(message_id, bool) or not isinstance(message_id, str | int)
     ):
-        raise _Bad(f'"id" must be a string or a number, not {_kind(message_id)}')
+        raise _Bad(f'"id" must be a string or a number, not {json_kind(message_id)}')
     text = data.get("text")
     if text is not None and sender is None:
         raise _Bad('a message needs a "sender"')
