@@ -125,7 +125,7 @@ async def bench_city(
     first = startup_in_subprocess(config_path, db_url)
     again = startup_in_subprocess(config_path, db_url)
     row(CITY_ROWS[0], ms(first["start"]), f"config read in {ms(first['config_load'])}; target 5 s")
-    row(CITY_ROWS[1], ms(again["start"]), "the grid is already stored")
+    row(CITY_ROWS[1], ms(again["start"]), "the same database, a second process")
     rss = max(first["maxrss_kb"], again["maxrss_kb"]) / 1024
     row(CITY_ROWS[2], f"{rss:,.0f} MB", "after start, a report and 待办; target 200 MB")
     figures[CITY_ROWS[0]] = first["start"]
