@@ -7,14 +7,13 @@ from datetime import datetime
 from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.domain import OutboxStatus
+from bot.core.domain import SETTLED_OUTCOMES, OutboxStatus
 from storage.models import OutboxMessage
 from storage.wechat_models import SendAttempt
 
 # Rows ANALYZE samples per index on SQLite: enough for the planner, a few ms on a 1M-row table.
 ANALYSIS_LIMIT = 1000
 PRUNE_BATCH = 2000  # rows deleted per statement, so a backlog never holds the lock for long
-SETTLED = ("sent", "echoed", "failed", "resent")  # send attempts with a known end
 
 
 async def optimize(session: AsyncSession) -> None:
@@ -57,7 +56,7 @@ async def prune_outbox(session: AsyncSession, account: str, before: datetime) ->
     await session.execute(
         delete(SendAttempt).where(
             SendAttempt.account == account,
-            SendAttempt.outcome.in_(SETTLED),
+            SendAttempt.outcome.in_(SETTLED_OUTCOMES),
             SendAttempt.started_at < before,
         )
     )

@@ -8,15 +8,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.domain import SendOutcome
 from bot.core.messages import Outgoing
 from storage.wechat_models import SendAttempt
 
-STARTED = "started"
-SENT = "sent"  # the service said it sent it
-ECHOED = "echoed"  # the account's own copy of it came back
-FAILED = "failed"  # the service said it did not
-UNKNOWN = "unknown"  # the connection broke during the call: waiting for an echo
-RESENT = "resent"  # no outcome and no echo: its messages were queued again
+# The outcomes, under their old names here (callers say send_attempts.SENT).
+STARTED = SendOutcome.STARTED
+SENT = SendOutcome.SENT
+ECHOED = SendOutcome.ECHOED
+FAILED = SendOutcome.FAILED
+UNKNOWN = SendOutcome.UNKNOWN
+RESENT = SendOutcome.RESENT
 
 
 async def start(
@@ -47,7 +49,7 @@ async def start(
 async def finish(
     session: AsyncSession,
     attempt_id: int,
-    outcome: str,
+    outcome: SendOutcome,
     now: datetime,
     *,
     chat_message_id: str | None = None,

@@ -265,3 +265,20 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     DROPPED = "dropped"  # a group message that fell in quiet hours
+
+
+class SendOutcome(StrEnum):
+    """How one call to the chat service ended (a send attempt, storage/send_attempts.py)."""
+
+    STARTED = "started"
+    SENT = "sent"  # the service said it sent it
+    ECHOED = "echoed"  # the account's own copy of it came back
+    FAILED = "failed"  # the service said it did not
+    UNKNOWN = "unknown"  # the connection broke during the call: waiting for an echo
+    RESENT = "resent"  # no outcome and no echo: its messages were queued again
+
+
+# Attempts whose end is known: kept only for the outbox's retention (storage/maintenance.py).
+SETTLED_OUTCOMES = frozenset(
+    {SendOutcome.SENT, SendOutcome.ECHOED, SendOutcome.FAILED, SendOutcome.RESENT}
+)

@@ -198,6 +198,7 @@ async def kill_run(
     """
     from sqlalchemy import func, select
 
+    from bot.core.domain import SendOutcome
     from storage.engine import create_engine, session_factory
     from storage.models import Case
     from storage.wechat_models import SendAttempt
@@ -251,7 +252,7 @@ async def kill_run(
                 select(func.count(Case.id)).where(Case.source_message_id.in_(list(said_up)))
             )
             in_flight = await session.scalar(
-                select(func.count(SendAttempt.id)).where(SendAttempt.outcome == "resent")
+                select(func.count(SendAttempt.id)).where(SendAttempt.outcome == SendOutcome.RESENT)
             )
     finally:
         await engine.dispose()

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from bot.app import App
 from bot.core.clock import SystemClock
 from bot.core.config import load_config
+from bot.core.domain import SendOutcome
 from bot.transports.wechaty import WechatyTransport
 from bot.transports.wechaty_runner import WechatService, running
 from storage.models import CaseEvent
@@ -237,7 +238,7 @@ async def test_puppet_service_killed_mid_run_loses_nothing_and_repeats_only_cut_
         sent = await settle(compound, quiet_for=3, timeout=40)
         async with bot.app.sessions() as session:
             unknown = await session.scalar(
-                select(func.count(SendAttempt.id)).where(SendAttempt.outcome == "resent")
+                select(func.count(SendAttempt.id)).where(SendAttempt.outcome == SendOutcome.RESENT)
             )
 
     assert reconnect < 15
