@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.domain import LoginStatus
 from storage.upsert import insert_ignore
 from storage.wechat_models import AccountState, BotInstance
 
-LOGGED_IN = "logged_in"
-LOGGED_OUT = "logged_out"
+LOGGED_IN = LoginStatus.LOGGED_IN
+LOGGED_OUT = LoginStatus.LOGGED_OUT
 
 
 async def get(session: AsyncSession, account: str) -> AccountState | None:
@@ -26,7 +27,7 @@ async def change(session: AsyncSession, account: str, now: datetime, **values: A
     await insert_ignore(
         session,
         AccountState,
-        {"account": account, "login": "unknown", "pause_level": 0, "updated_at": now},
+        {"account": account, "login": LoginStatus.UNKNOWN, "pause_level": 0, "updated_at": now},
         ["account"],
     )
     await session.execute(

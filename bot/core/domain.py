@@ -282,3 +282,11 @@ class SendOutcome(StrEnum):
 SETTLED_OUTCOMES = frozenset(
     {SendOutcome.SENT, SendOutcome.ECHOED, SendOutcome.FAILED, SendOutcome.RESENT}
 )
+
+
+class LoginStatus(StrEnum):
+    """Whether a WeChat account is logged in, as every process sees it (account_state)."""
+
+    LOGGED_IN = "logged_in"
+    LOGGED_OUT = "logged_out"
+    UNKNOWN = "unknown"  # not heard of since the account was first seen

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.clock import Clock
 from bot.core.config import CommunityConfig, Config, PersonConfig, WechatyTransportSection
+from bot.core.domain import LoginStatus
 from bot.core.messages import Outgoing
 from bot.outbound import enqueue_all
 from bot.transports.receipts import DatabaseReceipts
@@ -329,7 +330,11 @@ class WechatService:
         """A QR link to log in with: shown on the console, and sent by the second channel."""
         async with self.app.sessions() as session, session.begin():
             await account_state.change(
-                session, self.account, self.app.clock.now(), qr_url=url, login="logged_out"
+                session,
+                self.account,
+                self.app.clock.now(),
+                qr_url=url,
+                login=LoginStatus.LOGGED_OUT,
             )
         await self._second_channel(f"{self.app.config.bot.name}需要扫码登录微信：{url}")
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from bot.app import App
+from bot.core.domain import LoginStatus
 from bot.web.health import TRANSPORT_DETAILS
 from bot.web.login import require_user
 from bot.web.state import state_of
@@ -70,9 +71,13 @@ async def wechat_status(service: WechatAccount) -> dict[str, Any]:
     return {
         "wechat": {
             "account": app.config.bot.account,
-            "login": "logged_in"
+            "login": LoginStatus.LOGGED_IN
             if transport.connected
-            else ("logged_out" if transport.logged_out_since or transport.qr_url else "unknown"),
+            else (
+                LoginStatus.LOGGED_OUT
+                if transport.logged_out_since or transport.qr_url
+                else LoginStatus.UNKNOWN
+            ),
             "qr_url": transport.qr_url,
             "restricted_until": _iso(state.paused_until) if paused and state else None,
             "restriction": state.pause_reason if paused and state else None,
@@ -97,7 +102,7 @@ async def wechat_page(request: web.Request) -> web.Response:
         bindings = await room_bindings.all_bindings(session, state.config.bot.account)
     tz = state.config.bot.tz
     parts = [f"<h1>微信账号 {html.escape(status['account'])}</h1>"]
-    if status["login"] == "logged_in":
+    if status["login"] == LoginStatus.LOGGED_IN:
         parts.append("<p>状态：<strong>已登录</strong></p>")
     else:
         parts.append("<p>状态：<strong>未登录</strong>。请用机器人的微信扫描下面的二维码。</p>")
