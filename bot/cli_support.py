@@ -105,3 +105,13 @@ def json_kind(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return "a string" if isinstance(value, str) else "a value"
+
+
+def utf8_line(raw: str | bytes, source: str = "input") -> str:
+    """A line read as bytes, decoded; ValueError names the bad byte and what to do."""
+    if isinstance(raw, str):
+        return raw
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"not UTF-8 (byte {e.start}); save the {source} as UTF-8") from None

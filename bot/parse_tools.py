@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.cli_support import json_kind
+from bot.cli_support import json_kind, utf8_line
 from intents import Intent, ParseContext, parse
 from intents.lexicon import lexicon
 from intents.parser import read
@@ -93,15 +93,6 @@ def message_problem(row: dict[str, Any]) -> str | None:
     return None
 
 
-def _decoded(raw: str | bytes) -> str:
-    if isinstance(raw, str):
-        return raw
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise ValueError(f"not UTF-8 (byte {e.start}); save the input as UTF-8") from None
-
-
 def read_lines(
     lines: Iterable[str | bytes], *, plain_text: bool = False
 ) -> Iterator[tuple[int, dict[str, Any]] | BadLine]:
@@ -110,7 +101,7 @@ def read_lines(
     With `plain_text`, a line that does not start with {, [ or " is itself the text."""
     for n, raw in enumerate(lines, 1):
         try:
-            line = _decoded(raw)
+            line = utf8_line(raw)
         except ValueError as e:
             yield BadLine(n, str(e))
             continue

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TextIO
 
 from bot.app import App, build_app
-from bot.cli_support import json_kind
+from bot.cli_support import json_kind, utf8_line
 from bot.core.clock import VirtualClock
 from bot.core.config import Config
 from bot.core.messages import Incoming, LocalTransport, Outgoing
@@ -45,15 +45,6 @@ class _Bad(ValueError):
     """One problem of one line."""
 
 
-def _decoded(raw: str | bytes) -> str:
-    if isinstance(raw, str):
-        return raw
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise _Bad(f"not UTF-8 (byte {e.start}); save the file as UTF-8") from None
-
-
 def _when(value: object, config: Config) -> datetime:
     if not isinstance(value, str):
         raise _Bad(f'"at" must be an ISO time like "2026-11-25T09:00", not {json_kind(value)}')
@@ -67,7 +58,10 @@ def _when(value: object, config: Config) -> datetime:
 
 
 def _event(n: int, raw: str | bytes, config: Config) -> ReplayEvent | None:
-    line = _decoded(raw).strip().lstrip("\ufeff")
+    try:
+        line = utf8_line(raw, "file").strip().lstrip("\ufeff")
+    except ValueError as e:
+        raise _Bad(str(e)) from None
     if not line:
         return None
     try:
