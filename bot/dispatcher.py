@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,7 +27,16 @@ from handlers.errors import DomainError
 from handlers.outcome import UNHANDLED, Outcome
 from handlers.registry import Registry
 from handlers.texts import HELP_TEXT, NOT_YET
-from intents import Command, CommandName, Intent, IntentKind, ParseContext, parse, parse_command
+from intents import (
+    ActivitiesNeeded,
+    Command,
+    CommandName,
+    Intent,
+    IntentKind,
+    ParseContext,
+    parse,
+    parse_command,
+)
 from storage import tasks
 from storage.cases import CaseRepository
 from storage.engine import reading
@@ -179,19 +189,21 @@ class Dispatcher:
         return await self._run(msg, room, intent.kind, lambda ctx: handler(ctx, intent))
 
     async def _parse_group(self, msg: Incoming, room: RoomInfo) -> Intent:
-        # A read-only transaction: on SQLite it takes no write lock, so chit-chat never waits
+        context = ParseContext(
+            room=msg.room,
+            sender_name=msg.sender_name,
+            activities=None,  # looked up only if they could change the reading
+            bot_name=self._config.bot.name,
+        )
+        try:
+            return parse(msg.text, context)
+        except ActivitiesNeeded:
+            pass
+        # A read-only transaction: on SQLite it takes no write lock, so a sign-up never waits
         # for (or holds up) a report being filed.
         async with reading(self._sessions) as session:
             titles = await self._activity_titles(session, room.compound.name, self._clock.now())
-        return parse(
-            msg.text,
-            ParseContext(
-                room=msg.room,
-                sender_name=msg.sender_name,
-                activities=titles,
-                bot_name=self._config.bot.name,
-            ),
-        )
+        return parse(msg.text, replace(context, activities=titles))
 
     async def _handle_private(self, msg: Incoming) -> Outcome:
         command = parse_command(msg.text) or Command(CommandName.HELP)

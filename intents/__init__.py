@@ -2,10 +2,11 @@
 
 from intents.command_model import Command, CommandName, TransferTarget, transfer_target
 from intents.commands import parse_command
-from intents.model import Category, Intent, IntentKind, ParseContext
+from intents.model import ActivitiesNeeded, Category, Intent, IntentKind, ParseContext
 from intents.parser import parse
 
 __all__ = [
+    "ActivitiesNeeded",
     "Category",
     "Command",
     "CommandName",

@@ -182,7 +182,10 @@ def _signup(
     msg: Message, clauses: list[Clause], ctx: ParseContext, lex: Lexicon, problem_found: bool
 ) -> tuple[IntentKind, Trace] | None:
     """Join or leave, said by the sender about an open activity."""
-    has_acts = bool(ctx.activities)
+    said = "\n".join(c.text for c in clauses)
+    if not (lex.leave.search(said) or lex.join_strong.search(said) or lex.join_weak.search(said)):
+        return None  # no word of joining or leaving: the open activities cannot matter
+    has_acts = bool(ctx.open_titles())
     if not has_acts and "报名" not in msg.body:  # nothing open, nothing named: no sign-up
         return None
     statements = [c for c in clauses if not c.question]
@@ -213,7 +216,7 @@ def _signup(
     weak = _first(lex.join_weak, joinable, questions=False)
     # "几点开始？我下午才有空" asks, it does not join
     if weak and has_acts and not problem_found and not asking:
-        named = match_activity(msg.body, ctx.activities, lex)
+        named = match_activity(msg.body, ctx.open_titles(), lex)
         if named.title is not None:
             return IntentKind.JOIN_ACTIVITY, Trace(Step.JOIN_WEAK, weak, named.reason)
     return None

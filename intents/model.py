@@ -18,14 +18,26 @@ class IntentKind(StrEnum):
     NONE = "none"
 
 
+class ActivitiesNeeded(Exception):
+    """The parser needs the open activities that the caller left to be asked for (None)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ParseContext:
     """What the bot knows when a group message arrives."""
 
     room: str | None = None  # the room's topic
     sender_name: str = ""  # display name in that room
-    activities: tuple[str, ...] = ()  # titles open for sign-up in that room
+    # Titles open for sign-up in that room. None: not looked up yet; the parser raises
+    # ActivitiesNeeded only if they could change its reading, so chit-chat costs no lookup.
+    activities: tuple[str, ...] | None = ()
     bot_name: str = "小邻"
+
+    def open_titles(self) -> tuple[str, ...]:
+        """The open activities; raises ActivitiesNeeded when they were left to be asked for."""
+        if self.activities is None:
+            raise ActivitiesNeeded
+        return self.activities
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ _QUOTED = re.compile(r"「[^「」：:]{0,30}[：:](?P<text>[^「」]*)」")
 def _from_jielong(block: Jielong, ctx: ParseContext, lex: Lexicon) -> Intent:
     """A 接龙 block counts as the sender's sign-up only through the sender's own line."""
     sale = lex.ad_phrases.search(block.title) or lex.sale.search(block.title)
-    if sale and not match_title(block.title, ctx.activities, lex).named:
+    if sale and not match_title(block.title, ctx.open_titles(), lex).named:
         return Intent(  # "#接龙 明天团购六鳌地瓜，10斤一箱38元": an order list, not a sign-up
             IntentKind.NONE,
             confidence=lex.thresholds.conf_jielong,
@@ -44,7 +44,7 @@ def _from_jielong(block: Jielong, ctx: ParseContext, lex: Lexicon) -> Intent:
                 )
             ),
         )
-    match = match_title(block.title, ctx.activities, lex)
+    match = match_title(block.title, ctx.open_titles(), lex)
     explain = [
         Trace(Step.JIELONG, f"own-line({line.reason})", line.line),
         Trace(Step.ACTIVITY, "", match.reason),
@@ -82,7 +82,7 @@ def _complete(reading: Reading, msg: Message, ctx: ParseContext, lex: Lexicon) -
             explain=render(explain),
         )
     if kind in (IntentKind.JOIN_ACTIVITY, IntentKind.LEAVE_ACTIVITY):
-        match = match_activity(msg.body, ctx.activities, lex)
+        match = match_activity(msg.body, ctx.open_titles(), lex)
         explain.append(Trace(Step.ACTIVITY, "", match.reason))
         headcount = None
         if kind is IntentKind.JOIN_ACTIVITY:
@@ -117,7 +117,9 @@ def read_rules(text: str, ctx: ParseContext, lex: Lexicon) -> RulesView | Intent
     block = parse_jielong(msg.body if msg.quoted else msg.full)
     # numbered lines without 接龙 are a chain only under the title of an open activity;
     # otherwise they are a list ("1. 电梯坏了 2. 灯不亮")
-    if block is not None and (block.headed or match_title(block.title, ctx.activities, lex).named):
+    if block is not None and (
+        block.headed or match_title(block.title, ctx.open_titles(), lex).named
+    ):
         return _from_jielong(block, ctx, lex)
     reading = classify(msg, ctx, lex)
     if reading.kind is IntentKind.NONE and msg.quoted and reading.found_nothing:
