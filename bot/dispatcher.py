@@ -270,9 +270,14 @@ class Dispatcher:
         self, session: AsyncSession, msg: Incoming, messages: tuple[Outgoing, ...], now: datetime
     ) -> None:
         """Queue what was said; replies to a web or console sender are shown there instead."""
+        present: tuple[str, ...] = ()
         if msg.channel is not Channel.CHAT:
             messages = tuple(m for m in messages if m.to_person != msg.sender_id)
-        await enqueue_all(session, self._config, f"in:{msg.message_id}", messages, now)
+        elif msg.room is not None:
+            present = (msg.room,)  # it came from there, through this process's account
+        await enqueue_all(
+            session, self._config, f"in:{msg.message_id}", messages, now, present=present
+        )
 
     def _wake(self, messages: tuple[Outgoing, ...]) -> None:
         if messages and self._on_enqueued is not None:

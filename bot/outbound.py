@@ -8,7 +8,7 @@ resident's phone).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -46,13 +46,16 @@ async def enqueue_all(
     key_prefix: str,
     messages: Sequence[Outgoing],
     now: datetime,
+    *,
+    present: Collection[str] = (),
 ) -> int:
     """Store messages under keys `key_prefix:i` (one statement); returns how many were new.
 
-    Each message goes out through an account that can deliver it (see `route`).
+    Each message goes out through an account that can deliver it (see `route`); `present`
+    names rooms this process's account is known to be in (a message just came from there).
     """
     rows = []
-    accounts = await route(session, config.bot.account, messages)
+    accounts = await route(session, config.bot.account, messages, present)
     for i, msg in enumerate(messages):
         when = delivery_time(msg, now, config.bot.tz, config.bot.quiet)
         rows.append(
@@ -67,7 +70,9 @@ async def enqueue_all(
     return await outbox.enqueue_many(session, config.bot.account, rows, now)
 
 
-async def route(session: AsyncSession, own: str, messages: Sequence[Outgoing]) -> list[str]:
+async def route(
+    session: AsyncSession, own: str, messages: Sequence[Outgoing], present: Collection[str] = ()
+) -> list[str]:
     """The account each message is sent through: several accounts (processes) share a database.
 
     A group message goes through an account that is in the room (learned at login, stored
@@ -75,7 +80,7 @@ async def route(session: AsyncSession, own: str, messages: Sequence[Outgoing]) -
     yet, else the first bound one. A private message goes through this process's account:
     the person wrote to it, or is one of its compound's people (contacts are not stored).
     """
-    rooms = [m.to_room for m in messages if m.to_room is not None]
+    rooms = [m.to_room for m in messages if m.to_room is not None and m.to_room not in present]
     bound = await room_bindings.accounts_in(session, rooms) if rooms else {}
     out = []
     for m in messages:

@@ -127,3 +127,27 @@ async def test_a_room_message_goes_through_the_account_in_that_room(db_url: str)
         "a": ["武夷香榭3栋业主群", "武夷香榭业主群"],
         "b": ["江南八仙小区业主群"],
     }
+
+
+async def test_a_reply_goes_back_through_the_account_it_came_in_on(db_url: str) -> None:
+    """The room is bound to account b only (a's binding not learned yet); a hears a report
+    there, so a is in the room: the group reply goes out through a, without asking the
+    bindings."""
+    clock = VirtualClock(datetime(2026, 12, 2, 10, 0, tzinfo=TZ))
+    cfg = services_config(bot={"name": "小邻", "timezone": "Asia/Shanghai", "account": "a"})
+    app = build_app(cfg, RecordingTransport(clock, io.StringIO(), cfg), clock, db_url=db_url)
+    try:
+        await app.start(upgrade=True)
+        async with app.sessions() as s, s.begin():
+            await room_bindings.bind(
+                s, account="b", room=ROOM, wechat_id="@@b1", topic=ROOM, by="topic",
+                now=clock.now(),
+            )  # fmt: skip
+        outcome = await app.handle(said("m1", "3栋电梯坏了，麻烦看一下", clock))
+        assert outcome.handled
+        async with app.sessions() as s:
+            rows = (await s.execute(select(OutboxMessage.to_room, OutboxMessage.account))).all()
+        assert (ROOM, "a") in rows
+        assert all(account == "a" for _room, account in rows)
+    finally:
+        await app.stop()
