@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.core.domain import CaseAction, CaseKind
+from bot.core.domain import CaseKind
 from bot.core.messages import Outgoing
 from handlers import duplicates, sla
 from handlers.context import HandlerContext
@@ -43,14 +43,14 @@ async def file_report(ctx: HandlerContext, intent: Intent) -> Outcome:
             assignee_id=assignee.id if assignee else None,
             assignee_name=assignee.name if assignee else None,
             source_message_id=ctx.message.message_id,
+            assignee_role=assignee.role if assignee else None,
+            accept_due_at=sla.deadline(
+                ctx.config, urgent=intent.urgent, stage=sla.ACCEPT, since=ctx.now
+            ),
         ),
         ctx.now,
     )
-    if assignee is not None:
-        await ctx.cases.log(
-            case, "bot", CaseAction.ASSIGNED, f"{assignee.role}:{assignee.id}", ctx.now
-        )
-    await sla.start_chain(ctx.session, ctx.config, case, sla.ACCEPT, ctx.now)
+    await sla.start_chain(ctx.session, ctx.config, case, sla.ACCEPT, ctx.now, filed=True)
     return said([_group_ack(ctx, case, assignee), *_notify_assignee(ctx, case, assignee)], case)
 
 

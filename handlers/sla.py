@@ -52,12 +52,23 @@ def deadline(config: Config, *, urgent: bool, stage: SlaStage, since: datetime) 
 
 
 async def start_chain(
-    session: AsyncSession, config: Config, case: Case, stage: SlaStage, now: datetime
+    session: AsyncSession,
+    config: Config,
+    case: Case,
+    stage: SlaStage,
+    now: datetime,
+    *,
+    filed: bool = False,
 ) -> None:
-    """Schedule the three steps of the accept or resolve deadline, replacing earlier ones."""
+    """Schedule the three steps of the accept or resolve deadline, replacing earlier ones.
+
+    `filed`: the case was filed in this very request (its deadline may already be on the row).
+    """
     # A case filed in this very request has never had a chain: nothing to cancel or collide
     # with, so filing a report costs no look-up of tasks.
-    first = case.accept_due_at is None and case.resolve_due_at is None and case.created_at == now
+    first = filed or (
+        case.accept_due_at is None and case.resolve_due_at is None and case.created_at == now
+    )
     if not first:
         await stop_chain(session, case, now)
     start = clock_start(config, urgent=case.urgent, since=now)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import ACTIVE_STATUSES, CaseAction, CaseKind, CaseStatus
@@ -30,6 +31,8 @@ class NewCase:
     assignee_id: str | None
     assignee_name: str | None
     source_message_id: str | None
+    assignee_role: str | None = None  # logged with the assignment ("building_head:wx_…")
+    accept_due_at: datetime | None = None  # set on the row itself: no UPDATE after the INSERT
 
 
 class CaseRepository:
@@ -39,7 +42,7 @@ class CaseRepository:
         self._session = session
 
     async def create(self, new: NewCase, now: datetime) -> Case:
-        """File a new case with the next number of its kind and log it."""
+        """File a new case with the next number of its kind and log it (and its assignment)."""
         number = await next_value(self._session, f"case:{new.kind}")
         case = Case(
             kind=new.kind,
@@ -56,12 +59,25 @@ class CaseRepository:
             assignee_id=new.assignee_id,
             assignee_name=new.assignee_name,
             source_message_id=new.source_message_id,
+            accept_due_at=new.accept_due_at,
+            resolve_due_at=None,
             created_at=now,
             updated_at=now,
         )
         self._session.add(case)
         await self._session.flush()
-        await self.log(case, new.reporter_id, CaseAction.FILED, new.text, now)
+        events = [(new.reporter_id, CaseAction.FILED, new.text)]
+        if new.assignee_id is not None and new.assignee_role is not None:
+            events.append(("bot", CaseAction.ASSIGNED, f"{new.assignee_role}:{new.assignee_id}"))
+        # One Core statement for the first events: the ORM would insert them one by one (it
+        # needs each id back, and SQLite cannot return a batch's ids in order).
+        await self._session.execute(
+            insert(cast(Table, CaseEvent.__table__)),
+            [
+                {"case_id": case.id, "at": now, "actor_id": a, "action": act, "note": n}
+                for a, act, n in events
+            ],
+        )
         return case
 
     async def get(self, kind: CaseKind, number: int) -> Case | None:
