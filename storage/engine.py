@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -20,12 +20,18 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
+from storage import sqlite_driver
+
 READ_ONLY = "jinlin_read_only"  # an execution option: this transaction will not write
 
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and a busy timeout."""
     kwargs: dict[str, Any] = {}
+    target: str | URL = url
+    if url.startswith("sqlite+aiosqlite:"):
+        # The same driver, one thread trip per statement (storage/sqlite_driver.py).
+        target = make_url(url).set(drivername=f"sqlite+{sqlite_driver.DRIVER}")
     if url.startswith("sqlite"):
         if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
             # One shared connection, or every session would see its own empty database.
@@ -33,7 +39,7 @@ def create_engine(url: str) -> AsyncEngine:
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True
-    engine = create_async_engine(url, **kwargs)
+    engine = create_async_engine(target, **kwargs)
     if url.startswith("sqlite"):
         in_memory = ":memory:" in url
 
