@@ -61,11 +61,13 @@ async def pending(
     return result.scalars().all()
 
 
-async def handled(session: AsyncSession, receipt_id: int, now: datetime) -> None:
-    """The bot has handled a message: forget its text."""
+async def handled(session: AsyncSession, receipt_ids: Sequence[int], now: datetime) -> None:
+    """The bot has handled these messages: forget their text."""
+    if not receipt_ids:
+        return
     await session.execute(
         update(ReceivedMessage)
-        .where(ReceivedMessage.id == receipt_id)
+        .where(ReceivedMessage.id.in_(receipt_ids))
         .values(handled_at=now, text=None, quoted=None)
         .execution_options(synchronize_session=False)
     )

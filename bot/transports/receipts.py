@@ -20,6 +20,9 @@ from bot.core.messages import Incoming
 
 log = logging.getLogger(__name__)
 
+MARK_BATCH = 50
+"""Handled marks written in one transaction at most (fewer when the stream runs dry)."""
+
 
 class Receipts(Protocol):
     """Where a transport puts what it received, and where the bot loop reads it."""
@@ -115,31 +118,53 @@ class DatabaseReceipts:
             await asyncio.wait({self._writer})
 
     async def stream(self) -> AsyncIterator[Incoming]:
-        """Pending messages (a crashed process's first), marked handled as the loop moves on."""
+        """Pending messages (a crashed process's first), marked handled as the loop moves on.
+
+        The marks are written together (at most MARK_BATCH at a time, and always before the
+        stream waits for more): a crash may leave the last few handled messages pending, and
+        the next process's pass over them changes nothing (the dispatcher's dedup; chit-chat
+        leaves no trace to double).
+        """
         from storage import receipts
 
         last = 0
-        while not self._closed:
-            # Cleared before the query, so a put() during it is not missed.
-            self._new.clear()
-            async with self._db()() as session:
-                rows = await receipts.pending(session, self.account, after=last)
-            if not rows:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._poll):
-                        await self._new.wait()
-                continue
-            for row in rows:
-                last = row.id
-                yield receipts.as_incoming(row)
-                # The loop asked for the next message: this one is handled.
-                try:
-                    async with self._db()() as session, session.begin():
-                        await receipts.handled(session, row.id, self.clock.now())
-                except Exception:
-                    log.exception("could not mark message %s handled", row.message_id)
-                if self._closed:
-                    return
+        done: list[int] = []
+        try:
+            while not self._closed:
+                # Cleared before the query, so a put() during it is not missed.
+                self._new.clear()
+                async with self._db()() as session:
+                    rows = await receipts.pending(session, self.account, after=last)
+                if not rows:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._poll):
+                            await self._new.wait()
+                    continue
+                for row in rows:
+                    last = row.id
+                    yield receipts.as_incoming(row)
+                    # The loop asked for the next message: this one is handled.
+                    done.append(row.id)
+                    if len(done) >= MARK_BATCH:
+                        await self._mark(done)
+                    if self._closed:
+                        return
+                await self._mark(done)
+        finally:
+            await self._mark(done)
+
+    async def _mark(self, done: list[int]) -> None:
+        """Mark these receipts handled in one transaction; the list is emptied."""
+        from storage import receipts
+
+        if not done:
+            return
+        ids, done[:] = list(done), []
+        try:
+            async with self._db()() as session, session.begin():
+                await receipts.handled(session, ids, self.clock.now())
+        except Exception:
+            log.exception("could not mark %d messages handled", len(ids))
 
     def close(self) -> None:
         """End stream() at its next step."""
