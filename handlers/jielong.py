@@ -51,8 +51,9 @@ async def roster_message(
 ) -> Outgoing:
     """The group roster: who is in (names only), how many places are left, the waiting list."""
     repo = ActivityRepository(session)
-    confirmed = await repo.signups(activity.id, SignupStatus.CONFIRMED)
-    waiting = await repo.signups(activity.id, SignupStatus.WAITING)
+    every = await repo.signups(activity.id)  # one query; withdrawn ones are left out below
+    confirmed = [s for s in every if s.status == SignupStatus.CONFIRMED]
+    waiting = [s for s in every if s.status == SignupStatus.WAITING]
     people = sum(s.headcount for s in confirmed)
     where = f"，{activity.place}" if activity.place else ""
     lines = [f"「{activity.title}」报名（{local_text(activity.starts_at, tz)}{where}）"]
