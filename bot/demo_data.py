@@ -17,7 +17,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.core.domain import CaseAction, CaseKind, CaseStatus, Category, Role, SignupStatus
+from storage.cases import number_counter
 
 TZ = ZoneInfo("Asia/Shanghai")
 # The generated year ends here; `jinlin bench` runs its clock from this instant.
@@ -335,10 +336,15 @@ EVENT_COLUMNS = ("id", "case_id", "at", "actor_id", "action", "note")
 
 @dataclass
 class _Numbers:
-    report: int = 0
-    wish: int = 0
+    cases: dict[str, int] = field(default_factory=dict)  # counter name -> last number given
     events: int = 0
     signups: int = 0
+
+    def next_case(self, kind: CaseKind, compound: str) -> int:
+        """The next number of a kind in a compound (numbers count per compound)."""
+        name = number_counter(kind, compound)
+        self.cases[name] = self.cases.get(name, 0) + 1
+        return self.cases[name]
 
 
 def _cases(
@@ -359,14 +365,14 @@ def _cases(
         wish = rng.random() < 0.08
         urgent = not wish and rng.random() < 0.03
         if wish:
-            numbers.wish += 1
-            kind, number, category = CaseKind.WISH, numbers.wish, None
+            kind, category = CaseKind.WISH, None
+            number = numbers.next_case(kind, compound)
             text = rng.choice(_WISHES)
             assignee_id, assignee_name = None, None
         else:
-            numbers.report += 1
             cat = rng.choice(_CATEGORIES)
-            kind, number, category = CaseKind.REPORT, numbers.report, cat.value
+            number = numbers.next_case(CaseKind.REPORT, compound)
+            kind, category = CaseKind.REPORT, cat.value
             text = rng.choice(_TEXTS[cat]).format(b=building.number)
             assignee_id, assignee_name = building.head_id, building.head_name
         age = CITY_NOW - created
@@ -706,7 +712,7 @@ async def fill(db_url: str, city: City, seed: int, *, progress: bool = True) -> 
             if bar:
                 bar.advance(len(batch), "activities")
             await flush("signups", SIGNUP_COLUMNS, signups)
-        await loader.finish({"case:report": numbers.report, "case:wish": numbers.wish})
+        await loader.finish(numbers.cases)
     finally:
         await loader.close()
         if bar:

@@ -29,6 +29,7 @@ from handlers.errors import DomainError, UnknownCase, WrongState
 from handlers.outcome import Outcome, said
 from handlers.permissions import Permission
 from handlers.routing import case_label, route_to_building_head
+from handlers.subjects import pick_case
 from handlers.texts import describe_case, local_text, short
 from storage import tasks
 from storage.activities import ActivityRepository
@@ -72,6 +73,7 @@ class DeskRequest:
     action: DeskAction
     kind: CaseKind = CaseKind.REPORT
     number: int | None = None  # the case (or, for CANCEL_ACTIVITY, the activity id)
+    compound: str | None = None  # the case's compound (numbers count per compound)
     text: str = ""  # note, reply, reason
     other: int | None = None  # MERGE: the case this one joins
     category: Category | None = None  # RECATEGORISE
@@ -92,10 +94,15 @@ class DeskHandler(Protocol):
 
 async def case_of(ctx: HandlerContext, request: DeskRequest) -> Case:
     """The case a desk request names; UnknownCase when there is none."""
-    case = await ctx.cases.get(request.kind, request.number) if request.number else None
-    if case is None:
-        raise UnknownCase(request.kind.case_label(request.number or 0))
-    return case
+    label = request.kind.case_label(request.number or 0)
+    if not request.number:
+        raise UnknownCase(label)
+    if request.compound is not None:
+        case = await ctx.cases.get(request.kind, request.number, request.compound)
+        if case is None:
+            raise UnknownCase(label)
+        return case
+    return pick_case(ctx, await ctx.cases.numbered(request.kind, request.number), label)
 
 
 def _text(request: DeskRequest, what: str) -> str:
@@ -177,7 +184,11 @@ async def note(ctx: HandlerContext, request: DeskRequest, case: Case) -> Outcome
 async def merge(ctx: HandlerContext, request: DeskRequest, case: Case) -> Outcome:
     """合并: this case joins another about the same problem; its reporter becomes a supporter."""
     label = case_label(case)
-    target = await ctx.cases.get(CaseKind(case.kind), request.other) if request.other else None
+    target = (
+        await ctx.cases.get(CaseKind(case.kind), request.other, case.compound)
+        if request.other
+        else None
+    )
     if target is None or target.compound != case.compound:
         raise WrongState(f"{case.compound}没有要并入的那件事项，请核对编号。")
     if target.id == case.id:

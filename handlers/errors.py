@@ -21,6 +21,15 @@ class NoSuchNumber(DomainError):
         super().__init__("没有这个编号，请核对编号（发送「待办」查看您手上的事项）。")
 
 
+class AmbiguousCase(DomainError):
+    """A number that names a case in several of the sender's compounds."""
+
+    def __init__(self, label: str, compounds: list[str], example: str) -> None:
+        super().__init__(
+            f"{label} 在{'、'.join(compounds)}都有，请在命令后面写上小区名，如「{example}」。"
+        )
+
+
 class NotAllowed(DomainError):
     """The sender may not change this case."""
 

@@ -58,6 +58,7 @@ class Command:
 
     name: CommandName
     number: int | None = None  # case number (#N) or wish number (WN)
+    compound: str | None = None  # the number's compound when known (the console's buttons)
     arg: str = ""  # the rest as written: note, reason, activity title
     score: int | None = None  # rating 1-5 for RATE
     target: TransferTarget | None = None  # TRANSFER, DISPATCH

@@ -14,6 +14,14 @@ from bot.core.domain import ACTIVE_STATUSES, CaseAction, CaseKind, CaseStatus
 from storage.counters import next_value
 from storage.models import Case, CaseEvent
 
+NUMBERED_LIMIT = 50
+"""Compounds' cases of one number read when a number is said without its compound."""
+
+
+def number_counter(kind: CaseKind | str, compound: str) -> str:
+    """The counter that numbers a compound's cases of a kind (#1, #2… in each compound)."""
+    return f"case:{kind}:{compound}"
+
 
 @dataclass(frozen=True, slots=True)
 class NewCase:
@@ -43,7 +51,7 @@ class CaseRepository:
 
     async def create(self, new: NewCase, now: datetime) -> Case:
         """File a new case with the next number of its kind and log it (and its assignment)."""
-        number = await next_value(self._session, f"case:{new.kind}")
+        number = await next_value(self._session, number_counter(new.kind, new.compound))
         case = Case(
             kind=new.kind,
             number=number,
@@ -80,12 +88,22 @@ class CaseRepository:
         )
         return case
 
-    async def get(self, kind: CaseKind, number: int) -> Case | None:
-        """The case of this kind and number, or None."""
+    async def get(self, kind: CaseKind, number: int, compound: str) -> Case | None:
+        """The case of this kind and number in a compound, or None."""
         result = await self._session.execute(
-            select(Case).where(Case.kind == kind, Case.number == number)
+            select(Case).where(Case.kind == kind, Case.compound == compound, Case.number == number)
         )
         return result.scalar_one_or_none()
+
+    async def numbered(self, kind: CaseKind, number: int) -> Sequence[Case]:
+        """The cases of this kind and number in every compound (at most NUMBERED_LIMIT)."""
+        result = await self._session.execute(
+            select(Case)
+            .where(Case.kind == kind, Case.number == number)
+            .order_by(Case.compound)
+            .limit(NUMBERED_LIMIT)
+        )
+        return result.scalars().all()
 
     async def log(
         self, case: Case, actor_id: str, action: CaseAction, note: str, now: datetime

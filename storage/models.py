@@ -71,7 +71,10 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        UniqueConstraint("kind", "number", name="uq_cases_kind_number"),
+        # Numbers count per compound (#12 in each), so residents read short ones in a city.
+        UniqueConstraint("kind", "compound", "number", name="uq_cases_kind_compound_number"),
+        # A number said in private chat: its cases in every compound, to pick the sender's.
+        Index("ix_cases_kind_number", "kind", "number"),
         # A rating (满意) and a picture after a report look up the sender's latest case.
         Index("ix_cases_reporter", "reporter_id", "room", "created_at", "id"),
         # A month's figures: one compound's cases filed in a date range.

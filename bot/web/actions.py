@@ -87,7 +87,11 @@ def supervised(bot: App, principal: Principal) -> frozenset[str]:
 
 
 def desk_request(
-    action: DeskAction, kind: CaseKind, number: int | None, fields: Mapping[str, str]
+    action: DeskAction,
+    kind: CaseKind,
+    number: int | None,
+    fields: Mapping[str, str],
+    compound: str | None = None,
 ) -> DeskRequest:
     """A desk request from form fields (malformed ones are left empty: the handler refuses)."""
     other = fields.get("other", "").strip().lstrip("#＃Ww")
@@ -96,6 +100,7 @@ def desk_request(
         action=action,
         kind=kind,
         number=number,
+        compound=compound,
         text=fields.get("text", "")[:1000],
         other=int(other) if _DIGITS.match(other) else None,
         category=Category(category) if category in set(Category) else None,
@@ -111,14 +116,15 @@ async def run_action(
     action: str,
     fields: Mapping[str, str],
     idem: str = "",
+    compound: str | None = None,
 ) -> ActionResult:
-    """Run one console action on a case as the console user."""
+    """Run one console action on a case (of `compound`, when known) as the console user."""
     if action not in FOR_KIND[kind]:
         return ActionResult("这项操作不适用于这件事项。", ok=False)
     msg = _message(
         principal.actor_id,
         principal.display_name,
-        _key(principal.actor_id, idem, f"{action}:{kind}{number}"),
+        _key(principal.actor_id, idem, f"{action}:{kind}{number}:{compound or ''}"),
         f"{action} {kind.case_label(number)}",
         Channel.CONSOLE,
         bot.clock.now(),
@@ -130,6 +136,7 @@ async def run_action(
         command = Command(
             name,
             number=number,
+            compound=compound,
             arg=target or note,
             target=transfer_target(target) if target else None,
         )
@@ -139,7 +146,7 @@ async def run_action(
             return await route(ctx, command)
 
     else:
-        request = desk_request(DESK[action], kind, number, fields)
+        request = desk_request(DESK[action], kind, number, fields, compound)
         desk = bot.registry.desk[DESK[action]]
 
         async def call(ctx: HandlerContext) -> Outcome:

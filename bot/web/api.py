@@ -102,7 +102,7 @@ async def wishes(request: web.Request) -> web.Response:
 
 
 async def case_detail(request: web.Request) -> web.Response:
-    """GET /api/cases/{kind}/{number}: one case with its log."""
+    """GET /api/cases/{kind}/{number}[?compound=…]: one case with its log."""
     principal = await require_api(request)
     state = state_of(request)
     if request.match_info["kind"] not in set(CaseKind):
@@ -110,10 +110,20 @@ async def case_detail(request: web.Request) -> web.Response:
     kind = CaseKind(request.match_info["kind"])
     number = positive_int(request.match_info["number"])
     now = state.bot.clock.now()
+    compound = request.query.get("compound") or None
     async with state.bot.sessions() as session:
-        case = await CaseRepository(session).get(kind, number)
-        if case is None or not principal.may_see(case.compound):
+        repo = CaseRepository(session)
+        if compound is not None:
+            found = [c for c in [await repo.get(kind, number, compound)] if c is not None]
+        else:
+            found = list(await repo.numbered(kind, number))
+        seen = [c for c in found if principal.may_see(c.compound)]
+        if not seen:
             raise Problem(404, "没有这件事项。")
+        if len(seen) > 1:
+            where = "、".join(c.compound for c in seen)
+            raise Problem(409, f"{where}都有这个编号，请加上 ?compound=小区名。")
+        case = seen[0]
         log = await queries.events(session, case)
     body = queries.case_json(case, state.config, now)
     body["events"] = [

@@ -179,18 +179,37 @@ def _kind_number(request: web.Request) -> tuple[CaseKind, int]:
 
 
 def case_path(case: Case) -> str:
-    """The console page of a case."""
-    return f"/console/cases/{case.kind}/{case.number}"
+    """The console page of a case (numbers count per compound, so the compound goes too)."""
+    return f"/console/cases/{case.kind}/{case.number}?{urlencode({'c': case.compound})}"
 
 
-async def visible_case(request: web.Request, principal: Principal) -> Case:
-    """The case the URL names, if this user may see it; another compound's looks missing."""
+async def visible_case(
+    request: web.Request, principal: Principal, compound: str | None = None
+) -> Case:
+    """The case the URL names, if this user may see it; another compound's looks missing.
+
+    The compound comes from `?c=` (or the form's `c`); without it, the number must name one
+    case among the compounds this user sees.
+    """
     kind, number = _kind_number(request)
+    compound = compound or request.query.get("c") or None
     async with state_of(request).bot.sessions() as session:
-        case = await CaseRepository(session).get(kind, number)
-    if case is None or not principal.may_see(case.compound):
+        repo = CaseRepository(session)
+        if compound is not None:
+            found = [c for c in [await repo.get(kind, number, compound)] if c is not None]
+        else:
+            found = list(await repo.numbered(kind, number))
+    seen = [c for c in found if principal.may_see(c.compound)]
+    if not seen:
         raise Problem(404, "没有这件事项，或它不在您负责的小区。", back="/console")
-    return case
+    if len(seen) > 1:
+        links = "、".join(c.compound for c in seen)
+        raise Problem(
+            404,
+            f"{links}都有 {case_label(seen[0])}，请从看板上点开要看的那一件。",
+            back="/console",
+        )
+    return seen[0]
 
 
 def helpers_of(compound: CompoundConfig) -> list[tuple[str, str]]:
@@ -255,7 +274,7 @@ async def case_action(request: web.Request) -> web.Response:
     principal = await require_user(request)
     form = await checked_form(request)
     state = state_of(request)
-    case = await visible_case(request, principal)
+    case = await visible_case(request, principal, form.get("c") or None)
     action = request.match_info["action"]
     kind = CaseKind(case.kind)
     if action not in actions.FOR_KIND[kind]:
@@ -263,7 +282,7 @@ async def case_action(request: web.Request) -> web.Response:
     if any(len(form.get(k, "")) > 1000 for k in ("target", "text")):
         raise Problem(400, "填写的内容太长了。", back=case_path(case))
     result = await actions.run_action(
-        state.bot, principal, kind, case.number, action, form, form.get("idem", "")
+        state.bot, principal, kind, case.number, action, form, form.get("idem", ""), case.compound
     )
     await state.flash(request, result.message if result.ok else "!" + result.message)
     raise web.HTTPSeeOther(case_path(case))

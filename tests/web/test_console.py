@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.web.auth import SESSION_COOKIE
-from storage.models import Activity, CaseEvent, OutboxMessage, Signup
+from storage.models import Activity, Case, CaseEvent, OutboxMessage, Signup
 from tests.web.conftest import PASSWORD, WebEnv, login_form
 
 ROOM3 = "武夷香榭3栋业主群"
@@ -321,3 +321,29 @@ async def test_login_never_redirects_off_site(lite_env: WebEnv) -> None:
         form["next"] = target
         resp = await lite_env.client.post("/login", data=form, allow_redirects=False)
         assert resp.headers["Location"] == "/console"
+
+
+async def test_numbers_count_per_compound_and_links_carry_the_compound(env: WebEnv) -> None:
+    await env.say(ROOM3, "wxid_r1", "3栋402-王阿姨", "3栋电梯又坏了")
+    await env.say(ROOM_JN, "wxid_r3", "5栋101-吴", "5栋门口的水管爆了")
+    await env.login("chen")  # a community worker: sees #1 of both compounds
+    board = await (await env.client.get("/console")).text()
+    assert "/console/cases/report/1?c=%E6%AD%A6%E5%A4%B7%E9%A6%99%E6%A6%AD" in board  # 武夷香榭
+    assert "/console/cases/report/1?c=%E6%B1%9F%E5%8D%97%E5%85%AB%E4%BB%99" in board  # 江南八仙
+    both = await env.client.get("/console/cases/report/1")
+    assert both.status == 404 and "武夷香榭、江南八仙都有 #1" in await both.text()
+    page = await env.client.get("/console/cases/report/1", params={"c": "江南八仙"})
+    assert page.status == 200 and "5栋门口的水管爆了" in await page.text()
+    csrf = await env.csrf("/console/cases/report/1?c=江南八仙")
+    resp = await env.client.post(
+        "/console/cases/report/1/nudge", data={"csrf": csrf, "c": "江南八仙"}
+    )
+    assert resp.status == 200 and resp.url.query.get("c") == "江南八仙"
+    async with env.bot.sessions() as session:
+        nudged = (
+            (await session.execute(select(CaseEvent.case_id).where(CaseEvent.action == "nudged")))
+            .scalars()
+            .all()
+        )
+        cases = {c.id: c.compound for c in (await session.execute(select(Case))).scalars()}
+    assert [cases[i] for i in nudged] == ["江南八仙"]
