@@ -76,17 +76,20 @@ def test_duplicate_keys_name_the_file_line_and_key(tmp_path: Path) -> None:
     path.write_text(text + "bot:\n  name: 另一个\n", "utf-8")
     err = failed(jinlin("check-config", str(path)))
     lines = len(text.splitlines())
-    assert f"{path}: bot: line {lines + 1}: the key 'bot' is given twice (first on line 2)" in err
-    assert f"{path}: grid[0].compounds[0].buildings[0].head.id: line " in err
-    assert "given twice" in err
+    assert f"{path}: bot：第 {lines + 1} 行又写了一次 bot（第 2 行已经有了），请只保留一处" in err
+    assert f"{path}: grid[0].compounds[0].buildings[0].head.id：第 " in err
+    assert "又写了一次 id" in err
 
 
 @pytest.mark.parametrize(
     ("sla", "message"),
     [
-        ({"resolve": "99999999999d"}, "sla.resolve: '99999999999d' is too long a duration"),
-        ({"accept": "0s"}, "sla.accept: must be longer than 0"),
-        ({"accept_urgent": "-5m"}, "sla.accept_urgent: expected a duration"),
+        (
+            {"resolve": "99999999999d"},
+            'sla.resolve：时长 "99999999999d" 太长了（请不要超过 10 年）',
+        ),
+        ({"accept": "0s"}, "sla.accept：必须大于 0（如 10m、2h、3d）"),
+        ({"accept_urgent": "-5m"}, "sla.accept_urgent：应当是时长，如 10m、2h、3d"),
     ],
 )
 def test_bad_durations_are_sentences(tmp_path: Path, sla: dict[str, str], message: str) -> None:
@@ -98,13 +101,13 @@ def test_invalid_utf8_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "gbk.yaml"
     path.write_bytes("bot:\n  name: 小邻\n".encode("gbk"))
     err = failed(jinlin("check-config", str(path)))
-    assert f"{path}: line 2: not UTF-8" in err
+    assert f"{path}: 第 2 行不是 UTF-8 编码（文件的第 16 个字节）；请把文件另存为 UTF-8" in err
 
 
 def test_empty_file_and_empty_grid_are_refused(tmp_path: Path) -> None:
     empty = tmp_path / "empty.yaml"
     empty.write_text("", "utf-8")
-    assert f"{empty}: the file is empty" in failed(jinlin("check-config", str(empty)))
+    assert f"{empty}: 文件是空的" in failed(jinlin("check-config", str(empty)))
     no_grid = write(tmp_path, example(grid=[], activities=[]))
     for args in (["check-config", str(no_grid)], ["run", "--config", str(no_grid)]):
         assert f"{no_grid}: grid: 没有列出任何社区" in failed(jinlin(*args))
@@ -115,8 +118,8 @@ def test_unknown_key_gets_a_suggestion(tmp_path: Path) -> None:
     data["bot"]["quiet_hour"] = data["bot"].pop("quiet_hours")
     data["grid"][0]["compounds"][0]["secretery"] = data["grid"][0]["compounds"][0].pop("secretary")
     err = failed(jinlin("check-config", str(write(tmp_path, data))))
-    assert "bot.quiet_hour: is not a known key; did you mean quiet_hours?" in err
-    assert "grid[0].compounds[0].secretery: is not a known key; did you mean secretary?" in err
+    assert "bot.quiet_hour：没有这个配置项，是不是要写 quiet_hours？（第 " in err
+    assert "grid[0].compounds[0].secretery：没有这个配置项，是不是要写 secretary？" in err
 
 
 # --- 14: --config is never silently the example -------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,8 @@ def test_fuzzed_config_files_fail_with_their_file_and_key(tmp_path: Path) -> Non
             for line in str(e).splitlines()[1:]:
                 assert line.startswith(f"{path}: "), (line, text)
                 assert line.removeprefix(f"{path}: ").strip(), (line, text)
+                # said in Chinese, for the community workers who edit the file
+                assert re.search(r"[\u4e00-\u9fff]", line.removeprefix(f"{path}: ")), line
     assert refused > CASES // 3  # the mutations do break files
 
 
@@ -124,5 +127,5 @@ def test_fuzzed_replay_lines_fail_with_file_and_line() -> None:
 def test_duplicate_keys_in_small_files(tmp_path: Path, text: str) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(text, "utf-8")
-    with pytest.raises(ConfigError, match="given twice"):
+    with pytest.raises(ConfigError, match="又写了一次"):
         load_config(path)

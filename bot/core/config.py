@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -22,6 +22,16 @@ from pydantic import (
     ValidationError,
     field_validator,
     model_validator,
+)
+
+from bot.core.config_errors import (
+    describe,
+    duplicate_key,
+    not_utf8,
+    shown,
+    unreadable,
+    yaml_syntax,
+    yaml_value,
 )
 
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
@@ -43,24 +53,26 @@ def parse_duration(value: object) -> timedelta:
                 return timedelta(**{_UNITS[m[2]]: float(m[1])})
     except (OverflowError, ValueError):
         # timedelta stops at 999,999,999 days: say so instead of a traceback
-        raise ValueError(f"{value!r} is too long a duration (keep it under 10 years)") from None
+        raise ValueError(f"时长 {shown(value)} 太长了（请不要超过 10 年）") from None
     except TypeError:
         pass
-    raise ValueError(f"expected a duration like 10m, 2h or 3d, got {value!r}")
+    raise ValueError(
+        f"应当是时长，如 10m、2h、3d（s 秒、m 分、h 时、d 天），现在是 {shown(value)}"
+    )
 
 
 def _bounded(value: timedelta) -> timedelta:
     # Later arithmetic (now + duration) must not overflow, and a negative wait means nothing.
     if value < timedelta(0):
-        raise ValueError("must not be negative")
+        raise ValueError("不能是负数")
     if value > _LONGEST:
-        raise ValueError("is too long a duration (keep it under 10 years)")
+        raise ValueError("时长太长了（请不要超过 10 年）")
     return value
 
 
 def _positive(value: timedelta) -> timedelta:
     if value <= timedelta(0):
-        raise ValueError("must be longer than 0 (e.g. 10m, 2h, 3d)")
+        raise ValueError("必须大于 0（如 10m、2h、3d）")
     return _bounded(value)
 
 
@@ -155,7 +167,7 @@ class BotSection(_Model):
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(
-                f"unknown timezone {v!r} (use an IANA name like Asia/Shanghai)"
+                f"没有这个时区 {shown(v)}（请写 IANA 时区名，如 Asia/Shanghai）"
             ) from None
         return v
 
@@ -181,11 +193,13 @@ def parse_quiet_hours(value: str) -> tuple[time, time]:
     """Read "22:00-07:00" as (start, end) times."""
     m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
     if not m:
-        raise ValueError(f"expected HH:MM-HH:MM, got {value!r}")
+        raise ValueError(f"应当是 时:分-时:分，如 22:00-07:00，现在是 {shown(value)}")
     try:
         return time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4]))
-    except ValueError as e:
-        raise ValueError(f"expected HH:MM-HH:MM, got {value!r}: {e}") from None
+    except ValueError:
+        raise ValueError(
+            f"时刻不存在（时 0-23，分 0-59），如 22:00-07:00，现在是 {shown(value)}"
+        ) from None
 
 
 class StorageSection(_Model):
@@ -197,7 +211,9 @@ class StorageSection(_Model):
     @classmethod
     def _supported(cls, v: str) -> str:
         if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("use sqlite+aiosqlite:///FILE or postgresql+asyncpg://USER@HOST/DB")
+            raise ValueError(
+                "请写 sqlite+aiosqlite:///文件名 或 postgresql+asyncpg://用户@主机/数据库名"
+            )
         return v
 
 
@@ -251,7 +267,7 @@ TransportSection = Annotated[
     Discriminator(
         _transport_kind,
         custom_error_type=TRANSPORT_KIND,
-        custom_error_message="must be web, console or wechaty",
+        custom_error_message="只能是 web、console 或 wechaty",
     ),
 ]
 TRANSPORT_KINDS = ("web", "console", "wechaty")
@@ -325,7 +341,7 @@ def parse_clock(value: str) -> time:
     """Read "09:00" as a time of day."""
     m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", value)
     if not m or int(m[1]) > 23 or int(m[2]) > 59:
-        raise ValueError(f"expected a time like 09:00, got {value!r}")
+        raise ValueError(f"应当是时刻，如 09:00，现在是 {shown(value)}")
     return time(int(m[1]), int(m[2]))
 
 
@@ -341,7 +357,7 @@ class ServicesSection(_Model):
     @model_validator(mode="after")
     def _escalate_after_remind(self) -> ServicesSection:
         if self.wish_escalate_after <= self.wish_remind_after:
-            raise ValueError("wish_escalate_after must be longer than wish_remind_after")
+            raise ValueError("wish_escalate_after 必须比 wish_remind_after 长")
         return self
 
 
@@ -349,7 +365,9 @@ def parse_reminder_offset(value: str) -> tuple[int, time]:
     """Read "-1d 20:00" as (day offset, time of day)."""
     m = re.fullmatch(r"\s*([+-]?\d+)d\s+(\d{1,2}):(\d{2})\s*", value)
     if not m:
-        raise ValueError(f"expected an offset like -1d 20:00, got {value!r}")
+        raise ValueError(
+            f"应当是相差天数加时刻，如 -1d 20:00（前一天 20:00），现在是 {shown(value)}"
+        )
     return int(m[1]), time(int(m[2]), int(m[3]))
 
 
@@ -382,7 +400,8 @@ class WebUserConfig(_Model):
     def _scrypt_format(cls, v: str) -> str:
         if not _PASSWORD_HASH_RE.match(v):
             raise ValueError(
-                "expected scrypt$N$r$p$SALT$HASH; make one with `jinlin web hash-password`"
+                "格式应为 scrypt$N$r$p$SALT$HASH；"
+                "请用 jinlin web hash-password 生成，不要写明文密码"
             )
         return v
 
@@ -401,7 +420,9 @@ class ApiTokenConfig(_Model):
     @classmethod
     def _hex_digest(cls, v: str | None) -> str | None:
         if v is not None and not _TOKEN_SHA256_RE.match(v):
-            raise ValueError("expected 64 lowercase hex digits (sha256 of the token)")
+            raise ValueError(
+                "应当是 64 位小写十六进制（令牌的 sha256）；请用 jinlin web new-token 生成"
+            )
         return v
 
 
@@ -412,7 +433,7 @@ def _network(value: str) -> str:
         ipaddress.ip_network(value.strip(), strict=False)
     except ValueError:
         raise ValueError(
-            f"{value!r} is not an IP address or network (use e.g. 127.0.0.1 or 10.0.0.0/8)"
+            f"{shown(value)} 不是 IP 地址或网段（如 127.0.0.1 或 10.0.0.0/8）"
         ) from None
     return value.strip()
 
@@ -423,8 +444,7 @@ def _host_name(value: str) -> str:
         host = host[1:-1]
     if not host or any(c in host for c in "/ @?#") or (":" in host and host.count(":") < 2):
         raise ValueError(
-            f"{value!r} is not a host name: write it without scheme or port, "
-            "e.g. jinlin.example.org"
+            f"{shown(value)} 不是主机名：不要写 http:// 和端口，如 jinlin.example.org"
         )
     return host
 
@@ -470,7 +490,7 @@ class WebSection(_Model):
         parts = urlsplit(v.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(
-                f"expected an absolute http(s) URL like https://jinlin.example.org, got {v!r}"
+                f"应当是完整的 http(s) 网址，如 https://jinlin.example.org，现在是 {shown(v)}"
             )
         return v.strip().rstrip("/")
 
@@ -504,10 +524,12 @@ class ConfigProblem:
     """One thing wrong in a config file."""
 
     path: str  # key path like grid[0].compounds[1].buildings[2].head.id
-    message: str
+    message: str  # in Chinese: what is wrong and what to write
+    line: int | None = None  # where in the file, when known
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        where = f"（第 {self.line} 行）" if self.line is not None else ""
+        return f"{self.path}：{self.message}{where}" if self.path else self.message + where
 
 
 class ConfigError(Exception):
@@ -570,98 +592,104 @@ def _keys_at(loc: tuple[int | str, ...]) -> list[str]:
     return list(model.model_fields) if model is not None else []
 
 
-def _did_you_mean(loc: tuple[int | str, ...]) -> str:
-    if not loc:
-        return ""
-    close = difflib.get_close_matches(str(loc[-1]), _keys_at(loc[:-1]), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]}?" if close else " (check the spelling)"
+def _problem(err: dict[str, Any], lines: Mapping[str, int]) -> ConfigProblem:
+    loc = tuple(err.get("loc", ()))
+    if err.get("type") == TRANSPORT_KIND:
+        # the discriminator reports the whole section; the reader wrote the kind
+        loc = (*loc, "kind")
+        given = err.get("input")
+        err = {**err, "input": given.get("kind") if isinstance(given, dict) else given}
+    path = _key_path(loc)
+    allowed = _keys_at(loc[:-1]) if err.get("type") == "extra_forbidden" and loc else []
+    return ConfigProblem(path, describe(err, allowed), _line_of(path, lines))
 
 
-def _friendly(err: dict[str, Any]) -> str:
-    kind = err.get("type", "")
-    if kind == "missing":
-        return "is required but missing"
-    if kind == "extra_forbidden":
-        return "is not a known key" + _did_you_mean(tuple(err.get("loc", ())))
-    msg = str(err.get("msg", "is invalid"))
-    return msg.removeprefix("Value error, ")
+def _line_of(path: str, lines: Mapping[str, int]) -> int | None:
+    # A missing key has no line: point at the mapping it belongs in.
+    while path:
+        if path in lines:
+            return lines[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[: max(cut, 0)]
+    return None
 
 
-def _cross_check(cfg: Config) -> list[ConfigProblem]:
+def _cross_check(cfg: Config, lines: Mapping[str, int]) -> list[ConfigProblem]:
     problems: list[ConfigProblem] = []
+
+    def add(path: str, message: str) -> None:
+        problems.append(ConfigProblem(path, message, _line_of(path, lines)))
+
     seen_topics: dict[str, str] = {}
     seen_compounds: dict[str, str] = {}
     for ci, community in enumerate(cfg.grid):
         for pi, compound in enumerate(community.compounds):
             base = f"grid[{ci}].compounds[{pi}]"
             if compound.name in seen_compounds:
-                problems.append(
-                    ConfigProblem(
-                        f"{base}.name",
-                        f"compound {compound.name!r} is also defined at "
-                        f"{seen_compounds[compound.name]}",
-                    )
+                add(
+                    f"{base}.name",
+                    f"小区 {shown(compound.name)} 已在 {seen_compounds[compound.name]} 写过，"
+                    "小区名不能重复",
                 )
             seen_compounds.setdefault(compound.name, f"{base}.name")
             numbers: dict[str, int] = {}
             for bi, b in enumerate(compound.buildings):
                 if b.number in numbers:
-                    problems.append(
-                        ConfigProblem(
-                            f"{base}.buildings[{bi}].number",
-                            f"building {b.number!r} is listed twice "
-                            f"(also buildings[{numbers[b.number]}])",
-                        )
+                    add(
+                        f"{base}.buildings[{bi}].number",
+                        f"楼栋 {shown(b.number)} 列了两次（另见 buildings[{numbers[b.number]}]），"
+                        "请删掉一处",
                     )
                 numbers.setdefault(b.number, bi)
             for ri, room in enumerate(compound.rooms):
                 where = f"{base}.rooms[{ri}]"
                 if room.topic in seen_topics:
-                    problems.append(
-                        ConfigProblem(
-                            f"{where}.topic",
-                            f"room topic {room.topic!r} is also used at {seen_topics[room.topic]}",
-                        )
+                    add(
+                        f"{where}.topic",
+                        f"群名 {shown(room.topic)} 已在 {seen_topics[room.topic]} 用过，"
+                        "每个群只能写一次",
                     )
                 seen_topics.setdefault(room.topic, f"{where}.topic")
                 for bj, number in enumerate(room.buildings):
                     if number not in numbers:
-                        problems.append(
-                            ConfigProblem(
-                                f"{where}.buildings[{bj}]",
-                                f"building {number!r} is not in {base}.buildings "
-                                f"of compound {compound.name!r}",
-                            )
+                        add(
+                            f"{where}.buildings[{bj}]",
+                            f"楼栋 {shown(number)} 不在小区 {shown(compound.name)} 的 "
+                            f"{base}.buildings 里，请先在那里列出这栋楼",
                         )
     for ai, act in enumerate(cfg.activities):
         if act.compound not in seen_compounds:
-            problems.append(
-                ConfigProblem(
-                    f"activities[{ai}].compound",
-                    f"no compound named {act.compound!r} in grid",
-                )
+            add(
+                f"activities[{ai}].compound",
+                f"grid 里没有叫 {shown(act.compound)} 的小区，请写 grid 里某个小区的 name",
             )
     return problems
 
 
-def parse_config(data: object, source: str = "<config>") -> Config:
-    """Validate already-loaded YAML data; raise ConfigError listing every problem."""
+def parse_config(
+    data: object, source: str = "<config>", lines: Mapping[str, int] | None = None
+) -> Config:
+    """Validate already-loaded YAML data; raise ConfigError listing every problem.
+
+    `lines` maps key paths to their line in the file, for the messages."""
+    lines = lines or {}
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ConfigError(source, [ConfigProblem("", "the file must hold a YAML mapping")])
+        raise ConfigError(
+            source,
+            [
+                ConfigProblem(
+                    "",
+                    "文件的最外层应当是一组“键: 值”（YAML 映射），请照 config.example.yaml 填写",
+                )
+            ],
+        )
     try:
         cfg = Config.model_validate(data)
     except ValidationError as e:
-        problems = [
-            ConfigProblem(
-                _key_path((*err["loc"], "kind") if err["type"] == TRANSPORT_KIND else err["loc"]),
-                _friendly(dict(err)),
-            )
-            for err in e.errors()
-        ]
-        raise ConfigError(source, problems) from None
-    problems = _cross_check(cfg)
+        raise ConfigError(source, [_problem(dict(err), lines) for err in e.errors()]) from None
+    problems = _cross_check(cfg, lines)
     if problems:
         raise ConfigError(source, problems)
     return cfg
@@ -678,19 +706,33 @@ def _duplicate_keys(node: yaml.Node, path: str = "") -> list[ConfigProblem]:
             if key is not None and key != "<<":
                 line = key_node.start_mark.line + 1
                 if key in seen:
-                    problems.append(
-                        ConfigProblem(
-                            where,
-                            f"line {line}: the key {key!r} is given twice "
-                            f"(first on line {seen[key]}); keep one",
-                        )
-                    )
+                    problems.append(ConfigProblem(where, duplicate_key(key, line, seen[key])))
                 seen.setdefault(key, line)
             problems += _duplicate_keys(value_node, where)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             problems += _duplicate_keys(item, f"{path}[{i}]")
     return problems
+
+
+def _key_lines(node: yaml.Node) -> dict[str, int]:
+    """The line (1-based) of every key path in the document, as _key_path spells paths."""
+    out: dict[str, int] = {}
+    todo: list[tuple[str, yaml.Node]] = [("", node)]
+    while todo:
+        path, n = todo.pop()
+        if isinstance(n, yaml.MappingNode):
+            for key_node, value_node in n.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                where = f"{path}.{key_node.value}" if path else str(key_node.value)
+                out.setdefault(where, key_node.start_mark.line + 1)
+                todo.append((where, value_node))
+        elif isinstance(n, yaml.SequenceNode):
+            for i, item in enumerate(n.value):
+                out.setdefault(f"{path}[{i}]", item.start_mark.line + 1)
+                todo.append((f"{path}[{i}]", item))
+    return out
 
 
 def _bad_scalar_line(loader: yaml.SafeLoader, node: yaml.Node) -> int | None:
@@ -712,37 +754,30 @@ def _bad_scalar_line(loader: yaml.SafeLoader, node: yaml.Node) -> int | None:
     return None
 
 
-def _read_yaml(text: str, source: str) -> object:
+def _read_yaml(text: str, source: str) -> tuple[object, dict[str, int]]:
+    """The document's data and the line of each key path."""
     try:
         loader = yaml.SafeLoader(text)
         try:
             node = loader.get_single_node()
             if node is None:
-                return None
+                return None, {}
             dups = _duplicate_keys(node)
             if dups:
                 raise ConfigError(source, dups)
             try:
-                return loader.construct_document(node)
+                return loader.construct_document(node), _key_lines(node)
             except (ValueError, OverflowError, TypeError) as e:
                 # e.g. a date like 2026-13-45, which YAML reads as a timestamp
                 line = _bad_scalar_line(loader, node)
-                where = f"line {line}: " if line else ""
-                raise ConfigError(
-                    source, [ConfigProblem("", f"not valid YAML: {where}{e}")]
-                ) from None
+                raise ConfigError(source, [ConfigProblem("", yaml_value(line, e))]) from None
         finally:
             loader.dispose()
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise ConfigError(
-            source, [ConfigProblem("", f"not valid YAML: {where}{problem}")]
-        ) from None
+        raise ConfigError(source, [ConfigProblem("", yaml_syntax(e))]) from None
     except RecursionError:
         raise ConfigError(
-            source, [ConfigProblem("", "not valid YAML: nested too deeply")]
+            source, [ConfigProblem("", "YAML 嵌套太深，请照 config.example.yaml 的层次填写")]
         ) from None
 
 
@@ -753,53 +788,43 @@ def load_config(path: str | Path) -> Config:
     try:
         raw = p.read_bytes()
     except OSError as e:
-        raise ConfigError(
-            source, [ConfigProblem("", f"cannot read the file: {e.strerror}")]
-        ) from None
+        raise ConfigError(source, [ConfigProblem("", unreadable(e.errno, e.strerror))]) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        raise ConfigError(
-            source,
-            [
-                ConfigProblem(
-                    "",
-                    f"line {line}: not UTF-8 (byte {e.start}); save the file as UTF-8",
-                )
-            ],
-        ) from None
-    data = _read_yaml(text.removeprefix("\ufeff"), source)
+        raise ConfigError(source, [ConfigProblem("", not_utf8(line, e.start))]) from None
+    data, lines = _read_yaml(text.removeprefix("\ufeff"), source)
     if data is None:
         raise ConfigError(
             source,
-            [ConfigProblem("", "the file is empty; start from config.example.yaml")],
+            [ConfigProblem("", "文件是空的；请从 config.example.yaml 复制一份再改")],
         )
-    return parse_config(data, source)
+    return parse_config(data, source, lines)
 
 
 def summarise(cfg: Config) -> str:
-    """A short human summary of the grid, for `jinlin check-config`."""
+    """A short summary of the grid, in Chinese, for `jinlin check-config`."""
     compounds = [c for com in cfg.grid for c in com.compounds]
     rooms = [r for c in compounds for r in c.rooms]
     buildings = [b for c in compounds for b in c.buildings]
     heads = [b for b in buildings if b.head is not None]
     lines = [
-        f"communities: {len(cfg.grid)}",
-        f"compounds:   {len(compounds)}",
-        f"rooms:       {len(rooms)}",
-        f"buildings:   {len(buildings)} ({len(heads)} with a building head)",
-        f"volunteers:  {sum(len(c.volunteers) for c in compounds)}",
-        f"activities:  {len(cfg.activities)}",
+        f"社区：{len(cfg.grid)} 个",
+        f"小区：{len(compounds)} 个",
+        f"群：{len(rooms)} 个",
+        f"楼栋：{len(buildings)} 栋（{len(heads)} 栋有楼栋长）",
+        f"志愿者：{sum(len(c.volunteers) for c in compounds)} 人",
+        f"活动：{len(cfg.activities)} 个",
     ]
     for com in cfg.grid:
-        lines.append(
-            f"- {com.community} (workers: {', '.join(w.name for w in com.workers) or '-'})"
-        )
+        workers = "、".join(w.name for w in com.workers) or "无"
+        lines.append(f"- {com.community}（社区工作者：{workers}）")
         for c in com.compounds:
-            sec = c.secretary.name if c.secretary else "no secretary"
-            lines.append(f"  - {c.name}: {sec}; rooms: {', '.join(r.topic for r in c.rooms)}")
+            sec = c.secretary.name if c.secretary else "没有书记"
+            topics = "、".join(r.topic for r in c.rooms) or "无"
+            lines.append(f"  - {c.name}：{sec}；群：{topics}")
             for b in c.buildings:
-                head = f"{b.head.name} ({b.head.id})" if b.head else "no head"
-                lines.append(f"    - building {b.number}: {head}")
+                head = f"{b.head.name}（{b.head.id}）" if b.head else "没有楼栋长"
+                lines.append(f"    - {b.number} 栋：{head}")
     return "\n".join(lines)

@@ -87,7 +87,7 @@ def test_missing_endpoint_or_token_names_the_key(
 ) -> None:
     monkeypatch.delenv("JINLIN_WECHATY_TOKEN", raising=False)
 
-    with pytest.raises(ConfigError, match=r"transport\.endpoint: is required"):
+    with pytest.raises(ConfigError, match=r"transport\.endpoint：缺少这一项"):
         config_with({"token": "t"}, tmp_path)
     with pytest.raises(WechatyConfigError, match=r"transport\.token.*JINLIN_WECHATY_TOKEN"):
         transport_from_config(config_with({"endpoint": "127.0.0.1:8788"}, tmp_path), SystemClock())

@@ -33,7 +33,7 @@ def test_invalid_values_name_their_key(data: dict[str, object], path: str) -> No
     """A bad value is reported with its key path."""
     with pytest.raises(ConfigError) as err:
         parse_config(data, "x.yaml")
-    assert f"x.yaml: {path}:" in str(err.value)
+    assert f"x.yaml: {path}：" in str(err.value)
 
 
 async def test_wish_timings_follow_the_config(tmp_path: object) -> None:
