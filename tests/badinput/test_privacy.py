@@ -18,7 +18,13 @@ PHONE = "13812345678"
 PHONE2 = "13912345678"
 ID_CARD = "35070219900101123X"
 LANDLINE = "0599-8812345"
-PLANTED = (PHONE, PHONE2, ID_CARD, LANDLINE, "3-402", "1502", "402室", "8812345")
+CN_PHONE = "一三七 一二三四 五六七八"  # in Chinese digits, grouped as it is read aloud
+DASHED = "136-1234-5678"
+PLANTED = (
+    PHONE, PHONE2, ID_CARD, LANDLINE, "3-402", "1502", "402室", "8812345", CN_PHONE, DASHED,
+    "五六七八", "5678",
+)  # fmt: skip
+DIGIT_VIEW = str.maketrans("〇零一二三四五六七八九幺", "001234567891")
 BLD = "武夷香榭3栋业主群"
 ALL = "武夷香榭业主群"
 
@@ -38,7 +44,7 @@ def _script() -> list[str]:
         event(f"{d}01T09:10:00", "接单 1", **head),
         event(
             f"{d}01T10:00:00",
-            f"办结 1 已联系业主{PHONE}，3-402、3栋402室已修好，身份证{ID_CARD}",
+            f"办结 1 已联系业主{DASHED}，3-402、3栋402室已修好，身份证{ID_CARD}",
             **head,
         ),
         event(f"{d}01T10:05:00", "满意", room=BLD, **r1),
@@ -46,7 +52,7 @@ def _script() -> list[str]:
             f"{d}01T11:00:00", f"微心愿：想借个轮椅送到3栋1502室，我电话{PHONE2}", room=BLD, **r3
         ),
         event(f"{d}01T11:05:00", "认领 W1", **vol),
-        event(f"{d}01T12:00:00", f"完成 W1 已送到3-1502，李叔电话{PHONE2}", **vol),
+        event(f"{d}01T12:00:00", f"完成 W1 已送到3-1502，李叔电话{CN_PHONE}", **vol),
         event(f"{d}01T12:05:00", "满意", room=BLD, **r3),
         event(
             f"{d}02T09:00:00",
@@ -93,7 +99,7 @@ async def test_no_private_number_reaches_a_group(db_url: str) -> None:
     for m in group:
         for planted in PLANTED:
             assert planted not in m["text"], f"{planted} reached {m['to_room']}: {m['text']!r}"
-        assert not re.search(r"\d{7,}", m["text"]), m["text"]
+        assert not re.search(r"\d{7,}", m["text"].translate(DIGIT_VIEW)), m["text"]
     # the building head still gets the phone in private
     head = "\n".join(m["text"] for m in sent if m.get("to_person") == "wxid_wang")
     assert LANDLINE in head or ID_CARD in head
