@@ -6,9 +6,10 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, NoReturn
 
 from bot.cli_support import (
     add_config_option,
@@ -19,6 +20,7 @@ from bot.cli_support import (
     setup_logging,
 )
 from bot.core.config import Config, summarise
+from bot.core.config_errors import unreadable
 from bot.core.domain import OutboxStatus
 
 log = logging.getLogger("jinlin")
@@ -34,7 +36,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"{args.config}: {problem}", file=sys.stderr)
         fail("改正以上各项后机器人才会启动。")
-    print(f"{args.config}: OK")
+    print(f"{args.config}: 配置没有问题，可以用 jinlin run --config {args.config} 启动")
     print(summarise(cfg))
     return 0
 
@@ -54,7 +56,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             with open(source, "rb") as f:
                 events = read_events(f, source, cfg)
     except OSError as e:
-        print(f"{source}: cannot read: {e.strerror}", file=sys.stderr)
+        print(f"{source}: {unreadable(e.errno, e.strerror)}", file=sys.stderr)
         return 2
     except ReplayInputError as e:
         print(str(e), file=sys.stderr)
@@ -125,7 +127,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         engine = create_engine(url)
         try:
             await schema.upgrade(engine)
-            print(f"{display_url(url)}: schema at {await schema.current_revision(engine)}")
+            revision = await schema.current_revision(engine)
+            print(f"{display_url(url)}：数据库结构已是最新（版本 {revision}）")
         finally:
             await engine.dispose()
 
@@ -150,9 +153,9 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             async with session_factory(engine)() as session:
                 rows = await outbox.by_status(session, statuses, limit=args.limit)
             if not rows:
-                print("outbox: nothing pending or failed")
+                print("发件箱：没有消息" if args.all else "发件箱：没有待发或发送失败的消息")
                 return
-            print(f"times in {cfg.bot.timezone}")
+            print(f"时间按 {cfg.bot.timezone} 时区")
             for r in rows:
                 print(outbox_line(r, cfg.bot.tz))
         finally:
@@ -170,27 +173,67 @@ def _local(when: datetime | None, tz: tzinfo) -> str:
     return when.astimezone(tz).strftime("%Y-%m-%d %H:%M %z")
 
 
+# The outbox statuses as `jinlin outbox` shows them to the people who run the bot.
+_STATUS_WORDS = {
+    OutboxStatus.PENDING: "待发",
+    OutboxStatus.SENDING: "发送中",
+    OutboxStatus.SENT: "已发",
+    OutboxStatus.FAILED: "失败",
+    OutboxStatus.DROPPED: "未发",
+}
+
+
 def outbox_line(r: Any, tz: tzinfo) -> str:
     """One row of `jinlin outbox`: what is meaningful for its status, times in `tz`."""
-    to = f"room {r.to_room}" if r.to_room else f"person {r.to_person}"
+    to = f"群 {r.to_room}" if r.to_room else f"私聊 {r.to_person}"
     text = " ".join(r.text.split())[:60]
     if r.status == OutboxStatus.SENT:
-        when = f"sent {_local(r.sent_at, tz)}"
+        when = f"{_local(r.sent_at, tz)} 发出"
         if r.attempts > 1:
-            when += f" (after {r.attempts} tries)"
+            when += f"（试了 {r.attempts} 次）"
     elif r.status == OutboxStatus.DROPPED:
-        when = f"dropped, queued {_local(r.created_at, tz)}"
+        when = f"{_local(r.created_at, tz)} 排队，遇免打扰时段未发"
     else:
-        when = f"due {_local(r.not_before, tz)}"
+        when = f"{_local(r.not_before, tz)} 起发"
         if r.attempts:
-            when += f" tries={r.attempts}"
-    err = f"  error: {r.last_error}" if r.last_error else ""
-    return f"{r.id:>6} {r.status:<8} {when}  {to}: {text}{err}"
+            when += f"（已试 {r.attempts} 次）"
+    err = f"  错误：{r.last_error}" if r.last_error else ""
+    status = _STATUS_WORDS.get(r.status, str(r.status))
+    return f"{r.id:>6} {status} {when}  {to}：{text}{err}"
+
+
+# argparse's usage errors, said in Chinese (its help text stays English).
+_USAGE_PROBLEMS = (
+    (r"the following arguments are required: (.*)", r"缺少参数：\1"),
+    (r"unrecognized arguments: (.*)", r"不认识这些参数：\1"),
+    (
+        r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)",
+        r"参数 \1 没有 \2 这一项（可选：\3）",
+    ),
+    (r"argument (\S+): invalid int value: (.*)", r"参数 \1 应当是整数，现在是 \2"),
+    (r"argument (\S+): invalid float value: (.*)", r"参数 \1 应当是数字，现在是 \2"),
+    (r"argument (\S+): expected one argument", r"参数 \1 后面要写一个值"),
+    (r"argument (\S+): not allowed with argument (\S+)", r"参数 \1 不能和 \2 一起用"),
+    (r"argument (\S+): (.*)", r"参数 \1：\2"),
+)
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    """argparse, with usage errors in Chinese, exit code 2, and where to read the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and one Chinese sentence, exit 2."""
+        for pattern, said in _USAGE_PROBLEMS:
+            if re.fullmatch(pattern, message):
+                message = re.sub(pattern, said, message)
+                break
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}：{message}（{self.prog} --help 查看用法）\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = ChineseArgumentParser(
         prog="jinlin",
         description="近邻 bot. Commands that use a config need --config FILE "
         "(or the environment variable JINLIN_CONFIG).",

@@ -93,25 +93,52 @@ def setup_logging(verbose: bool = False) -> None:
 
 
 def json_kind(value: object) -> str:
-    """What a JSON value is, in the words of an input error ("an array", "null")."""
+    """What a JSON value is, in the words of an input error ("数组", "null")."""
     if value is None:
-        return "null"
+        return "空值 null"
     if isinstance(value, bool):
-        return "true/false"
+        return "布尔值 true/false"
     if isinstance(value, int | float):
-        return "a number"
+        return "数字"
     if isinstance(value, list):
-        return "an array"
+        return "数组 [...]"
     if isinstance(value, dict):
-        return "an object"
-    return "a string" if isinstance(value, str) else "a value"
+        return "对象 {...}"
+    return "字符串" if isinstance(value, str) else "别的值"
 
 
-def utf8_line(raw: str | bytes, source: str = "input") -> str:
-    """A line read as bytes, decoded; ValueError names the bad byte and what to do."""
+def utf8_line(raw: str | bytes, source: str = "输入") -> str:
+    """A line read as bytes, decoded; ValueError names the bad byte (from 1) and what to do."""
     if isinstance(raw, str):
         return raw
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ValueError(f"not UTF-8 (byte {e.start}); save the {source} as UTF-8") from None
+        raise ValueError(
+            f"不是 UTF-8 编码（这一行的第 {e.start + 1} 个字节）；请把{source}另存为 UTF-8"
+        ) from None
+
+
+# json's messages, said in Chinese; the others keep json's words.
+_JSON_PROBLEMS = {
+    "Expecting value": "这里应当有一个值",
+    "Expecting property name enclosed in double quotes": "键名要用双引号括起来",
+    "Expecting ',' delimiter": "缺少逗号",
+    "Expecting ':' delimiter": "缺少冒号",
+    "Unterminated string starting at": "引号没有配对",
+    "Extra data": "一个 JSON 值后面还有多余的内容",
+    "Invalid control character at": "字符串里有控制字符",
+    "Invalid \\escape": "反斜杠转义不对",
+}
+
+
+def json_problem(e: ValueError | RecursionError) -> str:
+    """Why a line is not JSON, in Chinese, with where on the line."""
+    import json
+
+    if isinstance(e, json.JSONDecodeError):
+        said = _JSON_PROBLEMS.get(e.msg, e.msg)
+        return f"不是有效的 JSON（第 {e.colno} 个字符处：{said}）"
+    if isinstance(e, RecursionError):
+        return "不是有效的 JSON（嵌套太深）"
+    return f"不是有效的 JSON（{e}）"

@@ -89,8 +89,13 @@ def _run_export_signups(args: argparse.Namespace) -> int:
 
     text = asyncio.run(go())
     if text is None:
-        print(f"no activity {args.activity!r} in {url}", file=sys.stderr)
-        return 1
+        from storage.engine import display_url
+
+        print(
+            f"{display_url(url)} 里没有活动 {args.activity!r}：请写活动的编号或完整的名称",
+            file=sys.stderr,
+        )
+        return 2
     data = text.encode("utf-8-sig")  # the BOM tells Excel the file is UTF-8
     if args.output:
         with open(args.output, "wb") as f:

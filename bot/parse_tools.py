@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.cli_support import json_kind, utf8_line
+from bot.cli_support import json_kind, json_problem, utf8_line
 from intents import Intent, ParseContext, parse
 from intents.lexicon import lexicon
 from intents.parser import read
@@ -81,15 +81,15 @@ _OPTIONAL_TEXT = ("sender", "room")
 def message_problem(row: dict[str, Any]) -> str | None:
     """What makes a JSON object not a message, or None."""
     if "text" not in row:
-        return 'no "text"'
+        return '缺少 "text"（消息的文字）'
     if not isinstance(row["text"], str):
-        return f'"text" must be a string, not {json_kind(row["text"])}'
+        return f'"text" 应当是字符串，现在是{json_kind(row["text"])}'
     for key in _OPTIONAL_TEXT:
         if row.get(key) is not None and not isinstance(row[key], str):
-            return f'"{key}" must be a string, not {json_kind(row[key])}'
+            return f'"{key}" 应当是字符串，现在是{json_kind(row[key])}'
     acts = row.get("activities")
     if acts is not None and not (isinstance(acts, list) and all(isinstance(a, str) for a in acts)):
-        return '"activities" must be a list of titles (strings)'
+        return '"activities" 应当是活动名称（字符串）的列表'
     return None
 
 
@@ -114,10 +114,10 @@ def read_lines(
         try:
             row = json.loads(stripped)
         except (ValueError, RecursionError) as e:
-            yield BadLine(n, f"not valid JSON: {e}")
+            yield BadLine(n, json_problem(e))
             continue
         if not isinstance(row, dict):
-            yield BadLine(n, f'expected a JSON object {{"text": ...}}, got {json_kind(row)}')
+            yield BadLine(n, f'应当是 JSON 对象 {{"text": ...}}，现在是{json_kind(row)}')
             continue
         problem = message_problem(row)
         if problem is not None:
@@ -154,7 +154,7 @@ def _run_parse(args: argparse.Namespace) -> int:
         out.write("\n")
     out.flush()
     if bad:
-        print(f"{bad} line(s) skipped", file=sys.stderr)
+        print(f"有 {bad} 行读不了，已跳过（其余各行照常输出）", file=sys.stderr)
         return 2
     return 0
 
@@ -337,20 +337,20 @@ def _run_eval(args: argparse.Namespace) -> int:
     if args.cross_source:
         return _run_cross_source(args)
     if args.file is None:
-        print("jinlin eval: give a labeled FILE, or --cross-source", file=sys.stderr)
+        print("jinlin eval：请给出标注好的 JSONL 文件，或加 --cross-source", file=sys.stderr)
         return 2
     path = Path(args.file)
     if not path.exists():
-        print(f"jinlin eval: no such file: {path}", file=sys.stderr)
+        print(f"jinlin eval：没有这个文件：{path}", file=sys.stderr)
         return 2
     try:
         with path.open("rb") as f:
             rows = list(read_jsonl(f, str(path)))
         for n, row in enumerate(rows, 1):
             if not isinstance(row.get("expect"), dict) or "intent" not in row["expect"]:
-                raise ValueError(f'{path}: message {n} has no "expect": {{"intent": ...}}')
+                raise ValueError(f'{path}：第 {n} 条消息没有标注 "expect": {{"intent": ...}}')
     except ValueError as e:
-        print(f"jinlin eval: {e}", file=sys.stderr)
+        print(f"jinlin eval：{e}", file=sys.stderr)
         return 2
     parser = reading_with(None) if args.rules_only else parse
     s = score(rows, parser)
@@ -381,7 +381,7 @@ def _shared(args: argparse.Namespace) -> Path | None:
     shared = Path(args.shared)
     if (shared / "corpus" / "dev.jsonl").exists():
         return shared
-    print(f"note: no shared data at {shared}: only the repository's data is used", file=sys.stderr)
+    print(f"提示：{shared} 下没有共享数据，只用仓库自带的数据", file=sys.stderr)
     return None
 
 
@@ -436,7 +436,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         return bench_cli.run(args)
     path = Path(args.file) if args.file else _DEV_CORPUS if _DEV_CORPUS.exists() else _OWN_CORPUS
     if not path.exists():
-        print(f"jinlin bench: no such file: {path}", file=sys.stderr)
+        print(f"jinlin bench：没有这个文件：{path}", file=sys.stderr)
         return 2
     start = time.perf_counter()
     done = subprocess.run(
@@ -448,7 +448,7 @@ def _run_bench(args: argparse.Namespace) -> int:
         with path.open("rb") as f:
             rows = [(r["text"], context_of(r)) for r in read_jsonl(f, str(path))]
     except ValueError as e:
-        print(f"jinlin bench: {e}", file=sys.stderr)
+        print(f"jinlin bench：{e}", file=sys.stderr)
         return 2
     latencies: list[int] = []
     cpu_latencies: list[int] = []  # CPU time of this thread: what a busy machine does not inflate

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TextIO
 
 from bot.app import App, build_app
-from bot.cli_support import json_kind, utf8_line
+from bot.cli_support import json_kind, json_problem, utf8_line
 from bot.core.clock import VirtualClock
 from bot.core.config import Config
 from bot.core.messages import Incoming, LocalTransport, Outgoing
@@ -47,19 +47,19 @@ class _Bad(ValueError):
 
 def _when(value: object, config: Config) -> datetime:
     if not isinstance(value, str):
-        raise _Bad(f'"at" must be an ISO time like "2026-11-25T09:00", not {json_kind(value)}')
+        raise _Bad(f'"at" 应当是 ISO 时间，如 "2026-11-25T09:00"，现在是{json_kind(value)}')
     try:
         at = datetime.fromisoformat(value)
     except ValueError:
-        raise _Bad(f'"at": {value!r} is not an ISO time like "2026-11-25T09:00"') from None
+        raise _Bad(f'"at"：{value!r} 不是 ISO 时间，应当像 "2026-11-25T09:00"') from None
     if not EARLIEST <= at.year <= LATEST:
-        raise _Bad(f'"at": year {at.year} is out of range ({EARLIEST}-{LATEST})')
+        raise _Bad(f'"at"：{at.year} 年超出范围（只能是 {EARLIEST}-{LATEST} 年）')
     return at.replace(tzinfo=config.bot.tz) if at.tzinfo is None else at
 
 
 def _event(n: int, raw: str | bytes, config: Config) -> ReplayEvent | None:
     try:
-        line = utf8_line(raw, "file").strip().lstrip("\ufeff")
+        line = utf8_line(raw, "文件").strip().lstrip("\ufeff")
     except ValueError as e:
         raise _Bad(str(e)) from None
     if not line:
@@ -67,28 +67,28 @@ def _event(n: int, raw: str | bytes, config: Config) -> ReplayEvent | None:
     try:
         data = json.loads(line)
     except (ValueError, RecursionError) as e:
-        raise _Bad(f"not valid JSON: {e}") from None
+        raise _Bad(json_problem(e)) from None
     if not isinstance(data, dict):
-        raise _Bad(f"a line must be a JSON object {{...}}, not {json_kind(data)}")
+        raise _Bad(f"每行应当是一个 JSON 对象 {{...}}，现在是{json_kind(data)}")
     if "at" not in data:
-        raise _Bad('missing key "at"')
+        raise _Bad('缺少 "at"（消息的时间）')
     at = _when(data["at"], config)
     for key in _TEXT_KEYS:
         if data.get(key) is not None and not isinstance(data[key], str):
-            raise _Bad(f'"{key}" must be a string, not {json_kind(data[key])}')
+            raise _Bad(f'"{key}" 应当是字符串，现在是{json_kind(data[key])}')
     sender = data.get("sender")
     if sender is not None and not (isinstance(sender, str) and sender.strip()):
-        raise _Bad(f'"sender" must be a WeChat id (a non-empty string), not {json_kind(sender)}')
+        raise _Bad(f'"sender" 应当是微信号（不为空的字符串），现在是{json_kind(sender)}')
     if data.get("room") == "":
-        raise _Bad('"room" is empty: leave it out for a private message')
+        raise _Bad('"room" 是空的：私聊消息请不要写 "room"')
     message_id = data.get("id")
     if message_id is not None and (
         isinstance(message_id, bool) or not isinstance(message_id, str | int)
     ):
-        raise _Bad(f'"id" must be a string or a number, not {json_kind(message_id)}')
+        raise _Bad(f'"id" 应当是字符串或数字，现在是{json_kind(message_id)}')
     text = data.get("text")
     if text is not None and sender is None:
-        raise _Bad('a message needs a "sender"')
+        raise _Bad('有 "text" 的消息还要写 "sender"（谁发的）')
     return ReplayEvent(
         line=n,
         at=at,

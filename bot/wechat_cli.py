@@ -45,13 +45,12 @@ def cmd_rooms(args: argparse.Namespace) -> int:
     topics = [r.topic for com in config.grid for c in com.compounds for r in c.rooms]
     if args.action in ("bind", "unbind") and args.room not in topics:
         return _fail(
-            f"{config_path(args.config)}: no room {args.room!r} "
-            "under grid[].compounds[].rooms[].topic; "
-            f"configured rooms: {', '.join(topics) or 'none'}"
+            f"{config_path(args.config)}: grid[].compounds[].rooms[].topic 里没有群 "
+            f"{args.room!r}；配置里的群有：{'、'.join(topics) or '（无）'}"
         )
     if args.action == "bind" and not args.wechat_id:
         return _fail(
-            "jinlin rooms bind ROOM WECHAT_ID: give the WeChat room id (jinlin wechat rooms)"
+            "jinlin rooms bind 群名 群ID：请写出微信群的 ID（用 jinlin wechat rooms 可以查到）"
         )
     return asyncio.run(_rooms(config, args, topics))
 
@@ -77,23 +76,23 @@ async def _rooms(config: Config, args: argparse.Namespace, topics: list[str]) ->
                     topic=args.topic or args.room,
                     now=now,
                 )
-                print(f"{args.room} -> {args.wechat_id} (restart the bot to use it)")
+                print(f"{args.room} -> {args.wechat_id}（重启机器人后生效）")
             elif args.action == "unbind":
                 if not await room_bindings.unbind(session, account, args.room):
-                    print(f"{args.room}: was not bound")
+                    print(f"{args.room}：本来就没有绑定")
                 else:
-                    print(f"{args.room}: unbound; it binds again by its topic when next seen")
+                    print(f"{args.room}：已解除绑定；下次见到同名的群时会按群名重新绑定")
             rows = await room_bindings.all_bindings(session, account)
     finally:
         await engine.dispose()
     bound = {r.room: r for r in rows}
-    print(f"account {account}:")
+    print(f"账号 {account}：")
     for topic in topics:
         b = bound.get(topic)
         if b is None:
-            print(f"  {topic}  (not bound yet: binds by topic when first seen)")
+            print(f"  {topic}  （还没有绑定：第一次见到时按群名绑定）")
         else:
-            now_called = f"  now called {b.topic!r}" if b.topic != topic else ""
+            now_called = f"  现在的群名是 {b.topic!r}" if b.topic != topic else ""
             print(
                 f"  {topic}  -> {b.wechat_id}  ({b.bound_by}, {b.bound_at:%Y-%m-%d}){now_called}"
             )
@@ -110,10 +109,12 @@ async def _with_transport(config: Config, work: Callable[..., Awaitable[T]]) -> 
         try:
             await transport.wait_connected(LOGIN_WAIT)
         except TimeoutError:
-            raise SystemExit(
-                f"not logged in to WeChat after {LOGIN_WAIT:.0f} s: is the puppet service at "
-                f"{transport!r} running, and the account logged in (scan the QR code)?"
-            ) from None
+            print(
+                f"等了 {LOGIN_WAIT:.0f} 秒还没有登录微信：请检查 {transport!r} 的网关服务"
+                "是否在运行，账号是否已扫码登录",
+                file=sys.stderr,
+            )
+            raise SystemExit(2) from None
         return await work(transport)
     finally:
         await transport.stop()
@@ -125,22 +126,26 @@ def _wechaty_config(path: str) -> Config | None:
         return None
     if not isinstance(config.transport, WechatyTransportSection):
         print(
-            f"{path}: transport.kind is {config.transport.kind!r}; these commands need "
-            "transport: {kind: wechaty, endpoint: HOST:PORT}",
+            f"{path}: transport.kind 是 {config.transport.kind!r}；这些命令需要 "
+            "transport: {kind: wechaty, endpoint: 主机:端口}",
             file=sys.stderr,
         )
         return None
     try:
         import wechaty_puppet_service  # noqa: F401
     except ImportError:
-        print(f"the wechat transport is not installed: {INSTALL}", file=sys.stderr)
+        print(f"没有安装微信组件，请先运行：{INSTALL}", file=sys.stderr)
         return None
     from bot.transports.wechaty_runner import WechatyConfigError, token_of
 
     try:
         token_of(config.transport)
-    except WechatyConfigError as e:
-        print(f"{path}: {e}", file=sys.stderr)
+    except WechatyConfigError:
+        print(
+            f"{path}: transport.token：没有设置网关的 token：请设置环境变量 "
+            f"{config.transport.token_env}（网关的 WECHATY_TOKEN），或在配置里写 transport.token",
+            file=sys.stderr,
+        )
         return None
     return config
 
@@ -155,10 +160,12 @@ def cmd_wechat(args: argparse.Namespace) -> int:
     if args.what == "rooms":
         rooms = asyncio.run(_with_transport(config, list_rooms))
         for r in rooms:
-            print(f"{r.wechat_id}\t{r.topic}\t{r.members} members")
+            print(f"{r.wechat_id}\t{r.topic}\t{r.members} 人")
         return 0
     if not args.room:
-        return _fail("jinlin wechat members ROOM: give a room's topic or id (jinlin wechat rooms)")
+        return _fail(
+            "jinlin wechat members 群：请写出群名或群 ID（用 jinlin wechat rooms 可以查到）"
+        )
 
     async def members(transport: WechatyTransport) -> list[MemberInfo]:
         return await list_members(transport, args.room)
@@ -166,10 +173,10 @@ def cmd_wechat(args: argparse.Namespace) -> int:
     try:
         found = asyncio.run(_with_transport(config, members))
     except LookupError:
-        return _fail(f"the account is in no room {args.room!r}; `jinlin wechat rooms` lists them")
-    print("id\tname\t群昵称\tcontact")
+        return _fail(f"这个账号不在群 {args.room!r} 里；用 jinlin wechat rooms 查看它所在的群")
+    print("ID\t名字\t群昵称\t是好友")
     for m in found:
-        print(f"{m.contact_id}\t{m.name}\t{m.room_alias}\t{'yes' if m.friend else 'no'}")
+        print(f"{m.contact_id}\t{m.name}\t{m.room_alias}\t{'是' if m.friend else '否'}")
     return 0
 
 
@@ -178,10 +185,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     from bot.transports.wechaty_tools import config_draft, list_members, list_rooms
 
     if not args.from_wechat:
-        return _fail("jinlin init: only --from-wechat is supported (copy config.example.yaml)")
+        return _fail(
+            "jinlin init：目前只支持 --from-wechat（也可以复制 config.example.yaml 来改）"
+        )
     out = Path(args.output)
     if out.exists() and not args.force:
-        return _fail(f"{out}: exists; choose another -o FILE or add --force")
+        return _fail(f"{out}：文件已存在；请用 -o 换一个文件名，或加 --force 覆盖")
     config = _wechaty_config(args.config)
     if config is None:
         return 2
@@ -195,7 +204,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
     text = asyncio.run(_with_transport(config, draft))
     out.write_text(text, encoding="utf-8")
-    print(f"wrote {out}: review the lines marked 待核对, then `jinlin check-config {out}`")
+    print(f"已写入 {out}：请核对标着“待核对”的各行，再运行 jinlin check-config {out}")
     return 0
 
 

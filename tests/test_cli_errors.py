@@ -259,15 +259,15 @@ def test_parse_reads_plain_text_and_reports_bad_lines() -> None:
     assert len(out) == 2  # the two good lines, in order
     assert '"intent": "report_problem"' in out[0] and '"building": "3"' in out[0]
     assert '"intent": "none"' in out[1]
-    assert err.splitlines()[:7] == [
-        '2: expected a JSON object {"text": ...}, got an array',
-        '3: expected a JSON object {"text": ...}, got a string',
-        '4: "text" must be a string, not a number',
-        '5: "text" must be a string, not null',
-        '6: no "text"',
-        "7: not UTF-8 (byte 1); save the input as UTF-8",
-        "8: not valid JSON: Expecting property name enclosed in double quotes: "
-        "line 1 column 2 (char 1)",
+    assert err.splitlines() == [
+        '2: 应当是 JSON 对象 {"text": ...}，现在是数组 [...]',
+        '3: 应当是 JSON 对象 {"text": ...}，现在是字符串',
+        '4: "text" 应当是字符串，现在是数字',
+        '5: "text" 应当是字符串，现在是空值 null',
+        '6: 缺少 "text"（消息的文字）',
+        "7: 不是 UTF-8 编码（这一行的第 2 个字节）；请把输入另存为 UTF-8",
+        "8: 不是有效的 JSON（第 2 个字符处：键名要用双引号括起来）",
+        "有 7 行读不了，已跳过（其余各行照常输出）",
     ]
 
 
@@ -298,7 +298,7 @@ def test_eval_names_a_bad_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text('{"text": "早上好", "expect": {"intent": "none"}}\n[1]\n', "utf-8")
     err = failed(jinlin("eval", str(path)))
-    assert f"{path}:2: expected a JSON object" in err
+    assert f"jinlin eval：{path}:2: 应当是 JSON 对象" in err
 
 
 # --- 16: bench parse from any folder ------------------------------------------------------------
@@ -345,13 +345,13 @@ def test_replay_names_each_bad_line(tmp_path: Path) -> None:
     err = failed(done)
     assert done.stdout == ""  # nothing runs until the file is right
     assert err.splitlines() == [
-        f'{events}:2: "sender" must be a WeChat id (a non-empty string), not an object',
-        f'{events}:3: "sender" must be a WeChat id (a non-empty string), not a number',
-        f'{events}:4: "at": year 9999 is out of range (2000-2100)',
-        f'{events}:5: "at": \'2026-13-01T00:00\' is not an ISO time like "2026-11-25T09:00"',
-        f"{events}:6: not UTF-8 (byte 51); save the file as UTF-8",
-        f'{events}:7: "text" must be a string, not an array',
-        f"{events}:8: a line must be a JSON object {{...}}, not a string",
+        f'{events}:2: "sender" 应当是微信号（不为空的字符串），现在是对象 {{...}}',
+        f'{events}:3: "sender" 应当是微信号（不为空的字符串），现在是数字',
+        f'{events}:4: "at"：9999 年超出范围（只能是 2000-2100 年）',
+        f'{events}:5: "at"：\'2026-13-01T00:00\' 不是 ISO 时间，应当像 "2026-11-25T09:00"',
+        f"{events}:6: 不是 UTF-8 编码（这一行的第 52 个字节）；请把文件另存为 UTF-8",
+        f'{events}:7: "text" 应当是字符串，现在是数组 [...]',
+        f"{events}:8: 每行应当是一个 JSON 对象 {{...}}，现在是字符串",
     ]
 
 
@@ -360,3 +360,74 @@ def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     path.write_bytes(b"these are not the pages of a database\n" * 200)
     err = failed(jinlin("db", "upgrade", "--db", f"sqlite+aiosqlite:///{path}"))
     assert f"{path} 不是 SQLite 数据库文件" in err
+
+
+# --- everything the people who run the bot read is Chinese --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        ([], "jinlin：缺少参数：command（jinlin --help 查看用法）"),
+        (["eval", "--errors", "x"], "jinlin eval：参数 --errors 应当是整数，现在是 'x'"),
+        (["export", "signups"], "jinlin export signups：缺少参数：--activity"),
+        (["outbox", "--config", "c.yaml", "extra"], "jinlin：不认识这些参数：extra"),
+        (["bench", "nope"], "jinlin bench：参数 what 没有 'nope' 这一项（可选："),
+        (["run", "--config"], "jinlin run：参数 --config 后面要写一个值"),
+    ],
+)
+def test_usage_errors_are_chinese(args: list[str], said: str) -> None:
+    err = failed(jinlin(*args))
+    assert said in err
+    assert "--help 查看用法" in err
+
+
+def test_check_config_ok_line_and_summary_are_chinese() -> None:
+    done = jinlin("check-config", str(EXAMPLE))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(
+        f"{EXAMPLE}: 配置没有问题，可以用 jinlin run --config {EXAMPLE} 启动\n社区：1 个\n"
+    )
+    assert "楼栋：" in done.stdout and "栋有楼栋长" in done.stdout
+
+
+def test_db_upgrade_outbox_and_export_speak_chinese(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'j.db'}"
+    done = jinlin("db", "upgrade", "--db", url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{url}：数据库结构已是最新（版本 ")
+    done = jinlin("outbox", "--config", str(EXAMPLE), "--db", url)
+    assert (done.returncode, done.stdout) == (0, "发件箱：没有待发或发送失败的消息\n"), done.stderr
+    args = ("export", "signups", "--activity", "没有的活动", "--config", str(EXAMPLE), "--db", url)
+    err = failed(jinlin(*args))
+    assert f"{url} 里没有活动 '没有的活动'：请写活动的编号或完整的名称" in err
+
+
+def test_outbox_lines_are_chinese() -> None:
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    from bot.cli import outbox_line
+
+    at = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    row = SimpleNamespace(
+        id=7, to_room="武夷香榭3栋业主群", to_person=None, text="收到，已登记 #2",
+        status="sent", sent_at=at, created_at=at, not_before=at, attempts=3, last_error=None,
+    )  # fmt: skip
+    tz = ZoneInfo("Asia/Shanghai")
+    sent = "     7 已发 2026-12-01 09:00 +0800 发出（试了 3 次）"
+    sent += "  群 武夷香榭3栋业主群：收到，已登记 #2"
+    assert outbox_line(row, tz) == sent
+    row.status, row.to_room, row.to_person, row.last_error = "failed", None, "wxid_wang", "boom"
+    assert outbox_line(row, tz) == (
+        "     7 失败 2026-12-01 09:00 +0800 起发（已试 3 次）  私聊 wxid_wang：收到，已登记 #2"
+        "  错误：boom"
+    )
+
+
+def test_replay_of_a_missing_file_and_a_short_password(tmp_path: Path) -> None:
+    missing = tmp_path / "none.jsonl"
+    err = failed(jinlin("replay", "--config", str(EXAMPLE), str(missing)))
+    assert f"{missing}: 读不了这个文件：文件不存在" in err
+    assert "密码太短：至少要 8 个字符" in failed(jinlin("web", "hash-password", stdin="short\n"))

@@ -20,14 +20,14 @@ def cmd_hash_password(args: argparse.Namespace) -> int:
     from bot.web.auth import hash_password
 
     if sys.stdin.isatty():
-        password = getpass.getpass("password: ")
-        if getpass.getpass("again: ") != password:
-            print("the two passwords differ", file=sys.stderr)
+        password = getpass.getpass("密码：")
+        if getpass.getpass("再输一次：") != password:
+            print("两次输入的密码不一样，请重新运行", file=sys.stderr)
             return 2
     else:
         password = sys.stdin.readline().rstrip("\n")
     if len(password) < 8:
-        print("use at least 8 characters", file=sys.stderr)
+        print("密码太短：至少要 8 个字符", file=sys.stderr)
         return 2
     print(hash_password(password))
     return 0
@@ -40,6 +40,10 @@ def cmd_new_token(args: argparse.Namespace) -> int:
     token = secrets.token_urlsafe(32)
     print(f"token:        {token}")
     print(f"token_sha256: {token_sha256(token)}")
+    print(
+        "令牌只显示这一次：交给使用 API 的人；把 token_sha256 这一行写进配置的 web.api_tokens",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -68,7 +72,7 @@ def _with_database(args: argparse.Namespace, work: Callable[[Any, Any], Awaitabl
     try:
         return asyncio.run(go())
     except SchemaOutdated as e:
-        print(f"{args.config}: storage.url: {e}", file=sys.stderr)
+        print(f"{args.config}: storage.url：{e}", file=sys.stderr)
         raise SystemExit(2) from None
 
 
@@ -90,13 +94,13 @@ def cmd_login_token(args: argparse.Namespace) -> int:
     token = _with_database(args, work)
     if token is None:
         print(
-            f"{args.config}: web.users: no console user {args.user!r}; "
-            "name one of web.users with --user NAME",
+            f"{args.config}: web.users：没有叫 {args.user!r} 的后台用户；"
+            "请用 --user 名字 指定 web.users 里的一位",
             file=sys.stderr,
         )
         return 2
     print(token)
-    print("use it once on the login page within 15 minutes", file=sys.stderr)
+    print("请在 15 分钟内到登录页使用，只能用一次", file=sys.stderr)
     return 0
 
 
@@ -108,8 +112,8 @@ def cmd_logout_all(args: argparse.Namespace) -> int:
         return await web_sessions.end_sessions(session, args.user)
 
     ended = _with_database(args, work)
-    who = f"of {args.user} " if args.user else ""
-    print(f"ended {ended} console session(s) {who}".rstrip())
+    who = f"{args.user} 的" if args.user else ""
+    print(f"已结束{who} {ended} 个后台登录，需要重新登录")
     return 0
 
 

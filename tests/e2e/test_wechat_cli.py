@@ -39,12 +39,13 @@ async def test_rooms_and_members_with_their_ids(puppet: PuppetServer, tmp_path: 
     missing = jinlin("wechat", "members", "没有这个群", "--config", str(config))
 
     assert rooms.returncode == 0, rooms.stderr
-    assert f"{BUILDING_ROOM}\t{BUILDING_TOPIC}\t4 members" in rooms.stdout
+    assert f"{BUILDING_ROOM}\t{BUILDING_TOPIC}\t4 人" in rooms.stdout
     assert f"{OTHER_ROOM}\t{OTHER_TOPIC}" in rooms.stdout
     assert members.returncode == 0, members.stderr
-    assert "wxid_liu\t刘大爷\t3栋-502刘\tyes" in members.stdout
-    assert "wxid_zhou\t周阿姨\t\tno" in members.stdout
+    assert "wxid_liu\t刘大爷\t3栋-502刘\t是" in members.stdout
+    assert "wxid_zhou\t周阿姨\t\t否" in members.stdout
     assert missing.returncode == 2 and "jinlin wechat rooms" in missing.stderr
+    assert "这个账号不在群 '没有这个群' 里" in missing.stderr and "Traceback" not in missing.stderr
 
 
 async def test_init_from_wechat_writes_a_config_to_review(
@@ -84,4 +85,5 @@ async def test_rooms_lists_and_rebinds(puppet: PuppetServer, tmp_path: Path) -> 
     assert listed.returncode == 0, listed.stderr
     assert f"{BUILDING_TOPIC}  -> {BUILDING_ROOM}  (topic," in listed.stdout
     assert rebound.returncode == 0 and f"-> {OTHER_ROOM}  (operator" in rebound.stdout
-    assert unknown.returncode == 2 and "grid[].compounds[].rooms[].topic" in unknown.stderr
+    assert unknown.returncode == 2
+    assert "grid[].compounds[].rooms[].topic 里没有群 '没有的群'" in unknown.stderr
