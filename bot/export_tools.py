@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import io
 import sys
@@ -70,7 +69,7 @@ async def find_activity(session: AsyncSession, ref: str) -> Activity | None:
 
 
 def _run_export_signups(args: argparse.Namespace) -> int:
-    from bot.cli_support import load_or_exit
+    from bot.cli_support import load_or_exit, run_on_database
     from storage.engine import create_engine, session_factory
 
     cfg = load_or_exit(args.config)
@@ -87,7 +86,7 @@ def _run_export_signups(args: argparse.Namespace) -> int:
         finally:
             await engine.dispose()
 
-    text = asyncio.run(go())
+    text = run_on_database(go(), url)
     if text is None:
         from storage.engine import display_url
 

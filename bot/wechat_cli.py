@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from bot.cli_support import add_config_option, config_path
+from bot.cli_support import add_config_option, config_path, run_on_database
 from bot.core.clock import SystemClock
 from bot.core.config import Config, ConfigError, WechatyTransportSection, load_config
 
@@ -52,7 +52,8 @@ def cmd_rooms(args: argparse.Namespace) -> int:
         return _fail(
             "jinlin rooms bind 群名 群ID：请写出微信群的 ID（用 jinlin wechat rooms 可以查到）"
         )
-    return asyncio.run(_rooms(config, args, topics))
+    url = args.db or config.storage.url
+    return run_on_database(_rooms(config, args, topics), url)
 
 
 async def _rooms(config: Config, args: argparse.Namespace, topics: list[str]) -> int:

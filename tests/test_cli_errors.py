@@ -431,3 +431,19 @@ def test_replay_of_a_missing_file_and_a_short_password(tmp_path: Path) -> None:
     err = failed(jinlin("replay", "--config", str(EXAMPLE), str(missing)))
     assert f"{missing}: 读不了这个文件：文件不存在" in err
     assert "密码太短：至少要 8 个字符" in failed(jinlin("web", "hash-password", stdin="short\n"))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rooms"],
+        ["export", "signups", "--activity", "1"],
+        ["web", "login-token"],
+        ["web", "logout-all"],
+    ],
+)
+def test_helpers_on_an_unreachable_database_say_which(args: list[str]) -> None:
+    url = f"postgresql+asyncpg://jinlin:s3cret@127.0.0.1:{closed_port()}/jinlin"
+    err = failed(jinlin(*args, "--config", str(EXAMPLE), "--db", url))
+    assert "无法连接数据库 postgresql+asyncpg://jinlin:***@127.0.0.1:" in err
+    assert "s3cret" not in err

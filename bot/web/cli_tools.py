@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import secrets
 import sys
@@ -49,8 +48,8 @@ def cmd_new_token(args: argparse.Namespace) -> int:
 
 def _with_database(args: argparse.Namespace, work: Callable[[Any, Any], Awaitable[T]]) -> T:
     """Run `work(config, session)` in one transaction on the configured (or given) database."""
-    from bot.app import SchemaOutdated, ensure_schema_current
-    from bot.cli_support import load_or_exit
+    from bot.app import ensure_schema_current
+    from bot.cli_support import load_or_exit, run_on_database
     from storage import schema
     from storage.engine import create_engine, session_factory
 
@@ -69,11 +68,8 @@ def _with_database(args: argparse.Namespace, work: Callable[[Any, Any], Awaitabl
         finally:
             await engine.dispose()
 
-    try:
-        return asyncio.run(go())
-    except SchemaOutdated as e:
-        print(f"{args.config}: storage.url：{e}", file=sys.stderr)
-        raise SystemExit(2) from None
+    # an unreachable or outdated database: one sentence naming it, exit 2
+    return run_on_database(go(), url)
 
 
 def cmd_login_token(args: argparse.Namespace) -> int:
