@@ -205,3 +205,9 @@ def test_a_file_that_is_not_a_mapping_or_has_a_bad_date(tmp_path: Path) -> None:
         load_config(path)
     with pytest.raises(ConfigError, match="这是一个文件夹"):
         load_config(tmp_path)
+
+
+def test_a_console_login_name_with_a_space_is_one_sentence() -> None:
+    data = example()
+    data["web"] = {"users": [{"name": "李 书记", "password_hash": "scrypt$1$1$1$YQ==$YQ=="}]}
+    assert problems(data) == ['web.users[0].name：登录名不能含空格或冒号，现在是 "李 书记"']

@@ -388,12 +388,20 @@ _TOKEN_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 class WebUserConfig(_Model):
     """A console user: a password hash (see `jinlin web hash-password`) and what they may see."""
 
-    name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s:]+$")]
+    name: Annotated[str, Field(min_length=1, max_length=64)]
     display_name: str | None = None
     password_hash: NonEmpty  # scrypt$N$r$p$<salt base64>$<hash base64>
     admin: bool = False  # sees every compound
     compounds: list[NonEmpty] = []
     communities: list[NonEmpty] = []
+
+    @field_validator("name")
+    @classmethod
+    def _one_word(cls, v: str) -> str:
+        # the login form and the session cookie take the name as one word
+        if re.search(r"[\s:]", v):
+            raise ValueError(f"登录名不能含空格或冒号，现在是 {shown(v)}")
+        return v
 
     @field_validator("password_hash")
     @classmethod
