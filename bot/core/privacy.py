@@ -5,7 +5,7 @@ number a neighbour typed into a report, a 办结 note, a wish or a display name 
 to the whole building. Private messages keep them: the building head needs the phone.
 
 Numbers are looked for in a digit view of the text, of the same length: Chinese digits
-(一三八…, 〇/零, 幺 as phones are read aloud) and full-width digits read as 0-9, so
+(一三八…, 〇/○/零, 幺 as phones are read aloud) and full-width digits read as 0-9, so
 "一三八 一二三四 五六七八", "138-1234-5678" and "三栋四零二室" are found like "13812345678"
 and "3栋402室". What only looks like a room or a long number is kept: ranks and ranges of a
 count or an amount ("第1-100名", "100-2000元", "30-50人"), amounts ("1000000元", "￥1234567"),
@@ -24,8 +24,8 @@ MASK = "***"
 
 # Digits as people type them in Chinese; each maps one character to one, so spans align.
 _DIGIT_VIEW = str.maketrans(
-    "〇零一二三四五六七八九幺０１２３４５６７８９",
-    "0012345678910123456789",
+    "〇○零一二三四五六七八九幺０１２３４５６７８９",
+    "00012345678910123456789",
 )
 
 # Between the groups of a phone or ID number: a space, a dash, a dot, with spaces around.
