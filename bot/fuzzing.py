@@ -240,7 +240,7 @@ def bench_fuzz(config_path: str | None, count: int, seed: int) -> int:
 
     if config_path is None:
         print(
-            "jinlin bench fuzz: --config FILE is required (its rooms and people are used)",
+            "jinlin bench fuzz：请用 --config 指定配置文件（用其中的群和人）",
             file=sys.stderr,
         )
         return 2

@@ -46,19 +46,19 @@ def start_problems(config: Config) -> list[str]:
     if not config.grid:
         # (tools such as `jinlin init --from-wechat` read a config without a grid; the bot not)
         problems.append(
-            "grid: 没有列出任何社区，机器人没有要服务的群和人（照 config.example.yaml 填写 grid）"
+            "grid：没有列出任何社区，机器人没有要服务的群和人（照 config.example.yaml 填写 grid）"
         )
     section = config.transport
     if isinstance(section, WechatyTransportSection):
         missing = [m for m in WECHAT_MODULES if not _importable(m)]
         if missing:
             problems.append(
-                f"transport.kind: 是 wechaty，但没有安装微信组件（缺少 {', '.join(missing)}）："
+                f"transport.kind：是 wechaty，但没有安装微信组件（缺少 {', '.join(missing)}）："
                 + INSTALL_WECHAT
             )
         if not (section.token or os.environ.get(section.token_env)):
             problems.append(
-                f"transport.token: 没有设置网关的 token：请设置环境变量 {section.token_env}"
+                f"transport.token：没有设置网关的 token，请设置环境变量 {section.token_env}"
                 "（网关的 WECHATY_TOKEN），或在配置里写 transport.token"
             )
     return problems

@@ -110,7 +110,7 @@ def test_empty_file_and_empty_grid_are_refused(tmp_path: Path) -> None:
     assert f"{empty}: 文件是空的" in failed(jinlin("check-config", str(empty)))
     no_grid = write(tmp_path, example(grid=[], activities=[]))
     for args in (["check-config", str(no_grid)], ["run", "--config", str(no_grid)]):
-        assert f"{no_grid}: grid: 没有列出任何社区" in failed(jinlin(*args))
+        assert f"{no_grid}: grid：没有列出任何社区" in failed(jinlin(*args))
 
 
 def test_unknown_key_gets_a_suggestion(tmp_path: Path) -> None:
@@ -220,7 +220,7 @@ def test_wechaty_without_a_token(tmp_path: Path) -> None:
     no_token = {"JINLIN_WECHATY_TOKEN": ""}
     for args in (["check-config", str(config)], ["run", "--config", str(config)]):
         err = failed(jinlin(*args, env=no_token))
-        assert f"{config}: transport.token: 没有设置网关的 token" in err
+        assert f"{config}: transport.token：没有设置网关的 token" in err
         assert "JINLIN_WECHATY_TOKEN" in err
 
 

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "the wechat transport needs the extra: pip install -e '.[wechat]'"
+INSTALL_HINT = "微信通道需要安装微信组件：pip install -e '.[wechat]'"
 
 
 class WechatyConfigError(ValueError):
@@ -49,7 +49,7 @@ def wechaty_section(config: Config) -> WechatyTransportSection:
     """The config's transport section, which must be of kind wechaty."""
     section = config.transport
     if not isinstance(section, WechatyTransportSection):
-        raise WechatyConfigError(f"transport.kind: is {section.kind!r}; this needs wechaty")
+        raise WechatyConfigError(f"transport.kind：现在是 {section.kind!r}，这里需要 wechaty")
     return section
 
 
@@ -58,7 +58,8 @@ def token_of(section: WechatyTransportSection) -> str:
     token = section.token or os.environ.get(section.token_env, "")
     if not token:
         raise WechatyConfigError(
-            f"transport.token: missing; set it, or the environment variable {section.token_env}"
+            f"transport.token：没有设置网关的 token；请在配置里写 transport.token，"
+            f"或设置环境变量 {section.token_env}"
         )
     return token
 
@@ -430,11 +431,11 @@ async def run_wechaty(config: Config, section: WechatyTransportSection, clock: C
     try:
         import wechaty_puppet_service  # noqa: F401
     except ImportError:
-        raise SystemExit(f"{INSTALL_HINT} (transport.kind is wechaty)") from None
+        raise SystemExit(f"{INSTALL_HINT}（配置的 transport.kind 是 wechaty）") from None
     try:
         app, service = await wire(config, clock)
     except WechatyConfigError as e:
-        raise SystemExit(f"config: {e}") from None
+        raise SystemExit(f"配置有误：{e}") from None
     await app.start()
     await service.start()
     transport = service.transport
