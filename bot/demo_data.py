@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import sqlite3
 import sys
@@ -25,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.core.domain import CaseAction, CaseKind, CaseStatus, Category, Role, SignupStatus
+from bot.core.domain import CaseAction, CaseKind, CaseStatus, Category, SignupStatus
 from storage.cases import number_counter
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -262,67 +261,6 @@ def _fmt_sqlite(when: datetime) -> str:
     if when.tzinfo is not UTC:
         when = when.astimezone(UTC)
     return when.isoformat(" ", "microseconds")[:26]
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    """Rows of one table in column order."""
-
-    name: str
-    columns: tuple[str, ...]
-    rows: Iterator[tuple[Any, ...]]
-    count: int  # expected rows (for the progress bar); a table of events may hold more
-
-
-def _grid_tables(city: City) -> list[Table]:
-    now = CITY_NOW
-    communities = [(i + 1, n) for i, n in enumerate(city.communities)]
-    compounds = [(i + 1, n, city.community_of[i] + 1) for i, n in enumerate(city.compounds)]
-    buildings = [(i + 1, b.compound + 1, b.number) for i, b in enumerate(city.buildings)]
-    rooms = [
-        (i + 1, b.topic, b.compound + 1, json.dumps([b.number]))
-        for i, b in enumerate(city.buildings)
-    ]
-    people: list[tuple[Any, ...]] = []
-    roles: list[tuple[Any, ...]] = []
-
-    def person(wid: str, name: str) -> int:
-        people.append((len(people) + 1, wid, name))
-        return len(people)
-
-    for b in city.buildings:
-        pid = person(b.head_id, b.head_name)
-        roles.append(
-            (
-                len(roles) + 1,
-                pid,
-                Role.BUILDING_HEAD.value,
-                f"{city.compounds[b.compound]}/{b.number}",
-                None,
-            )
-        )
-    for c, name in enumerate(city.compounds):
-        pid = person(*city.secretary(c))
-        roles.append((len(roles) + 1, pid, Role.SECRETARY.value, name, None))
-        for vid, vname, team in city.volunteers(c):
-            pid = person(vid, vname)
-            roles.append((len(roles) + 1, pid, Role.VOLUNTEER.value, name, team))
-    for m, name in enumerate(city.communities):
-        for wid, wname in city.workers(m):
-            pid = person(wid, wname)
-            roles.append((len(roles) + 1, pid, Role.WORKER.value, name, None))
-    for r in range(city.shape.residents):
-        rid, rname, _ = city.resident(r)
-        person(rid, rname)
-    del now
-    return [
-        Table("communities", ("id", "name"), iter(communities), len(communities)),
-        Table("compounds", ("id", "name", "community_id"), iter(compounds), len(compounds)),
-        Table("buildings", ("id", "compound_id", "number"), iter(buildings), len(buildings)),
-        Table("rooms", ("id", "topic", "compound_id", "buildings"), iter(rooms), len(rooms)),
-        Table("people", ("id", "wechat_id", "name"), iter(people), len(people)),
-        Table("roles", ("id", "person_id", "role", "scope", "team"), iter(roles), len(roles)),
-    ]
 
 
 CASE_COLUMNS = (
@@ -617,10 +555,7 @@ class _PgLoader(_Loader):
                 value,
             )
         # Ids were given explicitly: move each sequence past them.
-        for table in (
-            "communities", "compounds", "buildings", "rooms", "people", "roles", "cases",
-            "case_events", "activities", "signups",
-        ):  # fmt: skip
+        for table in ("cases", "case_events", "activities", "signups"):
             await self.conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
@@ -678,19 +613,13 @@ async def fill(db_url: str, city: City, seed: int, *, progress: bool = True) -> 
     events: list[tuple[Any, ...]] = []
     signups: list[tuple[Any, ...]] = []
     numbers = _Numbers()
-    grid: list[Table] = []  # the grid is the written config (the grid tables were dropped)
-    expected = sum(t.count for t in grid) + int(shape.cases * 4.5) + shape.activities * 6
+    # The grid is the written config (the grid tables were dropped in 0007).
+    expected = int(shape.cases * 4.5) + shape.activities * 6
     bar = Progress(expected) if progress else None
     counts: dict[str, int] = {}
     loader = _loader(db_url)
     await loader.open()
     try:
-        for t in grid:
-            for batch in _batches(t.rows, BATCH):
-                await loader.write(t.name, t.columns, batch)
-                counts[t.name] = counts.get(t.name, 0) + len(batch)
-                if bar:
-                    bar.advance(len(batch), t.name)
 
         async def flush(name: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
             for batch in _batches(rows, BATCH):

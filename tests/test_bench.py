@@ -94,3 +94,12 @@ def test_small_bench_prints_every_figure(tmp_path: Path) -> None:
     for label in (*E2E_ROWS, *CITY_ROWS, *(f"{k} p50 / p99" for k in KINDS)):
         assert any(line.strip().startswith(label) for line in lines), (label, done.stdout)
     assert "answered 0/" not in done.stdout  # 待办, the report and the rating were answered
+
+
+def test_demo_data_fills_a_small_city_on_postgresql(pg_database_url: str, tmp_path: Path) -> None:
+    done = _jinlin(
+        "demo-data", "--city", "--scale", "0.002", "--db", pg_database_url,
+        "--out", str(tmp_path / "city.yaml"), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "100.0%" in done.stderr
