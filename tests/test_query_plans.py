@@ -253,7 +253,7 @@ async def test_board_first_page_reads_only_its_page(engine: AsyncEngine) -> None
     config: Config = scenario_config()
     f = queries.BoardFilter(compounds=("小区3",))
     rec = await run(engine, lambda s: queries.board(s, f, config, NOW))
-    page = rec.select("FROM cases", "LIMIT")
+    page = rec.select("FROM cases", "LIMIT", without="count(")
     assert_uses(await plan_of(engine, page), "ix_cases_board", "cases")
 
 
@@ -310,3 +310,28 @@ async def test_due_tasks_and_cancels_read_only_live_tasks(engine: AsyncEngine) -
         "ix_scheduled_tasks_due",
         "scheduled_tasks",
     )
+
+
+async def test_board_counts_stop_past_what_the_page_needs(engine: AsyncEngine) -> None:
+    config: Config = scenario_config()
+    f = queries.BoardFilter(compounds=tuple(COMPOUNDS))
+    found: list[queries.BoardPage] = []
+
+    async def board(s: AsyncSession) -> object:
+        found.append(await queries.board(s, f, config, NOW))
+        return found[-1]
+
+    rec = await run(engine, board)
+    first = found[-1]
+    assert first.more and first.total == queries.COUNT_LIMIT
+    assert first.pages == queries.COUNT_LIMIT // queries.PER_PAGE + 1  # and a next page
+    counts = [sql for sql, _ in rec.statements if "count(" in sql.lower()]
+    assert len(counts) == 2 and all("LIMIT" in sql for sql in counts)
+    deep = queries.COUNT_LIMIT // queries.PER_PAGE + 1
+
+    async def page(s: AsyncSession) -> object:
+        found.append(await queries.board(s, f, config, NOW, page=deep))
+        return found[-1]
+
+    await run(engine, page)
+    assert found[-1].page == deep and found[-1].pages > deep and len(found[-1].cases) > 0

@@ -85,6 +85,7 @@ async def _case_list(request: web.Request, kind: CaseKind) -> web.Response:
         {
             key: [queries.case_json(c, state.config, now) for c in result.cases],
             "total": result.total,
+            "total_is_at_least": result.more,  # the count stopped at `total`
             "page": result.page,
             "pages": result.pages,
         }

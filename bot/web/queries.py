@@ -65,6 +65,8 @@ class BoardPage:
     overdue: int
     page: int
     pages: int
+    more: bool = False  # more than `total` match: the count stopped there (COUNT_LIMIT)
+    overdue_more: bool = False
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
@@ -110,6 +112,10 @@ def _where(f: BoardFilter, config: Config, now: datetime) -> list[ColumnElement[
     return conds
 
 
+COUNT_LIMIT = 1000
+"""Cases a board count reads at most (deeper pages raise it as far as they reach)."""
+
+
 async def board(
     session: AsyncSession,
     f: BoardFilter,
@@ -122,18 +128,16 @@ async def board(
     if not f.compounds:
         return BoardPage([], 0, 0, 1, 1)
     conds = _where(f, config, now)
-    total = int(
-        (await session.execute(select(func.count()).select_from(Case).where(*conds))).scalar_one()
-    )
-    late = int(
-        (
-            await session.execute(
-                select(func.count()).select_from(Case).where(*conds, overdue_clause(now))
-            )
-        ).scalar_one()
-    )
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
+    page = max(1, page)
+    # Counts stop a little past what the page needs, so the board of a city costs the same
+    # as a compound's: "共 1000+ 件", with a next page while there is one.
+    limit = max(COUNT_LIMIT, (page + 2) * per_page)
+    total = await _count_upto(session, conds, limit)
+    late = await _count_upto(session, [*conds, overdue_clause(now)], COUNT_LIMIT)
+    more, overdue_more = total > limit, late > COUNT_LIMIT
+    total, late = min(total, limit), min(late, COUNT_LIMIT)
+    pages = max(1, -(-total // per_page)) + (1 if more else 0)
+    page = min(page, pages)
     orders: dict[str, list[Any]] = {
         "new": [Case.id.desc()],
         "old": [Case.id.asc()],
@@ -144,7 +148,13 @@ async def board(
     result = await session.execute(
         select(Case).where(*conds).order_by(*order).offset((page - 1) * per_page).limit(per_page)
     )
-    return BoardPage(list(result.scalars().all()), total, late, page, pages)
+    return BoardPage(list(result.scalars().all()), total, late, page, pages, more, overdue_more)
+
+
+async def _count_upto(session: AsyncSession, conds: Sequence[Any], limit: int) -> int:
+    """How many cases match, counting no further than limit + 1."""
+    found = select(Case.id).where(*conds).limit(limit + 1).subquery()
+    return int((await session.execute(select(func.count()).select_from(found))).scalar_one())
 
 
 async def events(session: AsyncSession, case: Case) -> Sequence[CaseEvent]:
