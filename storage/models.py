@@ -75,6 +75,8 @@ class Case(Base):
         UniqueConstraint("kind", "compound", "number", name="uq_cases_kind_compound_number"),
         # A number said in private chat: its cases in every compound, to pick the sender's.
         Index("ix_cases_kind_number", "kind", "number"),
+        # The few cases still in hand, per compound: the board's overdue count, 待办, SLA.
+        Index("ix_cases_active", "status", "compound", "kind"),
         # A rating (满意) and a picture after a report look up the sender's latest case.
         Index("ix_cases_reporter", "reporter_id", "room", "created_at", "id"),
         # A month's figures: one compound's cases filed in a date range.
@@ -92,7 +94,7 @@ class Case(Base):
     text: Mapped[str] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(20))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20))  # indexed by ix_cases_active
     reporter_id: Mapped[str] = mapped_column(String(100))
     reporter_name: Mapped[str] = mapped_column(String(100))
     room: Mapped[str | None] = mapped_column(String(200))

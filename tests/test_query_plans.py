@@ -327,6 +327,9 @@ async def test_board_counts_stop_past_what_the_page_needs(engine: AsyncEngine) -
     assert first.pages == queries.COUNT_LIMIT // queries.PER_PAGE + 1  # and a next page
     counts = [sql for sql, _ in rec.statements if "count(" in sql.lower()]
     assert len(counts) == 2 and all("LIMIT" in sql for sql in counts)
+    # the overdue count reads the few cases in hand, not every case of the city
+    late = rec.select("count(", "accept_due_at")
+    assert_uses(await plan_of(engine, late), "ix_cases_active", "cases", sorted_=False)
     deep = queries.COUNT_LIMIT // queries.PER_PAGE + 1
 
     async def page(s: AsyncSession) -> object:

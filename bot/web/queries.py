@@ -73,6 +73,9 @@ def overdue_clause(now: datetime) -> ColumnElement[bool]:
     """SQL: a report waits past the deadline the SLA chain works to (handlers/sla.py)."""
     return and_(
         Case.kind == CaseKind.REPORT,
+        # Said once more as a whole, so the few cases in hand are found by ix_cases_active
+        # instead of reading every case of the compounds.
+        Case.status.in_([CaseStatus.OPEN, CaseStatus.ACCEPTED]),
         or_(
             and_(Case.status == CaseStatus.OPEN, Case.accept_due_at <= now),
             and_(Case.status == CaseStatus.ACCEPTED, Case.resolve_due_at <= now),
