@@ -7,11 +7,25 @@ even when the rules found a trapped person in it.
 
 from __future__ import annotations
 
-from intents.lexicon import Lexicon
+from intents.lexicon import Lexicon, Shape
 from intents.normalise import Message
 from intents.trace import Step, Trace
 
 _SHORT = 40  # a want of more words than this is rarely a wish-card wish
+# A title is a line: shorter than this is a chat message's length, longer a paragraph's.
+_TITLE = range(8, 49)
+
+
+def _shape(body: str, name: str, shape: Shape) -> list[Trace]:
+    """One cue per sign of the shape found ("headline-place"), none when it is ruled out."""
+    if shape.not_if.search(body):
+        return []
+    out = []
+    for sign, pattern in shape.signs:
+        found = pattern.search(body)
+        if found:
+            out.append(Trace(Step.CUE, f"{name}-{sign}", found[0]))
+    return out
 
 
 def cues(msg: Message, lex: Lexicon) -> list[Trace]:
@@ -45,4 +59,9 @@ def cues(msg: Message, lex: Lexicon) -> list[Trace]:
     again = lex.recurring.search(body)
     if again:
         out.append(Trace(Step.CUE, "recurring", again[0]))
+    # the shapes of a headline and of an official's reply: a complaint in them is someone
+    # else's, said about the residents or answered to them
+    if len(body) in _TITLE:
+        out += _shape(body, "headline", lex.headline)
+    out += _shape(body, "reply", lex.reply)
     return out

@@ -45,6 +45,14 @@ class Thresholds:
 
 
 @dataclass(frozen=True, slots=True)
+class Shape:
+    """Signs of a kind of text (a headline, an official's reply), looked for unless not_if."""
+
+    not_if: re.Pattern[str]
+    signs: tuple[tuple[str, re.Pattern[str]], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Lexicon:
     """Compiled word lists of lexicon.yaml, plus the character tables of normalisation."""
 
@@ -113,6 +121,8 @@ class Lexicon:
     wish_banter: re.Pattern[str]
     recurring: re.Pattern[str]
     inaction: re.Pattern[str]
+    headline: Shape
+    reply: Shape
     proxy_signup: re.Pattern[str]
     polite_if: re.Pattern[str]
     may_i: re.Pattern[str]
@@ -162,6 +172,13 @@ def _alternation(words: list[str]) -> re.Pattern[str]:
     """One pattern matching any of the fragments, longest first so that 楼道灯 beats 灯."""
     branches = dict.fromkeys(b for w in words for b in _literal_first(str(w)))
     return re.compile("|".join(sorted(branches, key=len, reverse=True)))
+
+
+def _shape(shape: _Shape) -> Shape:
+    return Shape(
+        not_if=_alternation(shape.not_if),
+        signs=tuple((name, _alternation(words)) for name, words in shape.signs.items()),
+    )
 
 
 def _by_category(
@@ -215,6 +232,13 @@ class _Patterns(_Strict):
     agree: Regex
     after_signup: Regex
     activity_head: Regex
+
+
+class _Shape(_Strict):
+    """A shape of text: the signs of it, and what rules it out."""
+
+    not_if: Regexes
+    signs: dict[str, Regexes]
 
 
 class LexiconFile(_Strict):
@@ -278,6 +302,8 @@ class LexiconFile(_Strict):
     wish_banter: Regexes
     recurring: Regexes
     inaction: Regexes
+    headline: _Shape
+    reply: _Shape
     patterns: _Patterns
     activity_filler: str
 
@@ -462,6 +488,8 @@ def compile_lexicon(lex: LexiconFile, t2s: T2sFile, th: ThresholdsFile) -> Lexic
         wish_banter=_alternation(lex.wish_banter),
         recurring=_alternation(lex.recurring),
         inaction=_alternation(lex.inaction),
+        headline=_shape(lex.headline),
+        reply=_shape(lex.reply),
         proxy_signup=re.compile(pat.proxy_signup),
         polite_if=re.compile(pat.polite_if),
         may_i=re.compile(pat.may_i),

@@ -42,13 +42,15 @@ def test_the_held_out_real_texts_keep_their_figures() -> None:
 # model fitted on the others. Floors a little under the figures reached; raise them as they rise.
 CROSS_SOURCE_FLOORS = {
     # source: (accuracy at least, false triggers at most, missed at most)
-    "real-board": (0.87, None, 0.13),
-    "real-news": (0.50, 0.50, None),
-    # 23 replies since the second batch (12 before): harder ones, hence lower than before
-    "real-reply": (0.80, 0.20, None),
-    "real-wish": (0.82, None, 0.15),
-    "team-hard": (0.92, 0.17, 0.01),
-    "team-written": (0.87, 0.03, 0.15),
+    "real-board": (0.89, None, 0.11),
+    "real-news": (0.70, 0.30, None),
+    "real-reply": (0.90, 0.10, None),
+    "real-wish": (0.86, None, 0.13),
+    # Without ../shared the only silence to learn from is the real news and replies, which the
+    # headline and reply cues now explain: the team's chat, held out, loses some of it (0.92 and
+    # 17% false before those cues). With ../shared: 0.98 and 3% (README).
+    "team-hard": (0.89, 0.25, 0.01),
+    "team-written": (0.89, 0.04, 0.13),
 }
 
 

@@ -95,6 +95,51 @@ def test_cues_name_who_is_speaking() -> None:
     assert "want" in rules
 
 
+def _cue_rules(text: str) -> set[str]:
+    lex = lexicon()
+    return {t.rule for t in cues(normalise(text, lex), lex)}
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("翠湖小区地库积水半月 业主盼早日解决", "headline-place"),
+        ("翠湖小区地库积水半月 业主盼早日解决", "headline-two-part"),
+        ("老楼路灯坏了三个月 居民盼修复", "headline-residents"),
+        ("多个小区楼道杂物堆积存隐患", "headline-plain"),
+    ],
+)
+def test_a_headline_shape_is_a_cue(text: str, sign: str) -> None:
+    assert sign in _cue_rules(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("经实地查看，该处路灯线路老化，已安排电工更换", "reply-checked"),
+        ("经实地查看，该处路灯线路老化，已安排电工更换", "reply-done"),
+        ("街道已会同物业对化粪池进行清掏", "reply-institution"),
+        ("街道已会同物业对化粪池进行清掏", "reply-procedure"),
+        ("我们已安排师傅明天上门", "reply-done"),  # a company's "we", not a resident's
+    ],
+)
+def test_a_reply_shape_is_a_cue(text: str, sign: str) -> None:
+    assert sign in _cue_rules(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我家楼上装修把下水管弄坏了，厨房一直滴水",  # a resident speaks
+        "翠湖小区的地库又积水了，谁来管管啊",  # asks, and ends as chat does
+        "物业已经派人看过了，可是楼顶还是漏",  # 已经 is no office's 已
+        "电梯坏了",  # too short for a title
+    ],
+)
+def test_a_residents_own_words_have_no_headline_or_reply_shape(text: str) -> None:
+    assert not {r for r in _cue_rules(text) if r.startswith(("headline-", "reply-"))}
+
+
 def test_explain_says_what_decided() -> None:
     explain = parse("想要一条厚被子", CTX).explain
     assert any(e.startswith("model:") for e in explain)
