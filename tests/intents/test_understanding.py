@@ -134,6 +134,7 @@ def test_a_reply_shape_is_a_cue(text: str, sign: str) -> None:
         "翠湖小区的地库又积水了，谁来管管啊",  # asks, and ends as chat does
         "物业已经派人看过了，可是楼顶还是漏",  # 已经 is no office's 已
         "电梯坏了",  # too short for a title
+        "3栋楼下烧烤店油烟直往楼上窜",  # terse, but it starts with the sender's building
     ],
 )
 def test_a_residents_own_words_have_no_headline_or_reply_shape(text: str) -> None:
