@@ -41,8 +41,11 @@ def pick_case(ctx: HandlerContext, cases: Sequence[Case], label: str) -> Case:
         raise UnknownCase(label)
     me = ctx.sender_id
     roles = set(ctx.grid.compounds_of_person(me)) | set(ctx.supervised)
-    mine = [c for c in cases if me in (c.assignee_id, c.reporter_id) or c.compound in roles]
-    pool = mine or list(cases)  # nobody's: the permission check says why it is not theirs
+    pool = [c for c in cases if me in (c.assignee_id, c.reporter_id) or c.compound in roles]
+    if not pool:
+        if len(cases) == 1:
+            return cases[0]  # nobody's: the permission check says why it is not theirs
+        raise UnknownCase(label)  # a stranger is not told which compounds have that number
     if len(pool) > 1:
         said = {c.compound for c in pool if c.compound in ctx.message.text}
         # "武夷香榭二期" also contains "武夷香榭": the longer name said is the one meant

@@ -83,3 +83,10 @@ async def test_upgrade_keeps_old_numbers_and_continues_above_them(db_url: str) -
     sent = await replay_lines(services_config(), _filed(), db_url)
     assert any("已登记 #4" in t for t in _texts(sent, XIANG))
     assert any("已登记 #3" in t for t in _texts(sent, BAXIAN))
+
+
+async def test_a_stranger_is_not_told_which_compounds_have_a_number(db_url: str) -> None:
+    lines = [*_filed(), event("2026-12-02T10:10", "接单 1", sender="wx_stranger", name="路人")]
+    said = _texts(await replay_lines(services_config(), lines, db_url), "wx_stranger")
+    assert said and all("武夷香榭" not in t and "江南八仙" not in t for t in said), said
+    assert any("没有找到 #1" in t for t in said), said
