@@ -90,19 +90,18 @@ class CaseRepository:
 
     async def get(self, kind: CaseKind, number: int, compound: str) -> Case | None:
         """The case of this kind and number in a compound, or None."""
-        result = await self._session.execute(
-            select(Case).where(Case.kind == kind, Case.compound == compound, Case.number == number)
-        )
-        return result.scalar_one_or_none()
+        found = await self.numbered(kind, number, compound)
+        return found[0] if found else None
 
-    async def numbered(self, kind: CaseKind, number: int) -> Sequence[Case]:
-        """The cases of this kind and number in every compound (at most NUMBERED_LIMIT)."""
-        result = await self._session.execute(
-            select(Case)
-            .where(Case.kind == kind, Case.number == number)
-            .order_by(Case.compound)
-            .limit(NUMBERED_LIMIT)
-        )
+    async def numbered(
+        self, kind: CaseKind, number: int, compound: str | None = None
+    ) -> Sequence[Case]:
+        """The cases of this kind and number: in one compound, or in every compound (at most
+        NUMBERED_LIMIT)."""
+        stmt = select(Case).where(Case.kind == kind, Case.number == number)
+        if compound is not None:
+            stmt = stmt.where(Case.compound == compound)
+        result = await self._session.execute(stmt.order_by(Case.compound).limit(NUMBERED_LIMIT))
         return result.scalars().all()
 
     async def log(

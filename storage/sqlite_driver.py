@@ -55,30 +55,18 @@ class _InThreadCursor:
         run: Callable[..., Awaitable[Any]] = self._connection._execute  # aiosqlite's queue
         return cast(T, await run(fn))
 
-    def _execute_fetch(self, operation: str, parameters: Any, fetch: bool) -> list[Any] | None:
+    def _execute_fetch(self, operation: str, parameters: Any) -> list[Any] | None:
         cursor = self._raw()
         cursor.execute(operation, () if parameters is None else parameters)
-        return cursor.fetchall() if fetch and cursor.description else None
+        return cursor.fetchall() if cursor.description else None
 
-    async def execute_fetch(self, operation: str, parameters: Any, fetch: bool) -> Any:
-        """Execute and, when asked and there are rows, fetch them all: one trip."""
-        return await self._in_thread(lambda: self._execute_fetch(operation, parameters, fetch))
+    async def execute_fetch(self, operation: str, parameters: Any) -> Any:
+        """Execute and, when there are rows, fetch them all: one trip."""
+        return await self._in_thread(lambda: self._execute_fetch(operation, parameters))
 
     async def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
         """Execute once per parameter set: one trip."""
         await self._in_thread(lambda: self._raw().executemany(operation, seq_of_parameters))
-
-    async def fetchall(self) -> list[Any]:
-        """The remaining rows (server-side cursors only)."""
-        return await self._in_thread(lambda: self._raw().fetchall())
-
-    async def fetchmany(self, size: int) -> list[Any]:
-        """Up to `size` rows (server-side cursors only)."""
-        return await self._in_thread(lambda: self._raw().fetchmany(size))
-
-    async def fetchone(self) -> Any:
-        """One row (server-side cursors only)."""
-        return await self._in_thread(lambda: self._raw().fetchone())
 
     @property
     def description(self) -> Any:
@@ -110,7 +98,7 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         async with self._adapt_connection._execute_mutex:
             cursor: _InThreadCursor = self._cursor  # type: ignore[assignment]
-            rows = await cursor.execute_fetch(operation, parameters, not self.server_side)
+            rows = await cursor.execute_fetch(operation, parameters)
             if rows is not None:
                 self._rows = deque(rows)
             return None

@@ -113,11 +113,7 @@ async def case_detail(request: web.Request) -> web.Response:
     now = state.bot.clock.now()
     compound = request.query.get("compound") or None
     async with state.bot.sessions() as session:
-        repo = CaseRepository(session)
-        if compound is not None:
-            found = [c for c in [await repo.get(kind, number, compound)] if c is not None]
-        else:
-            found = list(await repo.numbered(kind, number))
+        found = await CaseRepository(session).numbered(kind, number, compound)
         seen = [c for c in found if principal.may_see(c.compound)]
         if not seen:
             raise Problem(404, "没有这件事项。")

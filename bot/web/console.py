@@ -194,11 +194,7 @@ async def visible_case(
     kind, number = _kind_number(request)
     compound = compound or request.query.get("c") or None
     async with state_of(request).bot.sessions() as session:
-        repo = CaseRepository(session)
-        if compound is not None:
-            found = [c for c in [await repo.get(kind, number, compound)] if c is not None]
-        else:
-            found = list(await repo.numbered(kind, number))
+        found = await CaseRepository(session).numbered(kind, number, compound)
     seen = [c for c in found if principal.may_see(c.compound)]
     if not seen:
         raise Problem(404, "没有这件事项，或它不在您负责的小区。", back="/console")
