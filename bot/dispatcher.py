@@ -275,6 +275,8 @@ class Dispatcher:
             messages = tuple(m for m in messages if m.to_person != msg.sender_id)
         elif msg.room is not None:
             present = (msg.room,)  # it came from there, through this process's account
+        else:
+            present = (msg.sender_id,)  # they wrote to this process's account
         await enqueue_all(
             session, self._config, f"in:{msg.message_id}", messages, now, present=present
         )

@@ -19,7 +19,7 @@ from bot.core.domain import OutboxStatus
 from bot.core.messages import Outgoing
 from bot.core.privacy import mask_private
 from bot.core.quiet_hours import delivery_time
-from storage import outbox, room_bindings
+from storage import account_contacts, outbox, room_bindings
 
 
 def public_numbers(config: Config) -> frozenset[str]:
@@ -52,7 +52,8 @@ async def enqueue_all(
     """Store messages under keys `key_prefix:i` (one statement); returns how many were new.
 
     Each message goes out through an account that can deliver it (see `route`); `present`
-    names rooms this process's account is known to be in (a message just came from there).
+    names rooms this process's account is known to be in, or people it is known to reach (a
+    message just came from there).
     """
     rows = []
     accounts = await route(session, config.bot.account, messages, present)
@@ -76,14 +77,23 @@ async def route(
     """The account each message is sent through: several accounts (processes) share a database.
 
     A group message goes through an account that is in the room (learned at login, stored
-    with the room binding): this process's own when it is in it or when no account is bound
-    yet, else the first bound one. A private message goes through this process's account:
-    the person wrote to it, or is one of its compound's people (contacts are not stored).
+    with the room binding); a private message through an account the person is a contact of
+    (learned at login and when they write privately). This process's own account is chosen
+    when it qualifies or when no account is known to; else the first that does.
     """
     rooms = [m.to_room for m in messages if m.to_room is not None and m.to_room not in present]
-    bound = await room_bindings.accounts_in(session, rooms) if rooms else {}
+    people = [
+        m.to_person
+        for m in messages
+        if m.to_room is None and m.to_person is not None and m.to_person not in present
+    ]
+    in_room = await room_bindings.accounts_in(session, rooms) if rooms else {}
+    reaching = await account_contacts.accounts_of(session, people) if people else {}
     out = []
     for m in messages:
-        accounts = bound.get(m.to_room, []) if m.to_room is not None else []
+        if m.to_room is not None:
+            accounts = in_room.get(m.to_room, [])
+        else:
+            accounts = reaching.get(m.to_person, []) if m.to_person is not None else []
         out.append(own if not accounts or own in accounts else accounts[0])
     return out

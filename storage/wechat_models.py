@@ -1,4 +1,4 @@
-"""Tables of the WeChat transport: room bindings, account state (heartbeat, login, 风控), sends.
+"""Tables of the WeChat transport: room bindings, contacts, account state (login, 风控), sends.
 
 Each row carries the account (bot.account), so several accounts can share one database.
 """
@@ -20,8 +20,9 @@ class RoomBinding(Base):
     __table_args__ = (
         UniqueConstraint("account", "room", name="uq_room_bindings_room"),
         UniqueConstraint("account", "wechat_id", name="uq_room_bindings_wechat_id"),
-        # Which account is in a room, for routing its outgoing messages (storage/outbox).
-        Index("ix_room_bindings_room", "room"),
+        # Which accounts are in a room, for routing its outgoing messages (bot/outbound): the
+        # account is in the index, so the look-up reads no table rows.
+        Index("ix_room_bindings_room", "room", "account"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     account: Mapped[str] = mapped_column(String(100))
@@ -31,6 +32,20 @@ class RoomBinding(Base):
     bound_by: Mapped[str] = mapped_column(String(20))  # topic | config | operator
     bound_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+
+
+class AccountContact(Base):
+    """A person an account can message privately (a WeChat friend), for routing private sends."""
+
+    __tablename__ = "account_contacts"
+    __table_args__ = (
+        # Which accounts can reach a person, for routing private sends (bot/outbound); the
+        # primary key leads with the account, so it cannot answer that.
+        Index("ix_account_contacts_contact", "contact_id", "account"),
+    )
+    account: Mapped[str] = mapped_column(String(100), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seen_at: Mapped[datetime]  # the last login that listed them, or their last private message
 
 
 class AccountState(Base):

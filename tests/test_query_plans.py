@@ -23,11 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.config import Config
 from bot.core.domain import CaseKind, CaseStatus, OutboxStatus, TaskStatus
+from bot.core.messages import Outgoing
+from bot.outbound import route
 from bot.web import queries
 from storage import figures, maintenance, outbox, schema, tasks
 from storage.cases import CaseRepository
 from storage.engine import create_engine, session_factory
 from storage.models import Case, CaseEvent, OutboxMessage, ScheduledTask
+from storage.wechat_models import AccountContact, RoomBinding
 from tests.support.pg import temporary_database
 from tests.support.replaying import scenario_config
 
@@ -105,6 +108,25 @@ async def _fill(engine: AsyncEngine) -> None:
                 "status": TaskStatus.CANCELLED,
             }
         )
+    # three accounts sharing the city: their rooms and their friends, for routing sends
+    bindings = [
+        {
+            "account": f"acct{i % 3}",
+            "room": f"群{i}",
+            "wechat_id": f"@@{i}",
+            "topic": f"群{i}",
+            "bound_by": "topic",
+            "bound_at": NOW,
+            "updated_at": NOW,
+        }
+        for i in range(300)
+    ]
+    contacts = [
+        {"account": f"acct{a}", "contact_id": person, "seen_at": NOW}
+        for a in range(3)
+        for person in [*REPORTERS, *HEADS]
+        if hash((a, person)) % 2 == 0 or person in HEADS
+    ]
     for i in range(30):  # a little live work
         rows.append({**rows[i], "key": f"live:{i}", "status": OutboxStatus.PENDING})
         done.append({**done[-1 - i], "key": f"live:{i}", "status": TaskStatus.PENDING})
@@ -114,6 +136,8 @@ async def _fill(engine: AsyncEngine) -> None:
             (CaseEvent, events),
             (OutboxMessage, rows),
             (ScheduledTask, done),
+            (RoomBinding, bindings),
+            (AccountContact, contacts),
         ):
             for k in range(0, len(data), 500):
                 await s.execute(insert(model), data[k : k + 500])
@@ -338,3 +362,24 @@ async def test_board_counts_stop_past_what_the_page_needs(engine: AsyncEngine) -
 
     await run(engine, page)
     assert found[-1].page == deep and found[-1].pages > deep and len(found[-1].cases) > 0
+
+
+async def test_routing_a_send_reads_only_its_room_and_person(engine: AsyncEngine) -> None:
+    messages = [
+        Outgoing(to_room="群7", to_person=None, text="收到"),
+        Outgoing(to_room=None, to_person="wx_head3", text="新报事"),
+    ]
+    found: list[list[str]] = []
+
+    async def routed(s: AsyncSession) -> object:
+        found.append(await route(s, "acct9", messages))
+        return found[-1]
+
+    rec = await run(engine, routed)
+    assert found == [["acct1", "acct0"]]  # acct9 is in neither: the first account that is
+    for table, index in (
+        ("room_bindings", "ix_room_bindings_room"),
+        ("account_contacts", "ix_account_contacts_contact"),
+    ):
+        plan = await plan_of(engine, rec.select(table))
+        assert_uses(plan, index, table, sorted_=False)

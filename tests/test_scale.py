@@ -15,7 +15,8 @@ from bot.core.domain import OutboxStatus
 from bot.core.messages import Incoming
 from bot.replay import RecordingTransport
 from bot.sender import SendPolicy
-from storage import room_bindings
+from storage import account_contacts, room_bindings, schema
+from storage.engine import create_engine, session_factory
 from storage.models import OutboxMessage, Signup
 from tests.services.replays import services_config
 
@@ -151,3 +152,69 @@ async def test_a_reply_goes_back_through_the_account_it_came_in_on(db_url: str) 
         assert all(account == "a" for _room, account in rows)
     finally:
         await app.stop()
+
+
+async def test_a_private_message_goes_through_an_account_the_person_is_a_friend_of(
+    db_url: str,
+) -> None:
+    """The 3栋 head is a friend of account b only: a report heard by a reaches the head
+    through b; the reporter's group acknowledgement stays with a, and a head that a knows too,
+    or nobody knows, is reached through a."""
+    clock = VirtualClock(datetime(2026, 12, 2, 10, 0, tzinfo=TZ))
+    cfg = services_config(bot={"name": "小邻", "timezone": "Asia/Shanghai", "account": "a"})
+    app = build_app(cfg, RecordingTransport(clock, io.StringIO(), cfg), clock, db_url=db_url)
+
+    async def routes() -> dict[tuple[str | None, str | None], str]:
+        async with app.sessions() as s:
+            rows = await s.execute(
+                select(OutboxMessage.to_room, OutboxMessage.to_person, OutboxMessage.account)
+            )
+            return {(room, person): account for room, person, account in rows}
+
+    try:
+        await app.start(upgrade=True)
+        async with app.sessions() as s, s.begin():
+            await account_contacts.replace(s, "b", ["wxid_wang", "wxid_li"], clock.now())
+            await account_contacts.replace(s, "a", ["wxid_li"], clock.now())
+        assert (await app.handle(said("m1", "3栋电梯坏了，麻烦看一下", clock))).handled
+        sent = await routes()
+        assert sent[(None, "wxid_wang")] == "b"
+        assert sent[(ROOM, None)] == "a"
+
+        async with app.sessions() as s, s.begin():
+            await account_contacts.learn(s, "a", "wxid_wang", clock.now())
+        assert (await app.handle(said("m2", "3栋楼道灯不亮了", clock))).handled
+        async with app.sessions() as s:
+            newest = await s.scalar(
+                select(OutboxMessage.account).where(
+                    OutboxMessage.key.like("in:m2:%"), OutboxMessage.to_person == "wxid_wang"
+                )
+            )
+        assert newest == "a"  # both can: a's own account is preferred
+    finally:
+        await app.stop()
+
+
+async def test_login_contacts_replace_what_was_stored(db_url: str) -> None:
+    """A login's list is the whole truth for that account: new friends are added, people no
+    longer listed removed, other accounts untouched; lists longer than one IN (...) work."""
+    engine = create_engine(db_url)
+    try:
+        await schema.upgrade(engine)
+        sessions = session_factory(engine)
+        now = datetime(2026, 12, 2, 10, 0, tzinfo=TZ)
+        first = [f"wxid_{i:05d}" for i in range(1_200)]
+        async with sessions() as s, s.begin():
+            assert await account_contacts.replace(s, "a", first, now) == (1_200, 0)
+            assert await account_contacts.replace(s, "b", ["wxid_00001"], now) == (1, 0)
+        second = [*first[100:], "wxid_new"]
+        async with sessions() as s, s.begin():
+            assert await account_contacts.replace(s, "a", second, now) == (1, 100)
+            assert await account_contacts.learn(s, "a", "wxid_new", now) is False
+            assert await account_contacts.learn(s, "a", "wxid_late", now) is True
+        async with sessions() as s:
+            assert await account_contacts.of_account(s, "a") == sorted([*second, "wxid_late"])
+            reach = await account_contacts.accounts_of(s, ["wxid_00001", "wxid_00500", "x"])
+        assert reach == {"wxid_00001": ["b"], "wxid_00500": ["a"]}
+    finally:
+        await engine.dispose()

@@ -63,6 +63,7 @@ __all__ = [
 ]
 
 QR_PAGE = "https://wechaty.js.org/qrcode/"  # renders a QR code for the text after the slash
+FRIEND_LOOKUPS = 20  # contact payloads fetched at once after a login (one RPC each)
 
 
 @dataclass
@@ -81,6 +82,9 @@ class WechatyHooks:
     on_voice: Callable[[str, str | None, str, bool], Awaitable[None]] | None = None
     # a room took a bound room's topic: (configured room, its WeChat id, its topic)
     on_hijack: Callable[[str, str, str], Awaitable[None]] | None = None
+    # people the account can message privately: (ids, complete) — complete: the whole list
+    # after a login (the rest are no longer friends); else more people (they wrote privately)
+    on_contacts: Callable[[list[str], bool], Awaitable[None]] | None = None
 
 
 class WechatyTransport:
@@ -129,6 +133,7 @@ class WechatyTransport:
             room_topics, bindings or MemoryBindings(), config_ids=room_ids, on_hijack=self._hijack
         )
         self._aliases = AliasCache()
+        self._reachable: set[str] = set()  # friends this connection told the hook about
 
         self._receipts = receipts or MemoryReceipts()
         # message id and the task fetching its payload, in arrival order
@@ -360,6 +365,7 @@ class WechatyTransport:
         lost_at, self._lost_at = self._lost_at, None
         self.logged_out_since, self.qr_url, self.qr_code = None, None, None
         self._hook(self.hooks.on_login, contact_id, me.name)
+        self._background(self._list_friends(conn))
         if not self._ever_connected:
             self._background(self._log_sync_report())
         elif lost_at is not None:
@@ -383,6 +389,40 @@ class WechatyTransport:
         log.log(
             level, "WeChat rooms and people (%d missing):\n%s", missing, format_sync_table(rows)
         )
+
+    async def _list_friends(self, conn: Connection) -> None:
+        """After a login: tell the hook every person the account can message privately."""
+        if self.hooks.on_contacts is None:
+            return
+        try:
+            ids = await bounded(conn.puppet.contact_list(), self._rpc_timeout)
+            limit = asyncio.Semaphore(FRIEND_LOOKUPS)
+
+            async def friend(cid: str) -> str | None:
+                async with limit:
+                    contact = conn.bot.Contact.load(cid)
+                    try:
+                        await bounded(contact.ready(), self._rpc_timeout)
+                    except Exception:
+                        return None
+                    # only a known friend: a puppet that cannot tell (None) routes nobody here
+                    return cid if contact.payload.friend is True else None
+
+            found = await asyncio.gather(*(friend(cid) for cid in ids if cid != self._self_id))
+            friends = sorted(cid for cid in found if cid is not None)
+            if conn is not self._conn:
+                return  # a newer login lists them again
+            self._reachable = set(friends)
+            await self.hooks.on_contacts(friends, True)
+        except Exception:
+            log.exception("could not list the account's contacts")
+
+    def _reached_by(self, person_id: str) -> None:
+        """A person wrote privately, so the account can answer them: tell the hook once."""
+        if person_id in self._reachable or self.hooks.on_contacts is None:
+            return
+        self._reachable.add(person_id)
+        self._hook(self.hooks.on_contacts, [person_id], False)
 
     async def _refresh_rooms(self, conn: Connection) -> None:
         """The account's rooms and their topics now (exact topics, unlike Room.find)."""
@@ -457,6 +497,8 @@ class WechatyTransport:
         mentioned = bool(room) and mentions(
             self._self_id, self._self_name, list(payload.mention_ids or []), text
         )
+        if room is None:
+            self._reached_by(talker.contact_id)
         if kind is Kind.VOICE:
             self._hook(self.hooks.on_voice, message_id, room, talker.contact_id, mentioned)
             return None

@@ -28,7 +28,7 @@ from bot.outbound import enqueue_all
 from bot.transports.receipts import DatabaseReceipts
 from bot.transports.wechaty import WechatyHooks, WechatyTransport
 from bot.transports.wechaty_events import VOICE_HINT
-from storage import account_state, room_bindings
+from storage import account_contacts, account_state, room_bindings
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -228,6 +228,7 @@ class WechatService:
             on_echo=self.app.sender.confirm_echo,
             on_voice=self.on_voice,
             on_hijack=self.on_hijack,
+            on_contacts=self.on_contacts,
         )
         self.app.sender.on_restricted = self.on_restricted
 
@@ -309,6 +310,24 @@ class WechatService:
                 qr_url=None,
             )
         log.info("WeChat account %s (%s) logged in", name, self_id)
+
+    async def on_contacts(self, contact_ids: list[str], complete: bool) -> None:
+        """Store who the account can message privately, for routing other processes' sends."""
+        now = self.app.clock.now()
+        async with self.app.sessions() as session, session.begin():
+            if complete:
+                added, removed = await account_contacts.replace(
+                    session, self.account, contact_ids, now
+                )
+                log.info(
+                    "the account has %d contacts (%d new, %d no longer)",
+                    len(contact_ids),
+                    added,
+                    removed,
+                )
+            else:
+                for contact_id in contact_ids:
+                    await account_contacts.learn(session, self.account, contact_id, now)
 
     async def on_logout(self, reason: str) -> None:
         """The account was logged out: record it; the operators hear by the second channel."""

@@ -24,6 +24,7 @@ from bot.core.config import load_config
 from bot.core.domain import SendOutcome
 from bot.transports.wechaty import WechatyTransport
 from bot.transports.wechaty_runner import WechatService, running
+from storage import account_contacts
 from storage.models import CaseEvent
 from storage.wechat_models import SendAttempt
 from tests.e2e.conftest import BUILDING_ROOM, BUILDING_TOPIC
@@ -252,3 +253,29 @@ async def test_puppet_service_killed_mid_run_loses_nothing_and_repeats_only_cut_
     notices = [m for m in to(sent, SECRETARY) if "离线" in m["text"]]
     assert len(notices) == 1  # the secretary hears about the outage once
     assert len(sent) > sent_before_kill + len(notices)  # the kill did land mid-run
+
+
+async def test_the_accounts_friends_are_stored_for_routing(
+    compound: PuppetServer, tmp_path: Path
+) -> None:
+    """After login the account's friends (not the room member who is no friend) are stored;
+    a friend made later is stored when they first write privately."""
+
+    async def stored(bot: RunningBot, want: set[str]) -> list[str]:
+        deadline = time.monotonic() + 10
+        while True:
+            async with bot.app.sessions() as session:
+                ids = await account_contacts.of_account(session, bot.service.account)
+            if want <= set(ids) or time.monotonic() > deadline:
+                return ids
+            await asyncio.sleep(0.1)
+
+    async with running_bot(write_config(tmp_path, compound)) as bot:
+        at_login = await stored(bot, {HEAD, SECRETARY, "wxid_liu"})
+        await compound.add_contact("wxid_new", "新朋友")
+        await compound.say("wxid_new", "你好，请问怎么报修？")
+        later = await stored(bot, {"wxid_new"})
+
+    assert {HEAD, SECRETARY, "wxid_liu"} <= set(at_login)
+    assert "wxid_zhou" not in at_login and "wxid_new" not in at_login
+    assert "wxid_new" in later and "wxid_zhou" not in later
