@@ -136,7 +136,9 @@ async def board(
     # as a compound's: "共 1000+ 件", with a next page while there is one.
     limit = max(COUNT_LIMIT, (page + 2) * per_page)
     total = await _count_upto(session, conds, limit)
-    late = await _count_upto(session, [*conds, overdue_clause(now)], COUNT_LIMIT)
+    late = await _count_upto(
+        session, [*conds, overdue_clause(now)], COUNT_LIMIT, index="ix_cases_active"
+    )
     more, overdue_more = total > limit, late > COUNT_LIMIT
     total, late = min(total, limit), min(late, COUNT_LIMIT)
     pages = max(1, -(-total // per_page)) + (1 if more else 0)
@@ -154,9 +156,16 @@ async def board(
     return BoardPage(list(result.scalars().all()), total, late, page, pages, more, overdue_more)
 
 
-async def _count_upto(session: AsyncSession, conds: Sequence[Any], limit: int) -> int:
-    """How many cases match, counting no further than limit + 1."""
-    found = select(Case.id).where(*conds).limit(limit + 1).subquery()
+async def _count_upto(
+    session: AsyncSession, conds: Sequence[Any], limit: int, *, index: str | None = None
+) -> int:
+    """How many cases match, counting no further than limit + 1 (SQLite: through `index`)."""
+    query = select(Case.id).where(*conds).limit(limit + 1)
+    if index is not None:
+        # SQLite's planner prefers the board's index and then reads every case of the
+        # compounds (a city: 160 ms at 50,000 cases); PostgreSQL chooses well by itself.
+        query = query.with_hint(Case, f"INDEXED BY {index}", dialect_name="sqlite")
+    found = query.subquery()
     return int((await session.execute(select(func.count()).select_from(found))).scalar_one())
 
 
