@@ -9,18 +9,17 @@ about the reports filed in that month (the cohort), whenever they were taken, re
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, select, text
 from sqlalchemy import case as when
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import CaseAction, CaseKind, CaseStatus, SignupStatus
-from storage.models import Activity, Case, CaseEvent, Signup
+from storage.models import Activity, Case, CaseEvent, Signup, UTCDateTime
 
 SATISFIED_FROM = 3  # 基本满意 and better
 
@@ -170,50 +169,76 @@ def empty_rates(compound: str, building: str | None = None) -> Rates:
 
 
 async def trend(session: AsyncSession, compound: str, bounds: Sequence[datetime]) -> list[Bucket]:
-    """Reports filed and resolved in each stretch [bounds[i], bounds[i+1]), in one query."""
+    """Reports filed and resolved in each stretch [bounds[i], bounds[i+1])."""
     return (await trends(session, [compound], bounds)).get(compound, [])
 
 
 async def trends(
     session: AsyncSession, compounds: Sequence[str], bounds: Sequence[datetime]
 ) -> dict[str, list[Bucket]]:
-    """`trend` of several compounds in one query (grouped by compound)."""
+    """`trend` of several compounds: reports filed and resolved in each stretch of `bounds`."""
     if len(bounds) < 2 or not compounds:
         return {c: [] for c in compounds}
-    columns = []
-    for lo, hi in itertools.pairwise(bounds):
-        columns.append(
-            func.sum(when((and_(Case.created_at >= lo, Case.created_at < hi), 1), else_=0))
-        )
-        columns.append(
-            func.sum(when((and_(Case.resolved_at >= lo, Case.resolved_at < hi), 1), else_=0))
-        )
-    rows = (
-        await session.execute(
-            select(Case.compound, *columns)
-            .where(
-                Case.kind == CaseKind.REPORT,
-                Case.compound.in_(list(compounds)),
-                # Resolved in the stretch may have been filed earlier; neither counts if both
-                # fall outside.
-                (Case.created_at >= bounds[0]) | (Case.resolved_at >= bounds[0]),
+    filed = await _per_stretch(session, "created_at", compounds, bounds)
+    resolved = await _per_stretch(session, "resolved_at", compounds, bounds)
+    none = [0] * (len(bounds) - 1)
+    return {
+        compound: [
+            Bucket(start=bounds[i], filed=f, resolved=r)
+            for i, (f, r) in enumerate(
+                zip(filed.get(compound, none), resolved.get(compound, none), strict=True)
             )
-            .group_by(Case.compound)
-        )
-    ).all()
-    found = {row[0]: row[1:] for row in rows}
-    out = {}
-    for compound in compounds:
-        row = found.get(compound)
-        out[compound] = [
-            Bucket(
-                start=bounds[i],
-                filed=int(row[2 * i] or 0) if row else 0,
-                resolved=int(row[2 * i + 1] or 0) if row else 0,
-            )
-            for i in range(len(bounds) - 1)
         ]
-    return out
+        for compound in compounds
+    }
+
+
+def weekly(days: Sequence[Bucket]) -> list[Bucket]:
+    """Day buckets summed seven at a time, from the first (the weeks of a month's trend)."""
+    return [
+        Bucket(
+            start=week[0].start,
+            filed=sum(d.filed for d in week),
+            resolved=sum(d.resolved for d in week),
+        )
+        for week in (days[i : i + 7] for i in range(0, len(days), 7))
+    ]
+
+
+MONTH_INDEX = {
+    "created_at": "ix_cases_compound_created",
+    "resolved_at": "ix_cases_compound_resolved",
+}
+
+
+async def _per_stretch(
+    session: AsyncSession, column: str, compounds: Sequence[str], bounds: Sequence[datetime]
+) -> dict[str, list[int]]:
+    """Per compound, how many reports have `column` in each stretch between `bounds`."""
+    # Written as text: a month of days is 31 sums, and building them as SQLAlchemy
+    # expressions cost more than the query (30 ms a call); `column` is ours, never input.
+    # The range on the whole month lets an index on (compound, column) read only the month.
+    n = len(bounds) - 1
+    sums = ", ".join(
+        f"SUM(CASE WHEN {column} >= :b{i} AND {column} < :b{i + 1} THEN 1 ELSE 0 END)"
+        for i in range(n)
+    )
+    # SQLite's sampled statistics favour the board's index, which reads every report of
+    # the compounds (270 ms for a city of 36 compounds); PostgreSQL chooses well itself.
+    index = f" INDEXED BY {MONTH_INDEX[column]}" if _dialect(session) == "sqlite" else ""
+    stmt = text(
+        f"SELECT compound, {sums} FROM cases{index} "
+        "WHERE kind = :kind AND compound IN :compounds "
+        f"AND {column} >= :b0 AND {column} < :b{n} GROUP BY compound"
+    ).bindparams(
+        bindparam("compounds", expanding=True),
+        *(bindparam(f"b{i}", type_=UTCDateTime()) for i in range(n + 1)),
+    )
+    values: dict[str, Any] = {f"b{i}": b for i, b in enumerate(bounds)}
+    result = await session.execute(
+        stmt, {"kind": CaseKind.REPORT.value, "compounds": list(compounds), **values}
+    )
+    return {row[0]: [int(v or 0) for v in row[1:]] for row in result.all()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,8 @@ class Case(Base):
         Index("ix_cases_reporter", "reporter_id", "room", "created_at", "id"),
         # A month's figures: one compound's cases filed in a date range.
         Index("ix_cases_compound_created", "compound", "created_at"),
+        # ... and its cases resolved in a date range (the trend), whenever they were filed.
+        Index("ix_cases_compound_resolved", "compound", "resolved_at"),
         # The console board's pages: newest first within a compound and kind.
         Index("ix_cases_board", "compound", "kind", "id"),
         # 待办: a head's open and accepted cases, not every case they ever had.

@@ -9,6 +9,7 @@ index, e.g. because a filter changed shape or an index was dropped.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import concurrent.futures
 import contextlib
 import random
@@ -18,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, text
+from sqlalchemy import event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.core.config import Config
@@ -383,3 +384,54 @@ async def test_routing_a_send_reads_only_its_room_and_person(engine: AsyncEngine
     ):
         plan = await plan_of(engine, rec.select(table))
         assert_uses(plan, index, table, sorted_=False)
+
+
+async def test_trend_counts_each_day_through_the_month_indexes(engine: AsyncEngine) -> None:
+    """Filed and resolved per day agree with a count of the rows themselves; weeks summed
+    from days agree with weekly stretches asked for directly; both read only the month."""
+    days = [NOW - timedelta(days=30 - i) for i in range(31)]
+    weeks = days[::7] + ([days[-1]] if (len(days) - 1) % 7 else [])
+    compounds = [*COMPOUNDS[:40], "nowhere"]
+    found: list[dict[str, list[figures.Bucket]]] = []
+
+    async def trend(s: AsyncSession) -> object:
+        found.append(await figures.trends(s, compounds, days))
+        return found[-1]
+
+    rec = await run(engine, trend)
+    async with session_factory(engine)() as s:
+        rows = (
+            await s.execute(
+                select(Case.compound, Case.created_at, Case.resolved_at).where(
+                    Case.kind == CaseKind.REPORT, Case.compound.in_(compounds)
+                )
+            )
+        ).all()
+        weekly_direct = await figures.trends(s, compounds, weeks)
+
+    def stretch(when: datetime | None) -> int | None:
+        if when is None or not days[0] <= when < days[-1]:
+            return None
+        return bisect.bisect_right(days, when) - 1
+
+    for compound in compounds:
+        filed, resolved = [0] * 30, [0] * 30
+        for c, created, done in rows:
+            if c != compound:
+                continue
+            if (i := stretch(created)) is not None:
+                filed[i] += 1
+            if (i := stretch(done)) is not None:
+                resolved[i] += 1
+        got = found[0][compound]
+        assert [b.filed for b in got] == filed and [b.resolved for b in got] == resolved
+        assert [b.start for b in got] == days[:-1]
+        assert figures.weekly(got) == weekly_direct[compound]
+    assert sum(b.filed for c in compounds for b in found[0][c]) > 20
+    assert sum(b.resolved for c in compounds for b in found[0][c]) > 20
+    for column, index in (
+        ("created_at", "ix_cases_compound_created"),
+        ("resolved_at", "ix_cases_compound_resolved"),
+    ):
+        plan = await plan_of(engine, rec.select(f"WHEN {column}"))
+        assert_uses(plan, index, "cases", sorted_=False)

@@ -370,7 +370,6 @@ async def month_figures(
     # Every part in a few grouped queries, whatever the number of compounds.
     services = await figures_db.month_services_of(session, compounds, start, end)
     days = await figures_db.trends(session, compounds, _days(start, end, 1))
-    weeks = await figures_db.trends(session, compounds, _days(start, end, 7))
     out = []
     for compound in compounds:
         out.append(
@@ -381,7 +380,7 @@ async def month_figures(
                 buildings=[b for b in per_building if b.compound == compound],
                 services=services[compound],
                 days=days[compound],
-                weeks=weeks[compound],
+                weeks=figures_db.weekly(days[compound]),
             )
         )
     return out
