@@ -103,3 +103,18 @@ def test_demo_data_fills_a_small_city_on_postgresql(pg_database_url: str, tmp_pa
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "100.0%" in done.stderr
+
+
+def test_a_bot_process_reports_its_own_peak_memory_not_its_parents() -> None:
+    """The start-up process is started by a bench that holds a whole city; Linux's ru_maxrss
+    of such a child starts at the parent's size, so the figure must not come from it."""
+    held = bytearray(300 * 1024 * 1024)
+    for i in range(0, len(held), 4096):
+        held[i] = 1  # resident, not just reserved
+    code = "from bot.bench.common import peak_rss_kb; print(peak_rss_kb())"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    child_mb = int(done.stdout) / 1024
+    assert 5 < child_mb < 150, child_mb
+    del held

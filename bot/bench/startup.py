@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import resource
 import sys
 import time
 
 from bot.app import build_app
-from bot.bench.common import NullTransport
+from bot.bench.common import NullTransport, peak_rss_kb
 from bot.bench.worker import with_account
 from bot.core.clock import VirtualClock
 from bot.core.config import load_config
@@ -50,7 +49,7 @@ async def measure(config_path: str, db_url: str) -> dict[str, float]:
     return {
         "config_load": loaded,
         "start": started,
-        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "maxrss_kb": peak_rss_kb(),
     }
 
 

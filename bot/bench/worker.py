@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import resource
 import sys
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app import build_app
-from bot.bench.common import NullTransport
+from bot.bench.common import NullTransport, peak_rss_kb
 from bot.core.clock import VirtualClock
 from bot.core.config import Config, load_config
 from bot.core.messages import Incoming
@@ -182,7 +181,7 @@ async def run(job: Job) -> dict[str, Any]:
         "elapsed": elapsed,
         "latencies": latencies,
         "handled": handled,
-        "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "maxrss_kb": peak_rss_kb(),
     }
 
 
