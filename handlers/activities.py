@@ -141,23 +141,30 @@ async def schedule_reminders(
     session: AsyncSession, config: Config, activity: Activity, now: datetime
 ) -> None:
     """The evening-before (20:00) and hour-before reminders, when still ahead."""
+    for which in ("eve", "hour"):
+        # Reminders of an earlier start time (the activity moved) are no longer wanted.
+        await tasks.cancel(session, f"activity:{activity.id}:{which}:", now)
+    await tasks.schedule_many(session, reminder_tasks(config, activity, now))
+
+
+def reminder_tasks(config: Config, activity: Activity, now: datetime) -> list[tasks.NewTask]:
+    """An activity's evening-before (20:00) and hour-before reminders that are still ahead."""
     tz = config.bot.tz
     eve = at_local(activity.starts_at.astimezone(tz).date() - timedelta(days=1), EVE_AT, tz)
     when: tuple[tuple[Literal["eve", "hour"], datetime], ...] = (
         ("eve", eve),
         ("hour", activity.starts_at - HOUR_BEFORE),
     )
-    for which, due in when:
-        # Reminders of an earlier start time (the activity moved) are no longer wanted.
-        await tasks.cancel(session, f"activity:{activity.id}:{which}:", now)
-        if due > now:
-            await tasks.schedule(
-                session,
-                key=f"activity:{activity.id}:{which}:{due.isoformat()}",
-                kind=REMIND_TASK,
-                due_at=due,
-                payload=ActivityReminderPayload(activity_id=activity.id, which=which).dump(),
-            )
+    return [
+        tasks.NewTask(
+            key=f"activity:{activity.id}:{which}:{due.isoformat()}",
+            kind=REMIND_TASK,
+            due_at=due,
+            payload=ActivityReminderPayload(activity_id=activity.id, which=which).dump(),
+        )
+        for which, due in when
+        if due > now
+    ]
 
 
 def describe_activity(activity: Activity, config: Config) -> str:

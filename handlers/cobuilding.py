@@ -8,12 +8,12 @@ from bot.core.clock import at_local
 from bot.core.config import Config, parse_reminder_offset
 from bot.core.domain import ActivitySource
 from bot.core.messages import Outgoing
-from handlers.activities import schedule_reminders
+from handlers.activities import reminder_tasks
 from handlers.context import TaskContext
 from handlers.outcome import Outcome, said
 from handlers.payloads import RecapPayload, RoomReminderPayload
 from storage import tasks
-from storage.activities import ActivityRepository, NewActivity
+from storage.activities import ActivityRepository, NewActivity, add_many
 from storage.models import ScheduledTask
 from storage.stats import MonthFigures, month_figures
 
@@ -81,8 +81,8 @@ async def plan_cobuilding(ctx: TaskContext) -> None:
             if recap_due >= ctx.now - RECAP_GRACE and key not in existing:
                 payload_ = RecapPayload(compound=compound.name, day=day)
                 new.append(tasks.NewTask(key, RECAP_TASK, recap_due, payload_.dump()))
-            if activities is not None:
-                await _ensure_activity(ctx, compound.name, day, activities)
+        if activities is not None:
+            new += await _ensure_activities(ctx, day, activities)
         for i in range(0, len(new), tasks.KEYS_PER_QUERY):
             await tasks.schedule_many(ctx.session, new[i : i + tasks.KEYS_PER_QUERY])
 
@@ -96,27 +96,29 @@ async def _stored_activities(ctx: TaskContext, day: date) -> set[str] | None:
     return await ActivityRepository(ctx.session).existing_keys(keys)
 
 
-async def _ensure_activity(ctx: TaskContext, compound: str, day: date, stored: set[str]) -> None:
+async def _ensure_activities(ctx: TaskContext, day: date, stored: set[str]) -> list[tasks.NewTask]:
+    """Store the day's activity of every compound that has none; their reminders to schedule."""
     starts = at_local(day, ctx.config.co_building_day.activity_time, ctx.config.bot.tz)
-    repo = ActivityRepository(ctx.session)
-    key = f"cobuilding:{compound}:{month_key(day)}"
-    if key in stored:
-        return
-    activity, new = await repo.add(
+    missing = [
         NewActivity(
             key=key,
             source=ActivitySource.COBUILDING,
-            compound=compound,
+            compound=compound.name,
             title=activity_title(day.month),
             starts_at=starts,
             place=None,
             capacity=None,
             created_by=None,
-        ),
-        ctx.now,
-    )
-    if new:
-        await schedule_reminders(ctx.session, ctx.config, activity, ctx.now)
+        )
+        for compound in ctx.grid.compounds()
+        if (key := f"cobuilding:{compound.name}:{month_key(day)}") not in stored
+    ]
+    if not missing:
+        return []
+    # Another process may store some of them first: its reminders have the same keys, so
+    # scheduling them for every activity asked for doubles nothing.
+    created = await add_many(ctx.session, missing, ctx.now)
+    return [t for activity in created for t in reminder_tasks(ctx.config, activity, ctx.now)]
 
 
 async def remind_room(ctx: TaskContext, task: ScheduledTask) -> Outcome:

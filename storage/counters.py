@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Counter
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, insert_ignore_many
 
 
 async def next_value(session: AsyncSession, name: str) -> int:
@@ -32,3 +34,19 @@ async def current_value(session: AsyncSession, name: str) -> int:
     """The named counter's value (0 if it was never incremented), without changing it."""
     value = await session.scalar(select(Counter.value).where(Counter.name == name))
     return int(value or 0)
+
+
+async def bump_many(session: AsyncSession, names: Sequence[str]) -> None:
+    """Increment several counters by one each, a few hundred per statement."""
+    unique = sorted(set(names))
+    for i in range(0, len(unique), 500):
+        chunk = unique[i : i + 500]
+        await insert_ignore_many(
+            session, Counter, [{"name": n, "value": 0} for n in chunk], ["name"]
+        )
+        await session.execute(
+            update(Counter)
+            .where(Counter.name.in_(chunk))
+            .values(value=Counter.value + 1)
+            .execution_options(synchronize_session=False)
+        )

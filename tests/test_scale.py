@@ -5,19 +5,23 @@ from __future__ import annotations
 import io
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.event import listen
 
+from bot import demo_data
 from bot.app import App, build_app
 from bot.core.clock import VirtualClock
+from bot.core.config import parse_config
 from bot.core.domain import OutboxStatus
 from bot.core.messages import Incoming
 from bot.replay import RecordingTransport
 from bot.sender import SendPolicy
 from storage import account_contacts, room_bindings, schema
 from storage.engine import create_engine, session_factory
-from storage.models import OutboxMessage, Signup
+from storage.models import Activity, OutboxMessage, Signup
 from tests.services.replays import services_config
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -218,3 +222,38 @@ async def test_login_contacts_replace_what_was_stored(db_url: str) -> None:
         assert reach == {"wxid_00001": ["b"], "wxid_00500": ["a"]}
     finally:
         await engine.dispose()
+
+
+async def _planning_statements(scale: float, db_url: str) -> tuple[int, int]:
+    """(compounds, statements) of the first planning of a generated city, on a fresh database."""
+    data = demo_data.city_config(
+        demo_data.make_city(demo_data.CityShape.nanping(scale), 1), db_url
+    )
+    cfg = parse_config(data, "city.yaml")
+    clock = VirtualClock(demo_data.CITY_NOW)
+    app = build_app(cfg, RecordingTransport(clock, io.StringIO(), cfg), clock, db_url=db_url)
+    sent: list[str] = []
+    try:
+        await schema.upgrade(app.engine)
+        listen(app.engine.sync_engine, "before_cursor_execute", lambda *a: sent.append(a[2]))
+        await app.tasks.plan()
+        async with app.sessions() as s:
+            made = await s.scalar(
+                select(func.count()).select_from(Activity).where(Activity.source == "cobuilding")
+            )
+    finally:
+        await app.stop()
+    compounds = sum(len(com.compounds) for com in cfg.grid)
+    assert made == compounds  # this month's 共建日 opened for sign-ups in every compound
+    return compounds, len(sent)
+
+
+async def test_planning_a_city_costs_the_same_statements_whatever_its_size(
+    tmp_path: Path,
+) -> None:
+    """The month's 共建日 activities, their reminders and the rooms' reminders are written a
+    few hundred per statement: a city five times larger sends no more statements."""
+    small = await _planning_statements(0.01, f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    large = await _planning_statements(0.05, f"sqlite+aiosqlite:///{tmp_path / 'b.db'}")
+    assert large[0] >= 4 * small[0]
+    assert large[1] == small[1], (small, large)
