@@ -91,6 +91,44 @@ def in_time() -> ColumnElement[bool]:
     )
 
 
+@dataclass(slots=True)
+class _Parts:
+    """What the rates of a group of reports are made of; sums, so groups add up."""
+
+    filed: int = 0
+    taken: int = 0
+    timely: int = 0
+    resolved: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    rating_sum: float = 0.0
+    take_seconds: float = 0.0
+    resolve_seconds: float = 0.0
+
+    def add(self, other: _Parts) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def rates(self, compound: str, building: str | None) -> Rates:
+        return Rates(
+            compound=compound,
+            building=building,
+            filed=self.filed,
+            taken=self.taken,
+            taken_in_time=self.timely,
+            resolved=self.resolved,
+            rated=self.rated,
+            satisfied=self.satisfied,
+            average_rating=round(self.rating_sum / self.rated, 2) if self.rated else None,
+            average_take_minutes=(
+                round(self.take_seconds / self.taken / 60, 1) if self.taken else None
+            ),
+            average_resolve_hours=(
+                round(self.resolve_seconds / self.resolved / 3600, 1) if self.resolved else None
+            ),
+        )
+
+
 async def month_rates(
     session: AsyncSession,
     compounds: Sequence[str],
@@ -100,28 +138,45 @@ async def month_rates(
     by_building: bool = False,
 ) -> list[Rates]:
     """三率 and their parts per compound (and per building), for reports filed in [start, end)."""
+    totals, buildings = await _rates(session, compounds, start, end, by_building=by_building)
+    return buildings if by_building else totals
+
+
+async def month_rates_both(
+    session: AsyncSession, compounds: Sequence[str], start: datetime, end: datetime
+) -> tuple[list[Rates], list[Rates]]:
+    """`month_rates` per compound and per building, from one read of the month."""
+    return await _rates(session, compounds, start, end, by_building=True)
+
+
+async def _rates(
+    session: AsyncSession,
+    compounds: Sequence[str],
+    start: datetime,
+    end: datetime,
+    *,
+    by_building: bool,
+) -> tuple[list[Rates], list[Rates]]:
     if not compounds:
-        return []
+        return [], []
     one = 1
     keys: list[Any] = [Case.compound, Case.building] if by_building else [Case.compound]
-    rated = Case.rating.is_not(None)
+    resolved = Case.status == CaseStatus.RESOLVED
     stmt = (
         select(
             *keys,
             func.count(),
             func.sum(when((Case.accepted_at.is_not(None), one), else_=0)),
             func.sum(when((in_time(), one), else_=0)),
-            func.sum(when((Case.status == CaseStatus.RESOLVED, one), else_=0)),
-            func.sum(when((rated, one), else_=0)),
+            func.sum(when((resolved, one), else_=0)),
+            func.sum(when((Case.rating.is_not(None), one), else_=0)),
             func.sum(when((Case.rating >= SATISFIED_FROM, one), else_=0)),
-            func.avg(Case.rating),
-            func.avg(seconds_between(session, Case.created_at, Case.accepted_at)),
-            func.avg(
+            # Sums, not averages: the compound's figures are added up from its buildings'.
+            func.sum(Case.rating),
+            func.sum(seconds_between(session, Case.created_at, Case.accepted_at)),
+            func.sum(
                 when(
-                    (
-                        Case.status == CaseStatus.RESOLVED,
-                        seconds_between(session, Case.created_at, Case.resolved_at),
-                    ),
+                    (resolved, seconds_between(session, Case.created_at, Case.resolved_at)),
                     else_=None,
                 )
             ),
@@ -138,32 +193,20 @@ async def month_rates(
         # reads every case they ever had (6.5 s at a million cases) instead of the month.
         .with_hint(Case, f"INDEXED BY {MONTH_INDEX['created_at']}", dialect_name="sqlite")
     )
-    out = []
+    n = len(keys)
+    per_compound: dict[str, _Parts] = {}
+    buildings: list[Rates] = []
     for row in (await session.execute(stmt)).all():
-        compound = row[0]
-        building = row[1] if by_building else None
-        n = len(keys)
-        filed, taken, timely, resolved, rated_n, satisfied, avg_rating, take_s, resolve_s = row[n:]
-        out.append(
-            Rates(
-                compound=compound,
-                building=building,
-                filed=int(filed),
-                taken=int(taken or 0),
-                taken_in_time=int(timely or 0),
-                resolved=int(resolved or 0),
-                rated=int(rated_n or 0),
-                satisfied=int(satisfied or 0),
-                average_rating=round(float(avg_rating), 2) if avg_rating is not None else None,
-                average_take_minutes=round(float(take_s) / 60, 1) if take_s is not None else None,
-                average_resolve_hours=(
-                    round(float(resolve_s) / 3600, 1) if resolve_s is not None else None
-                ),
-            )
-        )
+        values = [v or 0 for v in row[n:]]
+        parts = _Parts(*(int(v) for v in values[:6]), *(float(v) for v in values[6:]))
+        per_compound.setdefault(row[0], _Parts()).add(parts)
+        if by_building:
+            buildings.append(parts.rates(row[0], row[1]))
     order = {c: i for i, c in enumerate(compounds)}
-    out.sort(key=lambda r: (order.get(r.compound, 0), _building_order(r.building)))
-    return out
+    totals = [parts.rates(c, None) for c, parts in per_compound.items()]
+    totals.sort(key=lambda r: order.get(r.compound, 0))
+    buildings.sort(key=lambda r: (order.get(r.compound, 0), _building_order(r.building)))
+    return totals, buildings
 
 
 def _building_order(building: str | None) -> tuple[int, int, str]:

@@ -79,10 +79,22 @@ class Case(Base):
         Index("ix_cases_active", "status", "compound", "kind"),
         # A rating (满意) and a picture after a report look up the sender's latest case.
         Index("ix_cases_reporter", "reporter_id", "room", "created_at", "id"),
-        # A month's figures: one compound's cases filed in a date range.
-        Index("ix_cases_compound_created", "compound", "created_at"),
-        # ... and its cases resolved in a date range (the trend), whenever they were filed.
-        Index("ix_cases_compound_resolved", "compound", "resolved_at"),
+        # A month's figures: one compound's cases filed in a date range, with every column
+        # the figures read, so a city's month (77,000 reports) is read from the index alone.
+        Index(
+            "ix_cases_compound_created",
+            "compound",
+            "created_at",
+            "kind",
+            "status",
+            "building",
+            "accepted_at",
+            "accept_due_at",
+            "resolved_at",
+            "rating",
+        ),
+        # ... and its reports resolved in a date range (the trend), whenever they were filed.
+        Index("ix_cases_compound_resolved", "compound", "resolved_at", "kind"),
         # The console board's pages: newest first within a compound and kind.
         Index("ix_cases_board", "compound", "kind", "id"),
         # 待办: a head's open and accepted cases, not every case they ever had.

@@ -440,3 +440,38 @@ async def test_trend_counts_each_day_through_the_month_indexes(
     ):
         plan = await plan_of(engine, rec.select(f"AND {column} >="))
         assert_uses(plan, index, "cases", sorted_=False)
+
+
+async def test_compound_rates_add_up_from_their_buildings(engine: AsyncEngine) -> None:
+    """One read of the month gives both: each compound's rates agree with its rows, and its
+    buildings' counts add up to them."""
+    start, end = NOW - timedelta(days=60), NOW
+    compounds = COMPOUNDS[:40]
+    async with session_factory(engine)() as s:
+        totals, buildings = await figures.month_rates_both(s, compounds, start, end)
+        rows = (
+            await s.execute(
+                select(Case.compound, Case.status, Case.rating).where(
+                    Case.kind == CaseKind.REPORT,
+                    Case.status != CaseStatus.CLOSED,
+                    Case.compound.in_(compounds),
+                    Case.created_at >= start,
+                    Case.created_at < end,
+                )
+            )
+        ).all()
+    assert [t.compound for t in totals] == [c for c in compounds if any(r[0] == c for r in rows)]
+    for total in totals:
+        mine = [r for r in rows if r[0] == total.compound]
+        ratings = [r[2] for r in mine if r[2] is not None]
+        assert total.filed == len(mine)
+        assert total.resolved == sum(r[1] == CaseStatus.RESOLVED for r in mine)
+        assert total.rated == len(ratings)
+        assert total.satisfied == sum(r >= figures.SATISFIED_FROM for r in ratings)
+        expected = round(sum(ratings) / len(ratings), 2) if ratings else None
+        assert total.average_rating == expected
+        if total.resolved:
+            assert total.average_resolve_hours == 5.0  # the fill resolves each in 5 hours
+        parts = [b for b in buildings if b.compound == total.compound]
+        assert sum(b.filed for b in parts) == total.filed
+        assert sum(b.rated for b in parts) == total.rated

@@ -365,8 +365,10 @@ async def month_figures(
 ) -> list[Figures]:
     """Each compound's figures for the reports filed in a month (compound order kept)."""
     start, end = month_bounds(month, config)
-    totals = {r.compound: r for r in await figures_db.month_rates(session, compounds, start, end)}
-    per_building = await figures_db.month_rates(session, compounds, start, end, by_building=True)
+    compound_rates, per_building = await figures_db.month_rates_both(
+        session, compounds, start, end
+    )
+    totals = {r.compound: r for r in compound_rates}
     # Every part in a few grouped queries, whatever the number of compounds.
     services = await figures_db.month_services_of(session, compounds, start, end)
     days = await figures_db.trends(session, compounds, _days(start, end, 1))

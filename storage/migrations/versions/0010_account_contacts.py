@@ -1,7 +1,6 @@
 """account contacts: who each account can message privately, for routing private sends
 
-Also: the room look-up of routing carries the account, so it reads only the index; a
-compound's cases resolved in a date range (the month's trend) are found by an index.
+Also: the room look-up of routing carries the account, so it reads only the index.
 
 Revision ID: 0010
 Revises: 0009
@@ -30,11 +29,9 @@ def upgrade() -> None:
     op.create_index("ix_account_contacts_contact", "account_contacts", ["contact_id", "account"])
     op.drop_index("ix_room_bindings_room", table_name="room_bindings")
     op.create_index("ix_room_bindings_room", "room_bindings", ["room", "account"])
-    op.create_index("ix_cases_compound_resolved", "cases", ["compound", "resolved_at"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_cases_compound_resolved", table_name="cases")
     op.drop_index("ix_room_bindings_room", table_name="room_bindings")
     op.create_index("ix_room_bindings_room", "room_bindings", ["room"])
     op.drop_index("ix_account_contacts_contact", table_name="account_contacts")
