@@ -369,6 +369,9 @@ async def month_figures(
         session, compounds, start, end
     )
     totals = {r.compound: r for r in compound_rates}
+    buildings: dict[str, list[figures_db.Rates]] = {}
+    for rates in per_building:
+        buildings.setdefault(rates.compound, []).append(rates)
     # Every part in a few grouped queries, whatever the number of compounds.
     services = await figures_db.month_services_of(session, compounds, start, end)
     days = await figures_db.trends(session, compounds, _days(start, end, 1))
@@ -379,7 +382,7 @@ async def month_figures(
                 compound=compound,
                 month=month,
                 total=totals.get(compound) or figures_db.empty_rates(compound),
-                buildings=[b for b in per_building if b.compound == compound],
+                buildings=buildings.get(compound, []),
                 services=services[compound],
                 days=days[compound],
                 weeks=figures_db.weekly(days[compound]),
