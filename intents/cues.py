@@ -52,6 +52,15 @@ def cues(msg: Message, lex: Lexicon) -> list[Trace]:
     thing = lex.problem_nouns.search(body) or lex.places.search(body)
     if thing:
         out.append(Trace(Step.CUE, "thing", thing[0]))
+    # the mood of chat: praise, laughter, a question for information. The rules' gates weigh
+    # them only beside a problem they found; as cues they count when the model finds one
+    for name, pattern in (("praise", lex.praise), ("info", lex.info_question)):
+        m = pattern.search(body)
+        if m:
+            out.append(Trace(Step.CUE, name, m[0]))
+    laugh = lex.laughter.search(msg.full)
+    if laugh:
+        out.append(Trace(Step.CUE, "laughter", laugh[0]))
     # nobody acts on it ("物业均不作为", "怎么反映都没有人过问"): a complaint without a fault word
     idle = lex.inaction.search(body)
     if idle:

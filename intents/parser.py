@@ -142,10 +142,23 @@ def read_rules(text: str, ctx: ParseContext, lex: Lexicon) -> RulesView | Intent
     return RulesView(msg, reading, settled)
 
 
+def stated(body: str, trace: list[Trace]) -> str:
+    """The body without the clauses the rules set aside (conditions, advice, hearsay)."""
+    for t in trace:
+        if t.step is Step.HYPOTHETICAL and t.detail:
+            body = body.replace(t.detail, " ", 1)
+    return body
+
+
 def model_input(view: RulesView) -> list[str]:
-    """The features the text model reads: the body's n-grams and what the rules found."""
+    """The features the text model reads: the stated words' n-grams and what the rules found.
+
+    A clause set aside ("要是电梯又坏了", "听说隔壁小区电梯困人了") is only the rules' step
+    R:hypothetical: its words would otherwise report what nobody says is happening here.
+    """
     r = view.reading
-    return [*text_features(view.msg.body), *rule_features(r.kind, r.trace, r.urgent)]
+    words = stated(view.msg.body, r.trace)
+    return [*text_features(words), *rule_features(r.kind, r.trace, r.urgent)]
 
 
 def read(text: str, ctx: ParseContext, model: TextModel | None) -> Intent:

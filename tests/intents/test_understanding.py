@@ -9,8 +9,8 @@ from intents import IntentKind, ParseContext, parse
 from intents.cues import cues
 from intents.lexicon import LexiconError, LexiconFile, ThresholdsFile, lexicon, load_file
 from intents.normalise import fold, normalise
-from intents.parser import read
-from intents.textmodel import TextModel, text_features, text_model
+from intents.parser import RulesView, model_input, read, read_rules
+from intents.textmodel import RULE_PREFIX, TextModel, text_features, text_model
 
 R = IntentKind.REPORT_PROBLEM
 W = IntentKind.MICRO_WISH
@@ -245,3 +245,29 @@ def test_a_plea_about_our_own_building_is_a_complaint_not_a_rule() -> None:
 def test_inaction_is_a_cue() -> None:
     msg = normalise("停车乱的问题反映好几次了，物业根本不管", lexicon())
     assert any(t.rule == "inaction" for t in cues(msg, lexicon()))
+
+
+def _model_words(text: str) -> set[str]:
+    view = read_rules(text, CTX, lexicon())
+    assert isinstance(view, RulesView)
+    return {f for f in model_input(view) if not f.startswith(RULE_PREFIX)}
+
+
+def test_the_model_reads_only_what_the_sender_states() -> None:
+    # a condition or hearsay is the rules' step R:hypothetical, not words of a report
+    supposed = _model_words("要是水管又爆了，记得先关总阀，阀门在楼梯间")
+    assert "爆" not in supposed and "水管" not in supposed
+    assert "阀门" in supposed
+    assert "爆" in _model_words("水管又爆了，快来人关总阀")
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("门口新开的面馆味道很好，物业辛苦了", "praise"),
+        ("有没有人知道快递驿站几点关门", "info"),
+        ("楼道灯是声控的，我天天跺脚哈哈", "laughter"),
+    ],
+)
+def test_the_mood_of_chat_is_a_cue(text: str, cue: str) -> None:
+    assert cue in _cue_rules(text)
