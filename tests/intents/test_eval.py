@@ -42,16 +42,15 @@ def test_the_held_out_real_texts_keep_their_figures() -> None:
 # model fitted on the others. Floors a little under the figures reached; raise them as they rise.
 CROSS_SOURCE_FLOORS = {
     # source: (accuracy at least, false triggers at most, missed at most)
-    "real-board": (0.86, None, 0.14),
+    "real-board": (0.86, None, 0.13),
     # the third batch's headlines and replies are harder than the first two's (README)
-    "real-news": (0.60, 0.40, None),
-    "real-reply": (0.85, 0.15, None),
+    "real-news": (0.74, 0.26, None),
+    "real-reply": (0.87, 0.12, None),
     "real-wish": (0.88, None, 0.11),
-    # Without ../shared the only silence to learn from is the real news and replies, which the
-    # headline and reply cues now explain: the team's chat, held out, loses some of it (0.92 and
-    # 17% false before those cues). With ../shared: 0.964 and 4.8% false (README), over the
-    # issue's 2%: a regression of this pass (0.979 and 3.1% before), not yet won back.
-    "team-hard": (0.88, 0.27, 0.01),
+    # Without ../shared the only silence to learn from is the real news and replies: the team's
+    # chat, held out, reads 0.921 with 19.9% false (0.907 / 22.8% before issue 10's fourth pass,
+    # 0.92 / 17% before the third). With ../shared: see the README's cross-source table.
+    "team-hard": (0.91, 0.21, 0.01),
     "team-written": (0.89, 0.04, 0.14),
 }
 
