@@ -144,10 +144,14 @@ def read_rules(text: str, ctx: ParseContext, lex: Lexicon) -> RulesView | Intent
 
 def stated(body: str, trace: list[Trace]) -> str:
     """The body without the clauses the rules set aside (conditions, advice, hearsay)."""
-    for t in trace:
+    kept, at = [], 0
+    for t in trace:  # the set-aside clauses come in the body's order: one pass over it
         if t.step is Step.HYPOTHETICAL and t.detail:
-            body = body.replace(t.detail, " ", 1)
-    return body
+            found = body.find(t.detail, at)
+            if found >= 0:
+                kept.append(body[at:found])
+                at = found + len(t.detail)
+    return " ".join([*kept, body[at:]])
 
 
 def model_input(view: RulesView) -> list[str]:
