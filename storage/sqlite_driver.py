@@ -1,20 +1,30 @@
-"""SQLite through aiosqlite with one thread hop per statement, not four.
+"""SQLite through aiosqlite: short statements run where they are awaited, the rest in one trip.
 
 SQLAlchemy's aiosqlite adapter makes a cursor, executes, fetches and closes it as four separate
 trips to aiosqlite's thread; each trip costs a queue, a thread wake-up and a loop wake-up
-(about 0.1 ms of CPU on this class of machine, against microseconds for SQLite's own work). So
-a `SELECT 1` cost 0.5 ms and a small transaction 1.7 ms. This dialect runs the whole statement,
-rows included, in one trip. It also renders table hints (`Select.with_hint(…, "INDEXED BY ix",
-dialect_name="sqlite")`), which the stock SQLite dialect drops. It is the stock
-`sqlite+aiosqlite` dialect in every other respect; `storage.engine.create_engine` uses it for
-`sqlite+aiosqlite` URLs.
+(about 0.1 ms of CPU on this class of machine, against microseconds for SQLite's own work, and
+milliseconds of waiting when the machine is busy: the thread must be scheduled twice). This
+dialect runs the message path's statements (BEGIN, INSERT, UPDATE, SELECT, COMMIT) directly in
+the event loop's thread, where SQLite takes microseconds, and everything else (DDL, PRAGMA,
+ANALYZE, DELETE, executemany) as one trip to aiosqlite's thread, rows included.
+
+What must not happen in the event loop is waiting: a statement run here never waits for a lock
+(the busy timeout is 0 while it runs; a busy database sends it to the thread, which waits the
+connection's timeout) and a read that runs past `READ_BUDGET` is stopped and run again in the
+thread (the console's big queries), so the loop is never held for long. It also renders table
+hints (`Select.with_hint(…, "INDEXED BY ix", dialect_name="sqlite")`), which the stock SQLite
+dialect drops. It is the stock `sqlite+aiosqlite` dialect in every other respect;
+`storage.engine.create_engine` uses it for `sqlite+aiosqlite` URLs.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any, TypeVar, cast
 
 import aiosqlite
@@ -32,6 +42,60 @@ from sqlalchemy.util.concurrency import await_
 DRIVER = "jinlin_aiosqlite"
 T = TypeVar("T")
 
+READ_BUDGET = 0.005
+"""Seconds a read may run in the event loop before it is stopped and run in the thread."""
+HERE_MANY = 20
+"""Rows of an executemany run in the event loop (a case's first log entries); more go to the
+thread (bulk loads)."""
+_PROGRESS_STEPS = 2000  # SQLite VM steps between two looks at the clock during a read
+_READ, _WRITE, _BEGIN = "read", "write", "begin"
+_HERE = {"SELECT": _READ, "WITH": _READ, "INSERT": _WRITE, "UPDATE": _WRITE, "BEGIN": _BEGIN}
+"""Statements run in the event loop, by first word."""
+_HEAD = re.compile(r"\s*([A-Za-z]+)")
+_BUSY_TIMEOUT = re.compile(r"\s*PRAGMA\s+busy_timeout\s*=\s*(\d+)", re.I)
+# Failures that mean "not here": the database is busy, or a read ran past its budget. The
+# statement did nothing (a stopped read changes nothing), so it runs again in the thread.
+_RETRY_IN_THREAD = frozenset(
+    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT}
+)
+
+
+def _runs_here(operation: str) -> str | None:
+    """How a statement runs in the loop (`_READ`, `_WRITE`, `_BEGIN`); None: in the thread."""
+    head = _HEAD.match(operation)
+    return _HERE.get(head.group(1).upper()) if head else None
+
+
+def _may_wait(conn: sqlite3.Connection, how: str) -> bool:
+    # BEGIN may wait for the write lock, and so may a write outside a transaction. A write in
+    # a transaction never waits: every transaction that writes began IMMEDIATE (storage/engine.py)
+    # and holds the lock, and a read-only one does not write.
+    return how is _BEGIN or (how is _WRITE and not conn.in_transaction)
+
+
+def _without_waiting(conn: sqlite3.Connection, busy_ms: int, fn: Callable[[], T]) -> T:
+    """Run `fn` with no busy wait: a locked database fails at once instead of blocking."""
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        return fn()
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={busy_ms}")
+
+
+def _within_budget(conn: sqlite3.Connection, fn: Callable[[], T]) -> T:
+    """Run a read, stopped (SQLITE_INTERRUPT) once it has run READ_BUDGET seconds."""
+    deadline = time.perf_counter() + READ_BUDGET
+    conn.set_progress_handler(lambda: time.perf_counter() > deadline, _PROGRESS_STEPS)
+    try:
+        return fn()
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+def _retry_in_thread(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", None) in _RETRY_IN_THREAD
+
+
 if not callable(getattr(aiosqlite.Connection, "_execute", None)):  # pragma: no cover
     raise ImportError(
         f"aiosqlite {aiosqlite.__version__} has no Connection._execute; "
@@ -40,10 +104,11 @@ if not callable(getattr(aiosqlite.Connection, "_execute", None)):  # pragma: no 
 
 
 class _InThreadCursor:
-    """The driver-side cursor: a sqlite3 cursor made, used and read in aiosqlite's thread."""
+    """The driver-side cursor: a sqlite3 cursor run here or in aiosqlite's thread, one trip."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, owner: _Connection) -> None:
         self._connection = connection
+        self._owner = owner
         self._cursor: sqlite3.Cursor | None = None
         self.arraysize = 1
 
@@ -65,12 +130,41 @@ class _InThreadCursor:
         return cursor.fetchall() if cursor.description else None
 
     async def execute_fetch(self, operation: str, parameters: Any) -> Any:
-        """Execute and, when there are rows, fetch them all: one trip."""
+        """Execute and, when there are rows, fetch them all: here if short, else one trip."""
+        how = _runs_here(operation)
+        if how is not None:
+            conn = self._connection._conn
+            run = partial(self._execute_fetch, operation, parameters)
+            try:
+                if how is _READ:
+                    return _within_budget(conn, run)
+                if _may_wait(conn, how):
+                    return _without_waiting(conn, self._owner._busy_ms, run)
+                return run()
+            except sqlite3.OperationalError as e:
+                if not _retry_in_thread(e):
+                    raise
+        else:
+            wait = _BUSY_TIMEOUT.match(operation)
+            if wait is not None:
+                self._owner._busy_ms = int(wait.group(1))
         return await self._in_thread(lambda: self._execute_fetch(operation, parameters))
 
     async def executemany(self, operation: str, seq_of_parameters: Sequence[Any]) -> None:
-        """Execute once per parameter set: one trip."""
-        await self._in_thread(lambda: self._raw().executemany(operation, seq_of_parameters))
+        """Execute once per parameter set: here if they are few, else one trip."""
+        run = partial(self._raw().executemany, operation, seq_of_parameters)
+        conn = self._connection._conn
+        if len(seq_of_parameters) <= HERE_MANY and _runs_here(operation) is _WRITE:
+            try:
+                if _may_wait(conn, _WRITE):
+                    _without_waiting(conn, self._owner._busy_ms, run)
+                else:
+                    run()
+                return
+            except sqlite3.OperationalError as e:
+                if not _retry_in_thread(e):
+                    raise
+        await self._in_thread(run)
 
     @property
     def description(self) -> Any:
@@ -97,7 +191,7 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
     _awaitable_cursor_close = False  # nothing to await: close() only drops a reference
 
     def _make_new_cursor(self, connection: Any) -> Any:
-        return _InThreadCursor(connection)
+        return _InThreadCursor(connection, self._adapt_connection)  # type: ignore[arg-type]
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
         async with self._adapt_connection._execute_mutex:
@@ -109,15 +203,46 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_busy_ms",)
     _cursor_cls = _Cursor
+
+    def __init__(self, dbapi: Any, connection: aiosqlite.Connection, busy_ms: int) -> None:
+        super().__init__(dbapi, connection)  # type: ignore[arg-type]
+        self._busy_ms = busy_ms  # the wait of a statement run in the thread
+
+    def _end(self, name: str, fallback: Callable[[], None]) -> None:
+        conn = self._connection._connection
+        if conn is None:
+            return  # closed: as the stock adapter, nothing to end
+        try:
+            # Neither waits for a lock: a transaction that wrote holds the write lock already,
+            # and WAL's checkpoint after a commit is passive.
+            getattr(conn, name)()
+        except sqlite3.OperationalError as e:
+            if not _retry_in_thread(e):
+                self._handle_exception(e)
+            fallback()
+        except Exception as e:
+            self._handle_exception(e)
+
+    def commit(self) -> None:
+        """COMMIT here; in the thread if the database is busy."""
+        self._end("commit", super().commit)
+
+    def rollback(self) -> None:
+        """ROLLBACK here; in the thread if the database is busy."""
+        self._end("rollback", super().rollback)
 
 
 class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> _Connection:
+        # Statements run in the event loop's thread too (never two at once: each connection
+        # runs one statement at a time, and waits for its thread before the next).
+        kw["check_same_thread"] = False
+        busy_ms = int(float(kw.get("timeout", 5.0)) * 1000)  # sqlite3's default wait
         connection = aiosqlite.connect(*arg, **kw)
         connection._thread.daemon = True  # as the stock adapter: never keep the process alive
-        return _Connection(self, await_(connection))  # type: ignore[arg-type]
+        return _Connection(self, await_(connection), busy_ms)
 
 
 class _HintingCompiler(SQLiteCompiler):
@@ -128,7 +253,7 @@ class _HintingCompiler(SQLiteCompiler):
 
 
 class OneTripSQLiteDialect(SQLiteDialect_aiosqlite):
-    """`sqlite+aiosqlite` with one trip to aiosqlite's thread per statement."""
+    """`sqlite+aiosqlite` running short statements in the loop, the rest in one trip."""
 
     driver = DRIVER
     supports_statement_cache = True
