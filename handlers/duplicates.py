@@ -58,9 +58,13 @@ async def find_duplicate(
         limit=CANDIDATE_LIMIT,
     )
     mine = gist(ctx.message.text)
-    scored = [(float(fuzz.partial_ratio(mine, gist(c.text))), c) for c in candidates]
+    scored = [
+        (float(fuzz.partial_ratio(mine, gist(text))), case_id) for case_id, text in candidates
+    ]
     best = max(scored, key=lambda sc: sc[0], default=None)
-    return best[1] if best is not None and best[0] >= settings.duplicate_similarity else None
+    if best is None or best[0] < settings.duplicate_similarity:
+        return None
+    return await ctx.session.get(Case, best[1])
 
 
 async def join_case(ctx: HandlerContext, case: Case, intent: Intent) -> Outcome:

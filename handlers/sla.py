@@ -73,10 +73,14 @@ async def start_chain(
         await stop_chain(session, case, now)
     start = clock_start(config, urgent=case.urgent, since=now)
     due = deadline(config, urgent=case.urgent, stage=stage, since=now)
+    # Assigned only when they change: a case filed in this request already has its deadline,
+    # and an unchanged object costs the commit no flush.
     if stage == ACCEPT:
-        case.accept_due_at = due
-        case.resolve_due_at = None
-    else:
+        if case.accept_due_at != due:
+            case.accept_due_at = due
+        if case.resolve_due_at is not None:
+            case.resolve_due_at = None
+    elif case.resolve_due_at != due:
         case.resolve_due_at = due
     gap = _step_gap(due - start)
     # A chain restarted within the same second (a 派单 right after filing, a reopening on a

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Counter
 from storage.upsert import insert_ignore, insert_ignore_many
+
+_COUNTERS = cast(Table, Counter.__table__)
+# Built once, on the table (Core): an ORM UPDATE would run its bulk-update machinery and
+# rebuild the statement on every case filed.
+_BUMP = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.name == bindparam("counter"))
+    .values(value=_COUNTERS.c.value + 1)
+    .returning(_COUNTERS.c.value)
+)
+_VALUE = select(_COUNTERS.c.value).where(_COUNTERS.c.name == bindparam("counter"))
 
 
 async def next_value(session: AsyncSession, name: str) -> int:
@@ -17,22 +29,16 @@ async def next_value(session: AsyncSession, name: str) -> int:
     One UPDATE ... RETURNING: the row lock makes it atomic across processes. Only the first
     use of a name also inserts the row.
     """
-    bump = (
-        update(Counter)
-        .where(Counter.name == name)
-        .values(value=Counter.value + 1)
-        .returning(Counter.value)
-    )
-    value = (await session.execute(bump)).scalar_one_or_none()
+    value = (await session.execute(_BUMP, {"counter": name})).scalar_one_or_none()
     if value is None:
         await insert_ignore(session, Counter, {"name": name, "value": 0}, ["name"])
-        value = (await session.execute(bump)).scalar_one()
+        value = (await session.execute(_BUMP, {"counter": name})).scalar_one()
     return int(value)
 
 
 async def current_value(session: AsyncSession, name: str) -> int:
     """The named counter's value (0 if it was never incremented), without changing it."""
-    value = await session.scalar(select(Counter.value).where(Counter.name == name))
+    value = await session.scalar(_VALUE, {"counter": name})
     return int(value or 0)
 
 

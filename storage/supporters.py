@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import ACTIVE_STATUSES, CaseKind
-from storage.models import Case, CaseSupporter
+from storage.models import Case, CaseSupporter, UTCDateTime
 from storage.upsert import insert_ignore
 
 
@@ -44,29 +45,44 @@ async def supporter_count(session: AsyncSession, case_id: int) -> int:
     return int(result.scalar_one())
 
 
+_CASES = cast(Table, Case.__table__)
+# Built once with parameters: every report with a building and a category runs it.
+_OPEN_LIKE = (
+    select(_CASES.c.id, _CASES.c.text)
+    .where(
+        _CASES.c.kind == CaseKind.REPORT.value,
+        _CASES.c.compound == bindparam("compound"),
+        _CASES.c.building == bindparam("building"),
+        _CASES.c.category == bindparam("category"),
+        _CASES.c.status.in_([s.value for s in ACTIVE_STATUSES]),
+        _CASES.c.created_at >= bindparam("since", type_=UTCDateTime()),
+    )
+    .order_by(_CASES.c.created_at.desc(), _CASES.c.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
 async def open_reports_like(
     session: AsyncSession,
     compound: str,
     building: str,
     category: str,
     since: datetime,
-    limit: int | None = None,
-) -> Sequence[Case]:
-    """Open reports of the same building and category filed since a time, newest first."""
+    limit: int,
+) -> Sequence[tuple[int, str]]:
+    """(id, text) of open reports of the same building and category filed since a time, newest
+    first: the texts are compared, and only the one that matches is loaded whole."""
     result = await session.execute(
-        select(Case)
-        .where(
-            Case.kind == CaseKind.REPORT,
-            Case.compound == compound,
-            Case.building == building,
-            Case.category == category,
-            Case.status.in_(ACTIVE_STATUSES),
-            Case.created_at >= since,
-        )
-        .order_by(Case.created_at.desc(), Case.id.desc())
-        .limit(limit)
+        _OPEN_LIKE,
+        {
+            "compound": compound,
+            "building": building,
+            "category": category,
+            "since": since,
+            "limit": limit,
+        },
     )
-    return result.scalars().all()
+    return [(int(case_id), str(text)) for case_id, text in result.all()]
 
 
 async def supporters_of(session: AsyncSession, case_id: int) -> Sequence[CaseSupporter]:

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-def _insert_ignore(session: AsyncSession, model: type[Any], conflict: list[str]) -> Any:
-    # The statement carries no values: they go as parameters, so it is built in microseconds,
-    # compiled once (SQLAlchemy's cache) and several rows go as one executemany. It is Core
-    # (the model's table), so the ORM's bulk-insert machinery is not run for plain rows.
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+@lru_cache(maxsize=256)
+def _statement(dialect: str, table: Table, conflict: tuple[str, ...], returning: bool) -> Any:
+    # The statement carries no values: they go as parameters, so each is compiled once
+    # (SQLAlchemy's cache) and several rows go as one executemany. It is built once per table,
+    # too: building one and computing its cache key cost more than running it on SQLite. It is
+    # Core (the model's table), so the ORM's bulk-insert machinery is not run for plain rows.
     mod: Any = postgresql if dialect == "postgresql" else sqlite
-    return mod.insert(model.__table__).on_conflict_do_nothing(index_elements=conflict)
+    stmt = mod.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
+    return stmt.returning(table.c[conflict[0]]) if returning else stmt
+
+
+def _insert_ignore(
+    session: AsyncSession, model: type[Any], conflict: list[str], returning: bool = False
+) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return _statement(dialect, model.__table__, tuple(conflict), returning)
 
 
 async def insert_ignore(
@@ -35,6 +46,6 @@ async def insert_ignore_many(
         return int(await insert_ignore(session, model, rows[0], conflict))
     # RETURNING counts the rows inserted on every driver (asyncpg's executemany has no row
     # count); SQLAlchemy sends the rows as one multi-row statement ("insertmanyvalues").
-    stmt = _insert_ignore(session, model, conflict).returning(model.__table__.c[conflict[0]])
+    stmt = _insert_ignore(session, model, conflict, returning=True)
     result = await session.execute(stmt, rows)
     return len(result.all())
