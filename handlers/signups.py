@@ -13,7 +13,7 @@ from handlers.outcome import Outcome, said
 from handlers.texts import address_name
 from intents import Intent
 from storage.activities import ActivityRepository
-from storage.models import Activity, Signup
+from storage.models import Activity
 
 # A bare "+1" joins the activity this room signed up to lately; with no chain going on, silence.
 RECENT_IN_ROOM = timedelta(days=2)
@@ -55,8 +55,7 @@ async def join_activity(ctx: HandlerContext, intent: Intent) -> Outcome:
         return said([ctx.answer(f"「{activity.title}」已经开始，报名已截止。")])
     repo = ActivityRepository(ctx.session)
     headcount = max(1, intent.headcount or 1)
-    signup = await repo.signup(activity.id, ctx.sender_id)
-    taken = await repo.people_in(activity.id)
+    signup, taken = await repo.signup_and_taken(activity.id, ctx.sender_id)
     cap = activity.capacity
     out: list[Outgoing] = []
     if signup is not None and signup.status in (SignupStatus.CONFIRMED, SignupStatus.WAITING):
@@ -84,19 +83,26 @@ async def join_activity(ctx: HandlerContext, intent: Intent) -> Outcome:
             else SignupStatus.WAITING
         )
         if signup is None:
-            signup = Signup(
-                activity_id=activity.id,
-                person_id=ctx.sender_id,
-                person_name=address_name(ctx.sender_name),
-                created_at=ctx.now,
+            await repo.insert_signup(
+                {
+                    "activity_id": activity.id,
+                    "person_id": ctx.sender_id,
+                    "person_name": address_name(ctx.sender_name),
+                    "headcount": headcount,
+                    "status": status,
+                    "room": ctx.message.room,
+                    "queued_at": ctx.now,
+                    "created_at": ctx.now,
+                    "updated_at": ctx.now,
+                }
             )
-            repo.add_signup(signup)
-        signup.headcount = headcount
-        signup.status = status
-        signup.room = ctx.message.room
-        signup.queued_at = ctx.now
-        signup.updated_at = ctx.now
-        await repo.flush()
+        else:  # withdrawn before: back in the queue, at its end
+            signup.headcount = headcount
+            signup.status = status
+            signup.room = ctx.message.room
+            signup.queued_at = ctx.now
+            signup.updated_at = ctx.now
+            await repo.flush()
     out += await touch_roster(ctx.session, ctx.config, activity, ctx.message.room, ctx.now)
     return said(out)
 

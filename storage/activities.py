@@ -5,14 +5,54 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, and_, bindparam, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from bot.core.domain import ActivityStatus, SignupStatus
 from storage.counters import bump_many, current_value, next_value
-from storage.models import Activity, Signup
+from storage.models import Activity, Signup, UTCDateTime
 from storage.upsert import insert_ignore, insert_ignore_many
+
+# The statements of a sign-up, built once with parameters: building an ORM statement (its
+# column comparisons, its cache key) cost more than SQLite took to run it.
+_OF_COMPOUND = (
+    select(Activity)
+    .where(
+        Activity.compound == bindparam("compound"),
+        Activity.status == ActivityStatus.OPEN.value,
+        Activity.starts_at > bindparam("since", type_=UTCDateTime()),
+    )
+    .order_by(Activity.starts_at, Activity.id)
+)
+_SIGNUPS = cast(Table, Signup.__table__)
+_PEOPLE_IN = (
+    select(func.coalesce(func.sum(_SIGNUPS.c.headcount), 0))
+    .where(
+        _SIGNUPS.c.activity_id == bindparam("activity"),
+        _SIGNUPS.c.status == SignupStatus.CONFIRMED.value,
+    )
+    .scalar_subquery()
+)
+_PEOPLE_IN_ALONE = select(_PEOPLE_IN)
+# A person's sign-up (or None) and the places taken, in one statement.
+_MINE_AND_TAKEN = (
+    select(_PEOPLE_IN.label("taken"), Signup)
+    .select_from(select(literal(1).label("one")).subquery())
+    .outerjoin(
+        Signup,
+        and_(Signup.activity_id == bindparam("activity"), Signup.person_id == bindparam("person")),
+    )
+)
+_INSERT_SIGNUP = insert(_SIGNUPS).returning(_SIGNUPS.c.id)
+_SIGNUPS_OF = (
+    select(Signup)
+    .where(Signup.activity_id == bindparam("activity"))
+    .order_by(Signup.queued_at, Signup.id)
+)
+_SIGNUPS_OF_STATUS = _SIGNUPS_OF.where(Signup.status == bindparam("status"))
 
 
 def _version_counter(compound: str) -> str:
@@ -105,15 +145,7 @@ class ActivityRepository:
 
     async def of_compound(self, compound: str, since: datetime) -> Sequence[Activity]:
         """Open activities of a compound starting after `since`, soonest first."""
-        result = await self._session.execute(
-            select(Activity)
-            .where(
-                Activity.compound == compound,
-                Activity.status == ActivityStatus.OPEN,
-                Activity.starts_at > since,
-            )
-            .order_by(Activity.starts_at, Activity.id)
-        )
+        result = await self._session.execute(_OF_COMPOUND, {"compound": compound, "since": since})
         return result.scalars().all()
 
     async def by_title(self, compound: str, title: str, since: datetime) -> Activity | None:
@@ -130,23 +162,40 @@ class ActivityRepository:
         )
         return result.scalar_one_or_none()
 
+    async def signup_and_taken(
+        self, activity_id: int, person_id: str
+    ) -> tuple[Signup | None, int]:
+        """A person's sign-up to an activity (in whatever state) and `people_in`, in one read."""
+        row = (
+            await self._session.execute(
+                _MINE_AND_TAKEN, {"activity": activity_id, "person": person_id}
+            )
+        ).one()
+        return row[1], int(row[0])
+
+    async def insert_signup(self, values: dict[str, object]) -> Signup:
+        """Store a new sign-up (one INSERT, no read back); it joins the session as loaded."""
+        signup_id = (await self._session.execute(_INSERT_SIGNUP, values)).scalar_one()
+        signup = Signup(id=signup_id, **values)
+        make_transient_to_detached(signup)
+        self._session.add(signup)
+        return signup
+
     async def signups(
         self, activity_id: int, status: SignupStatus | None = None
     ) -> Sequence[Signup]:
         """Sign-ups of an activity in queue order, optionally of one status."""
-        stmt = select(Signup).where(Signup.activity_id == activity_id)
-        if status is not None:
-            stmt = stmt.where(Signup.status == status)
-        result = await self._session.execute(stmt.order_by(Signup.queued_at, Signup.id))
+        if status is None:
+            result = await self._session.execute(_SIGNUPS_OF, {"activity": activity_id})
+        else:
+            result = await self._session.execute(
+                _SIGNUPS_OF_STATUS, {"activity": activity_id, "status": status}
+            )
         return result.scalars().all()
 
     async def people_in(self, activity_id: int) -> int:
         """How many people (headcounts summed) hold a confirmed place."""
-        result = await self._session.execute(
-            select(func.coalesce(func.sum(Signup.headcount), 0)).where(
-                Signup.activity_id == activity_id, Signup.status == SignupStatus.CONFIRMED
-            )
-        )
+        result = await self._session.execute(_PEOPLE_IN_ALONE, {"activity": activity_id})
         return int(result.scalar_one())
 
     async def active_signups_of(
@@ -185,10 +234,6 @@ class ActivityRepository:
             .limit(1)
         )
         return result.scalar_one_or_none()
-
-    def add_signup(self, signup: Signup) -> None:
-        """Stage a new sign-up in the session."""
-        self._session.add(signup)
 
     async def flush(self) -> None:
         """Write staged changes so later queries see them."""

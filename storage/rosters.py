@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import TaskStatus
@@ -14,6 +14,16 @@ from storage.models import ScheduledTask
 from storage.upsert import insert_ignore
 
 ROSTER_TASK = "activity.roster"
+# Built once with parameters: every sign-up asks it.
+_LATEST = (
+    select(ScheduledTask)
+    .where(
+        ScheduledTask.key.startswith(bindparam("prefix")),
+        ScheduledTask.status.in_((TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.DONE)),
+    )
+    .order_by(ScheduledTask.due_at.desc())
+    .limit(1)
+)
 
 
 def roster_prefix(activity_id: int, room: str) -> str:
@@ -23,15 +33,7 @@ def roster_prefix(activity_id: int, room: str) -> str:
 
 async def latest(session: AsyncSession, activity_id: int, room: str) -> ScheduledTask | None:
     """The latest roster post of an activity in a room, pending or done."""
-    result = await session.execute(
-        select(ScheduledTask)
-        .where(
-            ScheduledTask.key.startswith(roster_prefix(activity_id, room)),
-            ScheduledTask.status.in_((TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.DONE)),
-        )
-        .order_by(ScheduledTask.due_at.desc())
-        .limit(1)
-    )
+    result = await session.execute(_LATEST, {"prefix": roster_prefix(activity_id, room)})
     return result.scalar_one_or_none()
 
 
