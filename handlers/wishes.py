@@ -73,17 +73,21 @@ async def file_wish(ctx: HandlerContext, intent: Intent) -> Outcome:
         ctx.now,
     )
     timings = ctx.config.services
-    for kind, after, step in (
-        (REMIND_TASK, timings.wish_remind_after, "remind"),
-        (ESCALATE_TASK, timings.wish_escalate_after, "escalate"),
-    ):
-        await tasks.schedule(
-            ctx.session,
-            key=f"wish:{case.id}:{step}",
-            kind=kind,
-            due_at=ctx.now + after,
-            payload=CasePayload(case_id=case.id).dump(),
-        )
+    await tasks.schedule_many(
+        ctx.session,
+        [
+            tasks.NewTask(
+                key=f"wish:{case.id}:{step}",
+                kind=kind,
+                due_at=ctx.now + after,
+                payload=CasePayload(case_id=case.id).dump(),
+            )
+            for kind, after, step in (
+                (REMIND_TASK, timings.wish_remind_after, "remind"),
+                (ESCALATE_TASK, timings.wish_escalate_after, "escalate"),
+            )
+        ],
+    )
     out = [ctx.answer(f"收到您的微心愿 W{case.number}，已转告楼栋长和志愿者，认领后告诉您。")]
     for person_id, role in _helpers(ctx, case):
         out.append(
