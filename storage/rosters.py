@@ -24,6 +24,14 @@ _LATEST = (
     .order_by(ScheduledTask.due_at.desc())
     .limit(1)
 )
+# SQLite's LIKE ignores case, so it cannot use the index of keys: it read every task ever
+# scheduled (three per report, kept for good). Keys from the prefix up to the prefix with its
+# last ":" raised to ";" are exactly those that start with it (SQLite compares bytes), and
+# they are a range of the unique index. (PostgreSQL compares by the database's collation, so
+# it keeps the LIKE alone.)
+_LATEST_SQLITE = _LATEST.where(
+    ScheduledTask.key >= bindparam("prefix"), ScheduledTask.key < bindparam("prefix_end")
+)
 
 
 def roster_prefix(activity_id: int, room: str) -> str:
@@ -33,8 +41,13 @@ def roster_prefix(activity_id: int, room: str) -> str:
 
 async def latest(session: AsyncSession, activity_id: int, room: str) -> ScheduledTask | None:
     """The latest roster post of an activity in a room, pending or done."""
-    result = await session.execute(_LATEST, {"prefix": roster_prefix(activity_id, room)})
-    return result.scalar_one_or_none()
+    prefix = roster_prefix(activity_id, room)
+    if session.bind is not None and session.bind.dialect.name == "sqlite":
+        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        found = await session.execute(_LATEST_SQLITE, {"prefix": prefix, "prefix_end": end})
+    else:
+        found = await session.execute(_LATEST, {"prefix": prefix})
+    return found.scalar_one_or_none()
 
 
 async def record_posted(session: AsyncSession, activity_id: int, room: str, now: datetime) -> bool:

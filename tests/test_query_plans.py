@@ -27,7 +27,7 @@ from bot.core.domain import CaseKind, CaseStatus, OutboxStatus, TaskStatus
 from bot.core.messages import Outgoing
 from bot.outbound import route
 from bot.web import queries
-from storage import figures, maintenance, outbox, schema, tasks
+from storage import figures, maintenance, outbox, rosters, schema, tasks
 from storage.cases import CaseRepository
 from storage.engine import create_engine, session_factory
 from storage.models import Case, CaseEvent, OutboxMessage, ScheduledTask
@@ -475,3 +475,21 @@ async def test_compound_rates_add_up_from_their_buildings(engine: AsyncEngine) -
         parts = [b for b in buildings if b.compound == total.compound]
         assert sum(b.filed for b in parts) == total.filed
         assert sum(b.rated for b in parts) == total.rated
+
+
+async def test_a_rooms_last_roster_is_found_by_its_key_range(engine: AsyncEngine) -> None:
+    """A sign-up asks for the room's last roster: on SQLite a range of the key index, never a
+    walk through every task scheduled (there are three per report, kept for good)."""
+    room = "武夷香榭3栋业主群"
+    async with session_factory(engine)() as s:
+        await s.begin()
+        for at, where in ((NOW - timedelta(hours=1), room), (NOW, room), (NOW, room + "1")):
+            await rosters.record_posted(s, 7, where, at)
+        await s.flush()
+        with recording(engine) as rec:
+            last = await rosters.latest(s, 7, room)
+        assert last is not None and last.key == rosters.roster_prefix(7, room) + NOW.isoformat()
+        await s.rollback()
+    if engine.dialect.name == "sqlite":  # PostgreSQL keeps the LIKE (see storage/rosters.py)
+        plan = await plan_of(engine, rec.select("scheduled_tasks"))
+        assert_uses(plan, "sqlite_autoindex_scheduled_tasks_1", "scheduled_tasks", sorted_=False)
