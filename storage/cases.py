@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -23,6 +23,14 @@ _CASES = cast(Table, Case.__table__)
 # and the ORM's flush (unit of work, then a look at what came back) cost more than the INSERT.
 _INSERT_CASE = insert(_CASES).returning(_CASES.c.id)
 _INSERT_EVENTS = insert(cast(Table, CaseEvent.__table__))
+# A number said in a command (接单 12): every casework command looks its case up.
+_NUMBERED = (
+    select(Case)
+    .where(Case.kind == bindparam("kind"), Case.number == bindparam("number"))
+    .order_by(Case.compound)
+    .limit(NUMBERED_LIMIT)
+)
+_NUMBERED_IN = _NUMBERED.where(Case.compound == bindparam("compound"))
 
 
 def number_counter(kind: CaseKind | str, compound: str) -> str:
@@ -113,11 +121,13 @@ class CaseRepository:
     ) -> Sequence[Case]:
         """The cases of this kind and number: in one compound, or in every compound (at most
         NUMBERED_LIMIT)."""
-        stmt = select(Case).where(Case.kind == kind, Case.number == number)
-        if compound is not None:
-            stmt = stmt.where(Case.compound == compound)
-        result = await self._session.execute(stmt.order_by(Case.compound).limit(NUMBERED_LIMIT))
-        return result.scalars().all()
+        if compound is None:
+            found = await self._session.execute(_NUMBERED, {"kind": kind, "number": number})
+        else:
+            found = await self._session.execute(
+                _NUMBERED_IN, {"kind": kind, "number": number, "compound": compound}
+            )
+        return found.scalars().all()
 
     async def log(
         self, case: Case, actor_id: str, action: CaseAction, note: str, now: datetime

@@ -66,11 +66,15 @@ def _runs_here(operation: str) -> str | None:
     return _HERE.get(head.group(1).upper()) if head else None
 
 
-def _may_wait(conn: sqlite3.Connection, how: str) -> bool:
-    # BEGIN may wait for the write lock, and so may a write outside a transaction. A write in
-    # a transaction never waits: every transaction that writes began IMMEDIATE (storage/engine.py)
-    # and holds the lock, and a read-only one does not write.
-    return how is _BEGIN or (how is _WRITE and not conn.in_transaction)
+def _may_wait(conn: sqlite3.Connection, how: str, operation: str) -> bool:
+    # BEGIN IMMEDIATE (or EXCLUSIVE) may wait for the write lock, and so may a write outside a
+    # transaction; a plain BEGIN takes no lock. A write in a transaction never waits: every
+    # transaction that writes began IMMEDIATE (storage/engine.py) and holds the lock, and a
+    # read-only one does not write.
+    if how is _BEGIN:
+        words = operation.split(None, 2)
+        return len(words) > 1 and words[1].upper() in ("IMMEDIATE", "EXCLUSIVE")
+    return how is _WRITE and not conn.in_transaction
 
 
 def _without_waiting(conn: sqlite3.Connection, busy_ms: int, fn: Callable[[], T]) -> T:
@@ -138,7 +142,7 @@ class _InThreadCursor:
             try:
                 if how is _READ:
                     return _within_budget(conn, run)
-                if _may_wait(conn, how):
+                if _may_wait(conn, how, operation):
                     return _without_waiting(conn, self._owner._busy_ms, run)
                 return run()
             except sqlite3.OperationalError as e:
@@ -156,7 +160,7 @@ class _InThreadCursor:
         conn = self._connection._conn
         if len(seq_of_parameters) <= HERE_MANY and _runs_here(operation) is _WRITE:
             try:
-                if _may_wait(conn, _WRITE):
+                if _may_wait(conn, _WRITE, operation):
                     _without_waiting(conn, self._owner._busy_ms, run)
                 else:
                     run()

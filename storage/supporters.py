@@ -13,6 +13,12 @@ from bot.core.domain import ACTIVE_STATUSES, CaseKind
 from storage.models import Case, CaseSupporter, UTCDateTime
 from storage.upsert import insert_ignore
 
+_COUNT = (
+    select(func.count())
+    .select_from(CaseSupporter)
+    .where(CaseSupporter.case_id == bindparam("case"))
+)
+
 
 async def add_supporter(
     session: AsyncSession,
@@ -39,9 +45,7 @@ async def add_supporter(
 
 async def supporter_count(session: AsyncSession, case_id: int) -> int:
     """How many neighbours joined a case (the reporter not counted)."""
-    result = await session.execute(
-        select(func.count()).select_from(CaseSupporter).where(CaseSupporter.case_id == case_id)
-    )
+    result = await session.execute(_COUNT, {"case": case_id})
     return int(result.scalar_one())
 
 
