@@ -72,18 +72,19 @@ async def cost(app: App, clock: VirtualClock, mid: str, sender: str, text: str) 
     return sent
 
 
-async def test_a_report_is_one_transaction_of_eight_statements(tmp_path: Path) -> None:
-    """BEGIN, the dedup row, the 附议 search, the number, the case, its log, its SLA steps and
-    its outbox rows: nothing is read back, nothing is flushed twice."""
+async def test_a_report_is_one_transaction_of_nine_statements(tmp_path: Path) -> None:
+    """BEGIN, the dedup row, the 附议 search, the number, the case, its log, its SLA steps, the
+    accounts that reach the building head and the outbox rows: nothing is read back, nothing
+    is flushed twice."""
     async with started(tmp_path) as (app, clock):
         await cost(app, clock, "r0", "wx_z", "5栋楼道灯不亮了")  # the compound's first number
         sent = await cost(app, clock, "r1", "wx_a", "3栋电梯坏了，按钮没反应")
-        assert len(sent) == 8, sent
+        assert len(sent) == 9, sent
         assert sent[0] == "BEGIN IMMEDIATE"
-        assert sum(s.startswith("SELECT") for s in sent) == 1, sent  # the 附议 search only
+        assert sum(s.startswith("SELECT") for s in sent) == 2, sent  # 附议, the head's accounts
         # 附议: the same problem again joins the case (the match is read whole, once).
         sent = await cost(app, clock, "r2", "wx_b", "3栋电梯坏了，按钮没反应，麻烦看一下")
-        assert len(sent) <= 9, sent
+        assert len(sent) <= 10, sent
         async with app.sessions() as s:
             assert await s.scalar(select(func.count()).select_from(Case)) == 2
             case = (await s.scalars(select(Case).where(Case.building == "3"))).one()
@@ -94,11 +95,13 @@ async def test_a_report_is_one_transaction_of_eight_statements(tmp_path: Path) -
             assert len(steps.all()) == 3
 
 
-async def test_a_wish_is_one_transaction_of_seven_statements(tmp_path: Path) -> None:
+async def test_a_wish_is_one_transaction_of_eight_statements(tmp_path: Path) -> None:
+    """BEGIN, the dedup row, the number, the wish, its log, its two tasks in one insert, the
+    accounts that reach its helpers and the outbox rows."""
     async with started(tmp_path) as (app, clock):
         await cost(app, clock, "w0", "wx_z", "微心愿：想借两本绘本给孩子看")
         sent = await cost(app, clock, "w1", "wx_a", "微心愿：想借个轮椅，下周去医院复查用")
-        assert len(sent) == 7, sent
+        assert len(sent) == 8, sent
         async with app.sessions() as s:
             found = await s.scalars(
                 select(ScheduledTask.key).where(ScheduledTask.key.startswith("wish:"))
