@@ -395,20 +395,26 @@ class WechatyTransport:
         if self.hooks.on_contacts is None:
             return
         try:
-            ids = await bounded(conn.puppet.contact_list(), self._rpc_timeout)
-            limit = asyncio.Semaphore(FRIEND_LOOKUPS)
+            ids: list[str] = list(await bounded(conn.puppet.contact_list(), self._rpc_timeout))
 
             async def friend(cid: str) -> str | None:
-                async with limit:
-                    contact = conn.bot.Contact.load(cid)
-                    try:
-                        await bounded(contact.ready(), self._rpc_timeout)
-                    except Exception:
-                        return None
-                    # only a known friend: a puppet that cannot tell (None) routes nobody here
-                    return cid if contact.payload.friend is True else None
+                contact = conn.bot.Contact.load(cid)
+                try:
+                    await bounded(contact.ready(), self._rpc_timeout)
+                except Exception:
+                    return None
+                # only a known friend: a puppet that cannot tell (None) routes nobody here
+                return cid if contact.payload.friend is True else None
 
-            found = await asyncio.gather(*(friend(cid) for cid in ids if cid != self._self_id))
+            # A few at a time: the list may hold every member of the account's rooms, and a
+            # task per contact at once would hold them all in memory.
+            found: list[str | None] = []
+            others = [cid for cid in ids if cid != self._self_id]
+            for i in range(0, len(others), FRIEND_LOOKUPS):
+                batch = others[i : i + FRIEND_LOOKUPS]
+                found += await asyncio.gather(*(friend(cid) for cid in batch))
+                if conn is not self._conn:
+                    return  # a newer login lists them again
             friends = sorted(cid for cid in found if cid is not None)
             if conn is not self._conn:
                 return  # a newer login lists them again
