@@ -14,6 +14,7 @@ from handlers.outcome import Outcome, said
 from handlers.payloads import RecapPayload, RoomReminderPayload
 from storage import tasks
 from storage.activities import ActivityRepository, NewActivity, add_many
+from storage.chunks import chunks
 from storage.models import ScheduledTask
 from storage.stats import MonthFigures, month_figures
 
@@ -83,8 +84,8 @@ async def plan_cobuilding(ctx: TaskContext) -> None:
                 new.append(tasks.NewTask(key, RECAP_TASK, recap_due, payload_.dump()))
         if activities is not None:
             new += await _ensure_activities(ctx, day, activities)
-        for i in range(0, len(new), tasks.KEYS_PER_QUERY):
-            await tasks.schedule_many(ctx.session, new[i : i + tasks.KEYS_PER_QUERY])
+        for chunk in chunks(new):
+            await tasks.schedule_many(ctx.session, chunk)
 
 
 async def _stored_activities(ctx: TaskContext, day: date) -> set[str] | None:

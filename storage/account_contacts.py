@@ -6,20 +6,15 @@ out through an account the head is a friend of, whichever process wrote it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.chunks import chunks
 from storage.upsert import insert_ignore, insert_ignore_many
 from storage.wechat_models import AccountContact
-
-CHUNK = 500  # ids per IN (...) list: well under SQLite's and asyncpg's parameter limits
-
-
-def _chunks(ids: Sequence[str]) -> list[Sequence[str]]:
-    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
 async def replace(
@@ -33,14 +28,14 @@ async def replace(
         )
     )
     gone = sorted(stored - wanted)
-    for chunk in _chunks(gone):
+    for chunk in chunks(gone):
         await session.execute(
             delete(AccountContact).where(
                 AccountContact.account == account, AccountContact.contact_id.in_(chunk)
             )
         )
     kept = sorted(stored & wanted)
-    for chunk in _chunks(kept):
+    for chunk in chunks(kept):
         await session.execute(
             update(AccountContact)
             .where(AccountContact.account == account, AccountContact.contact_id.in_(chunk))
@@ -49,7 +44,7 @@ async def replace(
         )
     new = sorted(wanted - stored)
     added = 0
-    for chunk in _chunks(new):
+    for chunk in chunks(new):
         rows = [{"account": account, "contact_id": cid, "seen_at": now} for cid in chunk]
         added += await insert_ignore_many(session, AccountContact, rows, ["account", "contact_id"])
     return added, len(gone)
@@ -68,7 +63,7 @@ async def learn(session: AsyncSession, account: str, contact_id: str, now: datet
 async def accounts_of(session: AsyncSession, people: Collection[str]) -> dict[str, list[str]]:
     """The accounts that have each of these people as a contact (nobody's contacts: absent)."""
     found: dict[str, list[str]] = {}
-    for chunk in _chunks(sorted(set(people))):
+    for chunk in chunks(sorted(set(people))):
         result = await session.execute(
             select(AccountContact.contact_id, AccountContact.account)
             .where(AccountContact.contact_id.in_(chunk))

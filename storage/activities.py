@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from bot.core.domain import ActivityStatus, SignupStatus
+from storage.chunks import chunks
 from storage.counters import bump_many, current_value, next_value
 from storage.models import Activity, Signup, UTCDateTime
 from storage.upsert import insert_ignore, insert_ignore_many
@@ -87,6 +88,21 @@ class NewActivity:
     capacity: int | None
     created_by: str | None
 
+    def row(self, now: datetime) -> dict[str, object]:
+        """The activities row that stores it, open, created `now`."""
+        return {
+            "key": self.key,
+            "source": self.source,
+            "compound": self.compound,
+            "title": self.title,
+            "starts_at": self.starts_at,
+            "place": self.place,
+            "capacity": self.capacity,
+            "status": ActivityStatus.OPEN,
+            "created_by": self.created_by,
+            "created_at": now,
+        }
+
 
 class ActivityRepository:
     """Reads and writes activities and sign-ups within one session; the caller commits."""
@@ -96,23 +112,7 @@ class ActivityRepository:
 
     async def add(self, new: NewActivity, now: datetime) -> tuple[Activity, bool]:
         """Store an activity unless its key exists; returns it and whether it is new."""
-        inserted = await insert_ignore(
-            self._session,
-            Activity,
-            {
-                "key": new.key,
-                "source": new.source,
-                "compound": new.compound,
-                "title": new.title,
-                "starts_at": new.starts_at,
-                "place": new.place,
-                "capacity": new.capacity,
-                "status": ActivityStatus.OPEN,
-                "created_by": new.created_by,
-                "created_at": now,
-            },
-            ["key"],
-        )
+        inserted = await insert_ignore(self._session, Activity, new.row(now), ["key"])
         if inserted:
             await touch(self._session, new.compound)
         activity = await self.by_key(new.key)
@@ -132,9 +132,9 @@ class ActivityRepository:
     async def existing_keys(self, keys: Sequence[str]) -> set[str]:
         """Which of these activity keys are stored (exact look-ups, a few hundred at a time)."""
         found: set[str] = set()
-        for i in range(0, len(keys), 500):
+        for chunk in chunks(keys):
             result = await self._session.scalars(
-                select(Activity.key).where(Activity.key.in_(keys[i : i + 500]))
+                select(Activity.key).where(Activity.key.in_(chunk))
             )
             found.update(result.all())
         return found
@@ -251,9 +251,6 @@ class ActivityRepository:
         return result.scalars().all()
 
 
-ADD_MANY_CHUNK = 500  # activities per INSERT and per look-up
-
-
 async def add_many(
     session: AsyncSession, news: Sequence[NewActivity], now: datetime
 ) -> Sequence[Activity]:
@@ -262,29 +259,11 @@ async def add_many(
     A statement per few hundred, not four per activity: a city's monthly 共建日 is one per
     compound (728). Every compound named has its activity stamp moved, once.
     """
-    keys = [n.key for n in news]
-    rows = [
-        {
-            "key": n.key,
-            "source": n.source,
-            "compound": n.compound,
-            "title": n.title,
-            "starts_at": n.starts_at,
-            "place": n.place,
-            "capacity": n.capacity,
-            "status": ActivityStatus.OPEN,
-            "created_by": n.created_by,
-            "created_at": now,
-        }
-        for n in news
-    ]
-    for i in range(0, len(rows), ADD_MANY_CHUNK):
-        await insert_ignore_many(session, Activity, rows[i : i + ADD_MANY_CHUNK], ["key"])
+    for chunk in chunks(news):
+        await insert_ignore_many(session, Activity, [n.row(now) for n in chunk], ["key"])
     await bump_many(session, [_version_counter(n.compound) for n in news])
     stored: list[Activity] = []
-    for i in range(0, len(keys), ADD_MANY_CHUNK):
-        result = await session.execute(
-            select(Activity).where(Activity.key.in_(keys[i : i + ADD_MANY_CHUNK]))
-        )
+    for keys in chunks([n.key for n in news]):
+        result = await session.execute(select(Activity).where(Activity.key.in_(keys)))
         stored.extend(result.scalars())
     return stored

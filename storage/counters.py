@@ -8,6 +8,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.chunks import chunks
 from storage.models import Counter
 from storage.upsert import insert_ignore, insert_ignore_many
 
@@ -44,9 +45,7 @@ async def current_value(session: AsyncSession, name: str) -> int:
 
 async def bump_many(session: AsyncSession, names: Sequence[str]) -> None:
     """Increment several counters by one each, a few hundred per statement."""
-    unique = sorted(set(names))
-    for i in range(0, len(unique), 500):
-        chunk = unique[i : i + 500]
+    for chunk in chunks(sorted(set(names))):
         await insert_ignore_many(
             session, Counter, [{"name": n, "value": 0} for n in chunk], ["name"]
         )

@@ -264,20 +264,18 @@ async def _per_stretch(
     # Written as text: `column` is ours, never input. The range on the whole month lets an
     # index on (compound, column) read only the month; SQLite's sampled statistics favour
     # the board's index instead, which reads every report of the compounds.
-    index = f" INDEXED BY {MONTH_INDEX[column]}" if _dialect(session) == "sqlite" else ""
+    sqlite = _dialect(session) == "sqlite"
+    index = f" INDEXED BY {MONTH_INDEX[column]}" if sqlite else ""
     n = len(bounds) - 1
     width = _even_width(bounds)
     if width is not None:
         # Stretches of one length in whole seconds (days without a clock change): each row
         # is counted in its stretch by arithmetic, not by trying every stretch in turn (a
         # city's month: 1.0 s of comparisons).
-        if _dialect(session) == "sqlite":
-            seconds = f"CAST(strftime('%s', {column}) AS INTEGER)"
+        if sqlite:
+            picked = f"(CAST(strftime('%s', {column}) AS INTEGER) - :origin) / :width"
         else:
-            seconds = f"CAST(floor(extract(epoch FROM {column})) AS BIGINT)"
-        picked = f"({seconds} - :origin) / :width"
-        if _dialect(session) != "sqlite":
-            picked = f"div({seconds} - :origin, :width)"
+            picked = f"div(CAST(floor(extract(epoch FROM {column})) AS BIGINT) - :origin, :width)"
         stmt = text(
             f"SELECT compound, {picked} AS stretch, count(*) FROM cases{index} "
             "WHERE kind = :kind AND compound IN :compounds "

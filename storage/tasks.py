@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.core.domain import TaskStatus
+from storage.chunks import chunks
 from storage.models import ScheduledTask
 from storage.upsert import insert_ignore, insert_ignore_many
 
@@ -37,9 +38,6 @@ async def schedule(
         },
         ["key"],
     )
-
-
-KEYS_PER_QUERY = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +74,7 @@ async def schedule_many(session: AsyncSession, new: Sequence[NewTask]) -> int:
 async def existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
     """Which of these task keys are taken (exact, indexed look-ups, a few hundred at a time)."""
     found: set[str] = set()
-    for i in range(0, len(keys), KEYS_PER_QUERY):
-        chunk = keys[i : i + KEYS_PER_QUERY]
+    for chunk in chunks(keys):
         result = await session.scalars(
             select(ScheduledTask.key).where(ScheduledTask.key.in_(chunk))
         )
