@@ -63,6 +63,8 @@ __all__ = [
 ]
 
 QR_PAGE = "https://wechaty.js.org/qrcode/"  # renders a QR code for the text after the slash
+# wechaty-grpc's FriendshipType: a friendship made, and a request to answer
+FRIENDSHIP_CONFIRM, FRIENDSHIP_RECEIVE = 1, 2
 FRIEND_LOOKUPS = 20  # contact payloads fetched at once after a login (one RPC each)
 
 
@@ -85,6 +87,8 @@ class WechatyHooks:
     # people the account can message privately: (ids, complete) — complete: the whole list
     # after a login (the rest are no longer friends); else more people (they wrote privately)
     on_contacts: Callable[[list[str], bool], Awaitable[None]] | None = None
+    # someone asks to be the account's friend: (their id, their greeting) -> accept?
+    on_friend_request: Callable[[str, str], Awaitable[bool]] | None = None
 
 
 class WechatyTransport:
@@ -309,6 +313,8 @@ class WechatyTransport:
                 self._hook(self.hooks.on_scan, self.qr_url, int(data.get("status") or 0))
         elif event.name == "message":
             self._on_message(conn, str(data.get("messageId", "")))
+        elif event.name == "friendship":
+            conn.spawn(self._on_friendship(conn, str(data.get("friendshipId", ""))))
         elif event.name == "room-topic":
             room_id, topic = str(data.get("roomId", "")), str(data.get("newTopic", ""))
             conn.spawn(self.rooms.renamed(room_id, topic))
@@ -422,6 +428,29 @@ class WechatyTransport:
             await self.hooks.on_contacts(friends, True)
         except Exception:
             log.exception("could not list the account's contacts")
+
+    async def _on_friendship(self, conn: Connection, friendship_id: str) -> None:
+        """A friend request (accepted if the hook says so) or a friendship made: learn it."""
+        try:
+            # the stub directly: python-wechaty's wrapper sends a payload of "null"
+            stub = conn.puppet.puppet_stub
+            payload = await bounded(stub.friendship_payload(id=friendship_id), self._rpc_timeout)
+            kind, person = int(payload.type), str(payload.contact_id)
+            if not person:
+                return
+            if kind == FRIENDSHIP_CONFIRM:
+                log.info("%s is now a friend of the account", person)
+                self._reached_by(person)
+            elif kind == FRIENDSHIP_RECEIVE:
+                hook = self.hooks.on_friend_request
+                if hook is None or not await hook(person, str(payload.hello or "")):
+                    log.info("friend request from %s left for a person to answer", person)
+                    return
+                await bounded(stub.friendship_accept(id=friendship_id), self._rpc_timeout)
+                log.info("accepted the friend request of %s", person)
+                self._reached_by(person)
+        except Exception:
+            log.exception("could not handle friendship event %s", friendship_id)
 
     def _reached_by(self, person_id: str) -> None:
         """A person wrote privately, so the account can answer them: tell the hook once."""

@@ -24,6 +24,7 @@ T = TypeVar("T")
 EVENT_NAMES = {
     2: "message",
     16: "error",
+    17: "friendship",
     19: "room-join",
     20: "room-leave",
     21: "room-topic",

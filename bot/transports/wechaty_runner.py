@@ -216,6 +216,7 @@ class WechatService:
     gap: tuple[datetime, datetime] | None = None  # the outage told on start, if any
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _started: datetime | None = None
+    _known: frozenset[str] = frozenset()  # the grid's people: their friend requests are accepted
 
     def attach(self) -> None:
         """Set the transport's hooks and the sender's restriction hook."""
@@ -229,8 +230,10 @@ class WechatService:
             on_voice=self.on_voice,
             on_hijack=self.on_hijack,
             on_contacts=self.on_contacts,
+            on_friend_request=self.on_friend_request,
         )
         self.app.sender.on_restricted = self.on_restricted
+        self._known = frozenset(known_people(self.app.config))
 
     @property
     def account(self) -> str:
@@ -328,6 +331,10 @@ class WechatService:
             else:
                 for contact_id in contact_ids:
                     await account_contacts.learn(session, self.account, contact_id, now)
+
+    async def on_friend_request(self, contact_id: str, hello: str) -> bool:
+        """Accept the grid's people (a head must be a friend to get cases), not strangers."""
+        return contact_id in self._known
 
     async def on_logout(self, reason: str) -> None:
         """The account was logged out: record it; the operators hear by the second channel."""

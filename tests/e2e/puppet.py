@@ -252,6 +252,19 @@ class PuppetServer:
             ("/aliases", {"room_id": room_id, "contact_id": contact_id, "alias": alias})
         )
 
+    async def friendship(self, contact_id: str, kind: str, hello: str = "") -> str:
+        """A friend request ('Receive') or a friendship made ('Confirm'); returns its id."""
+        body = {"contact_id": contact_id, "type": kind, "hello": hello}
+        result = await self._post("/friendship", body)
+        friendship_id: str = result["id"]
+        return friendship_id
+
+    async def friendship_accepts(self) -> list[str]:
+        """The friendship ids the bot accepted, in order."""
+        result = await self._request("GET", "/friendship-accepts", None)
+        ids: list[str] = result["ids"]
+        return ids
+
     async def logout(self) -> None:
         """Log the account out on the service."""
         await self._post("/logout", {})

@@ -279,3 +279,39 @@ async def test_the_accounts_friends_are_stored_for_routing(
     assert {HEAD, SECRETARY, "wxid_liu"} <= set(at_login)
     assert "wxid_zhou" not in at_login and "wxid_new" not in at_login
     assert "wxid_new" in later and "wxid_zhou" not in later
+
+
+async def test_friend_requests_of_the_grids_people_are_accepted(
+    compound: PuppetServer, tmp_path: Path
+) -> None:
+    """A head who is not yet a friend asks: accepted and stored for routing; a stranger's
+    request is left for a person; a friendship made on the phone is stored at once."""
+    await compound.add_contact("wxid_stranger", "推销员", friend=False)
+    await compound.add_contact("wxid_later", "赵老师", friend=False)
+    path = write_config(tmp_path, compound)
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    buildings = config["grid"][0]["compounds"][0]["buildings"]
+    buildings.append({"number": "4", "head": {"id": "wxid_zhou", "name": "周姐"}})
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+
+    async def contacts(bot: RunningBot) -> set[str]:
+        async with bot.app.sessions() as session:
+            return set(await account_contacts.of_account(session, bot.service.account))
+
+    async with running_bot(path) as bot:
+        deadline = time.monotonic() + 10
+        while HEAD not in await contacts(bot) and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)  # the login's list is stored
+        stranger = await compound.friendship("wxid_stranger", "Receive", "加个好友")
+        head = await compound.friendship("wxid_zhou", "Receive", "我是4栋楼栋长")
+        await compound.friendship("wxid_later", "Confirm")
+        deadline = time.monotonic() + 10
+        while not {"wxid_zhou", "wxid_later"} <= await contacts(bot):
+            assert time.monotonic() < deadline, await contacts(bot)
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # time for a wrong acceptance of the stranger to show
+        accepted = await compound.friendship_accepts()
+        stored = await contacts(bot)
+
+    assert accepted == [head] and stranger not in accepted
+    assert "wxid_stranger" not in stored

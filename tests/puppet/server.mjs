@@ -46,6 +46,26 @@ class AliasPuppetMock extends PuppetMock {
     this.restrictSends = 0
     this.sendLatency = 0
     this.echo = true
+    this.friendships = new Map() // id -> friendship payload (the stock mock keeps only ids)
+    this.accepted = [] // friendship ids the bot accepted, in order
+  }
+
+  async friendshipRawPayload (id) {
+    const payload = this.friendships.get(id)
+    if (!payload) throw new Error(`no friendship ${id}`)
+    return payload
+  }
+
+  // Accepting makes the person a friend; WeChat then confirms, as a second friendship event.
+  async friendshipAccept (id) {
+    const payload = await this.friendshipRawPayload(id)
+    this.accepted.push(id)
+    const old = this.mocker.contactPayload(payload.contactId)
+    this.mocker.contactPayload(payload.contactId, { ...old, friend: true })
+    this.dirtyPayload(PUPPET.types.Dirty.Contact, payload.contactId)
+    const confirm = { ...payload, id: crypto.randomUUID(), type: PUPPET.types.Friendship.Confirm }
+    this.friendships.set(confirm.id, confirm)
+    this.emit('friendship', { friendshipId: confirm.id })
   }
 
   async roomMemberRawPayload (roomId, contactId) {
@@ -182,6 +202,23 @@ function controlHandlers (puppet, mocker) {
       puppet.dirtyPayload(PUPPET.types.Dirty.RoomMember, body.room_id)
       return {}
     },
+    // {contact_id, type: 'Receive' | 'Confirm', hello?}: a friend request, or a friendship made
+    'POST /friendship': body => {
+      mocker.ContactMock.load(body.contact_id) // throws for an unknown contact
+      const payload = {
+        id: crypto.randomUUID(),
+        contactId: body.contact_id,
+        hello: body.hello ?? '',
+        type: PUPPET.types.Friendship[body.type],
+        timestamp: Date.now(),
+        ...(body.type === 'Receive' ? { scene: 0, stranger: body.contact_id, ticket: 't' } : {}),
+      }
+      if (payload.type === undefined) throw new Error(`unknown friendship type ${body.type}`)
+      puppet.friendships.set(payload.id, payload)
+      puppet.emit('friendship', { friendshipId: payload.id })
+      return { id: payload.id }
+    },
+    'GET /friendship-accepts': () => ({ ids: puppet.accepted }),
     'POST /logout': () => {
       puppet.logout().catch(() => {})
       return {}
