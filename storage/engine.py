@@ -51,6 +51,8 @@ def create_engine(url: str) -> AsyncEngine:
             if not in_memory:
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
+                # Checkpoints run in the driver's checkpoint thread; this is the backstop.
+                cur.execute(f"PRAGMA wal_autocheckpoint={sqlite_driver.WAL_BACKSTOP_PAGES}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()

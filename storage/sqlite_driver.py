@@ -8,7 +8,11 @@ dialect runs the message path's statements (BEGIN, INSERT, UPDATE, SELECT, COMMI
 the event loop's thread, where SQLite takes microseconds, and everything else (DDL, PRAGMA,
 ANALYZE, DELETE, executemany) as one trip to aiosqlite's thread, rows included.
 
-What must not happen in the event loop is waiting: a statement run here never waits for a lock
+What must not happen in the event loop is waiting, nor a disk flush. WAL checkpoints (copying
+the log back into the database file, and its fsyncs) run in a thread of their own with their own
+connection (`Checkpointer`), every `CHECKPOINT_EVERY` commits, instead of inside whichever
+commit happened to fill the log; the connection's own automatic checkpoint is only a backstop.
+Also: a statement run here never waits for a lock
 (the busy timeout is 0 while it runs; a busy database sends it to the thread, which waits the
 connection's timeout) and a read that runs past `READ_BUDGET` is stopped and run again in the
 thread (the console's big queries), so the loop is never held for long. It also renders table
@@ -21,9 +25,11 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar, cast
 
@@ -47,6 +53,12 @@ READ_BUDGET = 0.005
 HERE_MANY = 20
 """Rows of an executemany run in the event loop (a case's first log entries); more go to the
 thread (bulk loads)."""
+CHECKPOINT_EVERY = 256
+"""Commits between two checkpoints run by the checkpoint thread (a report writes about a dozen
+pages, so the log stays a few hundred pages long)."""
+WAL_BACKSTOP_PAGES = 8000
+"""`wal_autocheckpoint` of the bot's connections: a commit checkpoints in the event loop only
+if the checkpoint thread has fallen this far behind (SQLite's default is 1,000 pages)."""
 _PROGRESS_STEPS = 2000  # SQLite VM steps between two looks at the clock during a read
 _READ, _WRITE, _BEGIN = "read", "write", "begin"
 _HERE = {"SELECT": _READ, "WITH": _READ, "INSERT": _WRITE, "UPDATE": _WRITE, "BEGIN": _BEGIN}
@@ -107,10 +119,75 @@ if not callable(getattr(aiosqlite.Connection, "_execute", None)):  # pragma: no 
     )
 
 
+class Checkpointer:
+    """Runs `PRAGMA wal_checkpoint(PASSIVE)` on a database file in a thread of its own.
+
+    A passive checkpoint takes no lock that writers or readers wait for, so the loop's commits
+    go on while it copies and flushes; its fsyncs are the ones a commit no longer pays. What is
+    durable does not change: in WAL mode a commit is in the log, whoever checkpoints it later.
+    """
+
+    def __init__(self, path: str, *, uri: bool = False, every: int | None = None) -> None:
+        self._path = path
+        self._uri = uri
+        self._every = every or CHECKPOINT_EVERY
+        self._commits = 0
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jinlin-checkpoint")
+        self._running: Future[None] | None = None
+        self._conn: sqlite3.Connection | None = None  # opened and used in the thread only
+        self._lock = threading.Lock()
+        self.checkpoints = 0  # how many ran (tests read it)
+
+    def committed(self) -> None:
+        """Count a commit; every `every` commits start a checkpoint unless one is running."""
+        self._commits += 1
+        if self._commits < self._every:
+            return
+        if self._running is not None and not self._running.done():
+            return
+        self._commits = 0
+        self._running = self._pool.submit(self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        with self._lock:
+            if self._conn is None:
+                self._conn = sqlite3.connect(
+                    self._path, uri=self._uri, isolation_level=None, check_same_thread=False
+                )
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error:
+                return  # busy or gone: the next one (or the backstop) catches up
+            self.checkpoints += 1
+
+    def wait(self) -> None:
+        """Wait for a checkpoint under way (tests)."""
+        running = self._running
+        if running is not None:
+            running.result()
+
+    def close(self) -> None:
+        """Finish a checkpoint under way and close the thread's connection."""
+        self._pool.shutdown(wait=True)
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+def _file_of(arg: Sequence[Any], kw: dict[str, Any]) -> str | None:
+    """The database file a connection opens, or None for an in-memory database."""
+    name = str(arg[0] if arg else kw.get("database", ""))
+    if not name or name == ":memory:" or "mode=memory" in name:
+        return None
+    return name
+
+
 class _InThreadCursor:
     """The driver-side cursor: a sqlite3 cursor run here or in aiosqlite's thread, one trip."""
 
-    def __init__(self, connection: aiosqlite.Connection, owner: _Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, owner: DriverConnection) -> None:
         self._connection = connection
         self._owner = owner
         self._cursor: sqlite3.Cursor | None = None
@@ -206,13 +283,20 @@ class _Cursor(AsyncAdapt_aiosqlite_cursor):
             return None
 
 
-class _Connection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("_busy_ms",)
+class DriverConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ("_busy_ms", "checkpointer")
     _cursor_cls = _Cursor
 
-    def __init__(self, dbapi: Any, connection: aiosqlite.Connection, busy_ms: int) -> None:
+    def __init__(
+        self,
+        dbapi: Any,
+        connection: aiosqlite.Connection,
+        busy_ms: int,
+        checkpointer: Checkpointer | None,
+    ) -> None:
         super().__init__(dbapi, connection)  # type: ignore[arg-type]
         self._busy_ms = busy_ms  # the wait of a statement run in the thread
+        self.checkpointer = checkpointer  # None for an in-memory database
 
     def _end(self, name: str, fallback: Callable[[], None]) -> None:
         conn = self._connection._connection
@@ -229,9 +313,30 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
         except Exception as e:
             self._handle_exception(e)
 
+    async def run_direct(self, sql: str, args: Any, many: bool) -> tuple[list[Any], int]:
+        """Run one statement (or one per argument tuple) as a cursor of this connection would:
+        its rows, if any, and the rows it changed (storage/direct.py)."""
+        async with self._execute_mutex:
+            cursor = _InThreadCursor(cast(aiosqlite.Connection, self._connection), self)
+            if many:
+                await cursor.executemany(sql, args)
+                return [], cursor.rowcount
+            rows = await cursor.execute_fetch(sql, args)
+            return rows or [], cursor.rowcount
+
     def commit(self) -> None:
         """COMMIT here; in the thread if the database is busy."""
         self._end("commit", super().commit)
+        if self.checkpointer is not None:
+            self.checkpointer.committed()
+
+    def close(self) -> None:
+        """Close the connection, then its checkpoint thread."""
+        try:
+            super().close()
+        finally:
+            if self.checkpointer is not None:
+                self.checkpointer.close()
 
     def rollback(self) -> None:
         """ROLLBACK here; in the thread if the database is busy."""
@@ -239,14 +344,16 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
 
 
 class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
-    def connect(self, *arg: Any, **kw: Any) -> _Connection:
+    def connect(self, *arg: Any, **kw: Any) -> DriverConnection:
         # Statements run in the event loop's thread too (never two at once: each connection
         # runs one statement at a time, and waits for its thread before the next).
         kw["check_same_thread"] = False
         busy_ms = int(float(kw.get("timeout", 5.0)) * 1000)  # sqlite3's default wait
+        path = _file_of(arg, kw)
+        checkpointer = Checkpointer(path, uri=bool(kw.get("uri"))) if path else None
         connection = aiosqlite.connect(*arg, **kw)
         connection._thread.daemon = True  # as the stock adapter: never keep the process alive
-        return _Connection(self, await_(connection), busy_ms)
+        return DriverConnection(self, await_(connection), busy_ms, checkpointer)
 
 
 class _HintingCompiler(SQLiteCompiler):

@@ -74,3 +74,50 @@ async def test_a_long_read_is_stopped_and_run_in_the_thread(
             assert (await s.execute(text("SELECT count(*) FROM t"))).scalar_one() == 2
     finally:
         await engine.dispose()
+
+
+async def test_checkpoints_run_in_their_own_thread_and_lose_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every few commits a passive checkpoint runs on the checkpoint thread's connection; the
+    loop's connection only checkpoints as a backstop, and every committed row is there."""
+    monkeypatch.setattr(sqlite_driver, "CHECKPOINT_EVERY", 5)
+    db = tmp_path / "wal.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{db}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+            backstop = (await conn.execute(text("PRAGMA wal_autocheckpoint"))).scalar_one()
+        assert backstop == sqlite_driver.WAL_BACKSTOP_PAGES
+        sessions = session_factory(engine)
+        for n in range(23):
+            async with sessions() as s, s.begin():
+                await s.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+        async with engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver = raw.dbapi_connection
+            assert isinstance(driver, sqlite_driver.DriverConnection)
+            checkpointer = driver.checkpointer
+            assert checkpointer is not None
+            await asyncio.to_thread(checkpointer.wait)
+            assert checkpointer.checkpoints >= 3
+    finally:
+        await engine.dispose()
+    # What a crash leaves is what was committed: another connection reads every row.
+    other = sqlite3.connect(db)
+    try:
+        assert [n for (n,) in other.execute("SELECT n FROM t ORDER BY n")] == list(range(23))
+    finally:
+        other.close()
+
+
+async def test_an_in_memory_database_has_no_checkpoint_thread() -> None:
+    """Nothing to checkpoint in memory."""
+    engine = create_engine("sqlite+aiosqlite:///:memory:")
+    try:
+        async with engine.connect() as conn:
+            driver = (await conn.get_raw_connection()).dbapi_connection
+            assert isinstance(driver, sqlite_driver.DriverConnection)
+            assert driver.checkpointer is None
+    finally:
+        await engine.dispose()
