@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import direct
 from storage.chunks import chunks
 from storage.upsert import insert_ignore, insert_ignore_many
 from storage.wechat_models import AccountContact
@@ -60,9 +61,22 @@ async def learn(session: AsyncSession, account: str, contact_id: str, now: datet
     )
 
 
+# Built once: a report reads the accounts that reach its one building head.
+_ACCOUNTS_OF_ONE = (
+    select(AccountContact.account)
+    .where(AccountContact.contact_id == bindparam("person"))
+    .order_by(AccountContact.account)
+)
+
+
 async def accounts_of(session: AsyncSession, people: Collection[str]) -> dict[str, list[str]]:
     """The accounts that have each of these people as a contact (nobody's contacts: absent)."""
     found: dict[str, list[str]] = {}
+    if len(people) == 1:
+        (person,) = people
+        ran = await direct.run(session, _ACCOUNTS_OF_ONE, {"person": person})
+        if ran is not None:
+            return {person: [str(a) for (a,) in ran.rows]} if ran.rows else {}
     for chunk in chunks(sorted(set(people))):
         result = await session.execute(
             select(AccountContact.contact_id, AccountContact.account)

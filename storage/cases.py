@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from bot.core.domain import ACTIVE_STATUSES, CaseAction, CaseKind, CaseStatus
+from storage import direct
 from storage.counters import next_value
 from storage.models import Case, CaseEvent
 
@@ -91,7 +92,11 @@ class CaseRepository:
             "accept_due_at": new.accept_due_at,
             "resolve_due_at": None,
         }
-        case_id = (await self._session.execute(_INSERT_CASE, values)).scalar_one()
+        ran = await direct.run(self._session, _INSERT_CASE, values)
+        if ran is not None:
+            case_id = int(ran.rows[0][0])
+        else:
+            case_id = (await self._session.execute(_INSERT_CASE, values)).scalar_one()
         # The row is exactly what was sent: the object joins the session as loaded, with no
         # read back, and later changes to it are flushed as usual.
         case = Case(id=case_id, **values)
@@ -102,13 +107,12 @@ class CaseRepository:
             events.append(("bot", CaseAction.ASSIGNED, f"{new.assignee_role}:{new.assignee_id}"))
         # One Core statement for the first events: the ORM would insert them one by one (it
         # needs each id back, and SQLite cannot return a batch's ids in order).
-        await self._session.execute(
-            _INSERT_EVENTS,
-            [
-                {"case_id": case_id, "at": now, "actor_id": a, "action": act, "note": n}
-                for a, act, n in events
-            ],
-        )
+        rows = [
+            {"case_id": case_id, "at": now, "actor_id": a, "action": act, "note": n}
+            for a, act, n in events
+        ]
+        if await direct.run(self._session, _INSERT_EVENTS, rows) is None:
+            await self._session.execute(_INSERT_EVENTS, rows)
         return case
 
     async def get(self, kind: CaseKind, number: int, compound: str) -> Case | None:

@@ -8,6 +8,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import direct
 from storage.chunks import chunks
 from storage.models import Counter
 from storage.upsert import insert_ignore, insert_ignore_many
@@ -30,7 +31,11 @@ async def next_value(session: AsyncSession, name: str) -> int:
     One UPDATE ... RETURNING: the row lock makes it atomic across processes. Only the first
     use of a name also inserts the row.
     """
-    value = (await session.execute(_BUMP, {"counter": name})).scalar_one_or_none()
+    ran = await direct.run(session, _BUMP, {"counter": name})
+    if ran is not None:
+        value = ran.rows[0][0] if ran.rows else None
+    else:
+        value = (await session.execute(_BUMP, {"counter": name})).scalar_one_or_none()
     if value is None:
         await insert_ignore(session, Counter, {"name": name, "value": 0}, ["name"])
         value = (await session.execute(_BUMP, {"counter": name})).scalar_one()

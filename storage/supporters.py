@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.domain import ACTIVE_STATUSES, CaseKind
+from storage import direct
 from storage.models import Case, CaseSupporter, UTCDateTime
 from storage.upsert import insert_ignore
 
@@ -45,6 +46,9 @@ async def add_supporter(
 
 async def supporter_count(session: AsyncSession, case_id: int) -> int:
     """How many neighbours joined a case (the reporter not counted)."""
+    ran = await direct.run(session, _COUNT, {"case": case_id})
+    if ran is not None:
+        return int(ran.rows[0][0])
     result = await session.execute(_COUNT, {"case": case_id})
     return int(result.scalar_one())
 

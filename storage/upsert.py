@@ -9,6 +9,8 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import direct
+
 
 @lru_cache(maxsize=256)
 def _statement(dialect: str, table: Table, conflict: tuple[str, ...], returning: bool) -> Any:
@@ -32,7 +34,11 @@ async def insert_ignore(
     session: AsyncSession, model: type[Any], values: dict[str, Any], conflict: list[str]
 ) -> bool:
     """Insert a row unless one with the same `conflict` columns exists; True if inserted."""
-    result: Any = await session.execute(_insert_ignore(session, model, conflict), values)
+    stmt = _insert_ignore(session, model, conflict)
+    ran = await direct.run(session, stmt, values)
+    if ran is not None:
+        return bool(ran.rowcount)
+    result: Any = await session.execute(stmt, values)
     return bool(result.rowcount)
 
 
@@ -44,6 +50,9 @@ async def insert_ignore_many(
         return 0
     if len(rows) == 1:
         return int(await insert_ignore(session, model, rows[0], conflict))
+    ran = await direct.run(session, _insert_ignore(session, model, conflict), rows)
+    if ran is not None:
+        return ran.rowcount  # (sqlite3 sums an executemany's changes)
     # RETURNING counts the rows inserted on every driver (asyncpg's executemany has no row
     # count); SQLAlchemy sends the rows as one multi-row statement ("insertmanyvalues").
     stmt = _insert_ignore(session, model, conflict, returning=True)
