@@ -39,7 +39,6 @@ from intents import (
 )
 from storage import tasks
 from storage.cases import CaseRepository
-from storage.engine import reading
 from storage.inbox import claim_message
 from storage.models import ScheduledTask
 
@@ -175,20 +174,6 @@ class Dispatcher:
             said = await self._run(msg, room, command.name, lambda ctx: route(ctx, command))
             if said.handled or said.duplicate:
                 return said
-        intent = await self._parse_group(msg, room)
-        if intent.kind is IntentKind.NONE:
-            mention = self._registry.mention
-            if msg.mentions_bot and mention is not None:
-                hint = Command(CommandName.HELP)
-                return await self._run(msg, room, "mention", lambda ctx: mention(ctx, hint))
-            return UNHANDLED  # silence; the text is not stored
-        handler = self._registry.intents.get(intent.kind)
-        if handler is None:
-            log.info("no handler for intent %s (message %s)", intent.kind, msg.message_id)
-            return UNHANDLED
-        return await self._run(msg, room, intent.kind, lambda ctx: handler(ctx, intent))
-
-    async def _parse_group(self, msg: Incoming, room: RoomInfo) -> Intent:
         context = ParseContext(
             room=msg.room,
             sender_name=msg.sender_name,
@@ -196,14 +181,47 @@ class Dispatcher:
             bot_name=self._config.bot.name,
         )
         try:
-            return parse(msg.text, context)
+            intent = parse(msg.text, context)
         except ActivitiesNeeded:
-            pass
-        # A read-only transaction: on SQLite it takes no write lock, so a sign-up never waits
-        # for (or holds up) a report being filed.
-        async with reading(self._sessions) as session:
-            titles = await self._activity_titles(session, room.compound.name, self._clock.now())
-        return parse(msg.text, replace(context, activities=titles))
+            # The titles are read in the transaction that will store the sign-up: one
+            # transaction for the message, not a read-only one before it.
+            return await self._run(
+                msg, room, "group message", lambda ctx: self._with_titles(ctx, room, context)
+            )
+        if intent.kind is IntentKind.NONE:
+            if msg.mentions_bot and self._registry.mention is not None:
+                return await self._run(msg, room, "mention", self._routed(intent))
+            return UNHANDLED  # silence; the text is not stored
+        if intent.kind not in self._registry.intents:
+            log.info("no handler for intent %s (message %s)", intent.kind, msg.message_id)
+            return UNHANDLED
+        return await self._run(msg, room, intent.kind, self._routed(intent))
+
+    async def _with_titles(
+        self, ctx: HandlerContext, room: RoomInfo, context: ParseContext
+    ) -> Outcome:
+        """Parse again with the compound's open activity titles, then run what it says."""
+        titles = await self._activity_titles(ctx.session, room.compound.name, ctx.now)
+        intent = parse(ctx.message.text, replace(context, activities=titles))
+        if intent.kind is not IntentKind.NONE and intent.kind not in self._registry.intents:
+            log.info("no handler for intent %s (message %s)", intent.kind, ctx.message.message_id)
+        return await self._routed(intent)(ctx)
+
+    def _routed(self, intent: Intent) -> Call:
+        """The handler of a group intent; a mention of the bot with nothing in it gets help,
+        anything else nothing (declined: silence, and the message is not marked)."""
+        if intent.kind is IntentKind.NONE:
+            mention = self._registry.mention
+            if mention is not None:
+                hint = Command(CommandName.HELP)
+                return lambda ctx: (
+                    mention(ctx, hint) if ctx.message.mentions_bot else _nothing(ctx)
+                )
+            return _nothing
+        handler = self._registry.intents.get(intent.kind)
+        if handler is None:
+            return _nothing
+        return lambda ctx: handler(ctx, intent)
 
     async def _handle_private(self, msg: Incoming) -> Outcome:
         command = parse_command(msg.text) or Command(CommandName.HELP)
@@ -324,6 +342,10 @@ class Dispatcher:
             await tasks.finish(session, task.id, TaskStatus.DONE, now)
         self._wake(outcome.messages)
         return True
+
+
+async def _nothing(_ctx: HandlerContext) -> Outcome:
+    return UNHANDLED
 
 
 class _Refused(Exception):
