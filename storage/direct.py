@@ -44,34 +44,43 @@ class Result:
 @dataclass(frozen=True, slots=True)
 class _Plan:
     sql: str
-    compiled: SQLCompiler
-    order: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # names in SQL order, processor
+    returns_rows: bool
+    # In SQL order: (the caller's parameter name or None, a fixed value, the bind processor)
+    order: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
 
     def arguments(self, params: Params) -> tuple[Any, ...]:
-        values = self.compiled.construct_params(params, _check=False)
-        return tuple(values[name] if fn is None else fn(values[name]) for name, fn in self.order)
+        out = []
+        for name, fixed, fn in self.order:
+            value = fixed if name is None else params[name]
+            out.append(value if fn is None else fn(value))
+        return tuple(out)
 
 
 @lru_cache(maxsize=512)
 def _plan(stmt: ClauseElement, dialect: Dialect, names: tuple[str, ...]) -> _Plan | None:
     compiled = stmt.compile(dialect=dialect, column_keys=list(names))
     assert isinstance(compiled, SQLCompiler)
-    if (
-        compiled.positiontup is None
-        or compiled.insert_prefetch
-        or compiled.update_prefetch
-        or compiled.post_compile_params
-        or compiled.literal_execute_params
-    ):
-        return None  # Python-side defaults or parameters rendered per call: the session's job
+    if compiled.positiontup is None or compiled.insert_prefetch or compiled.update_prefetch:
+        return None  # Python-side defaults: the session's execution context fills them in
+    rendered = compiled.post_compile_params | compiled.literal_execute_params
+    if any(p.key in names for p in rendered):
+        return None  # the caller's lists, rendered per call: the session's job
     for column in compiled._result_columns:
         if column.type._cached_result_processor(dialect, None) is not None:
             return None  # a result column to convert (dates, JSON): the session's job
-    processors: Mapping[str, Any] = compiled._bind_processors
+    # The statement as it is sent (a fixed IN list rendered into placeholders), the values
+    # it carries itself, and each parameter's bind processor: all known once.
+    state = compiled.construct_expanded_state(dict.fromkeys(names))
+    # (the expanded state names only the processors of the parameters it expanded)
+    processors: Mapping[str, Any] = {**compiled._bind_processors, **state.processors}
     if any(not callable(fn) for fn in processors.values() if fn is not None):
         return None  # (per-element processors of a tuple parameter)
-    order = tuple((name, processors.get(name)) for name in compiled.positiontup)
-    return _Plan(compiled.string, compiled, order)
+    assert state.positiontup is not None
+    order = tuple(
+        (name if name in names else None, state.parameters.get(name), processors.get(name))
+        for name in state.positiontup
+    )
+    return _Plan(state.statement, bool(compiled._result_columns), order)
 
 
 async def run(
@@ -87,7 +96,7 @@ async def run(
     if bind is None or bind.dialect.driver != sqlite_driver.DRIVER:
         return None
     plan = _plan(stmt, bind.dialect, tuple(sorted(sets[0])))
-    if plan is None or (many and plan.compiled._result_columns):
+    if plan is None or (many and plan.returns_rows):
         return None  # (sqlite3's executemany returns no rows)
     if session.new or session.dirty or session.deleted:
         await session.flush()  # as autoflush before a statement that may read them

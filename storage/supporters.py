@@ -80,17 +80,16 @@ async def open_reports_like(
 ) -> Sequence[tuple[int, str]]:
     """(id, text) of open reports of the same building and category filed since a time, newest
     first: the texts are compared, and only the one that matches is loaded whole."""
-    result = await session.execute(
-        _OPEN_LIKE,
-        {
-            "compound": compound,
-            "building": building,
-            "category": category,
-            "since": since,
-            "limit": limit,
-        },
-    )
-    return [(int(case_id), str(text)) for case_id, text in result.all()]
+    params = {
+        "compound": compound,
+        "building": building,
+        "category": category,
+        "since": since,
+        "limit": limit,
+    }
+    ran = await direct.run(session, _OPEN_LIKE, params)
+    rows = ran.rows if ran is not None else (await session.execute(_OPEN_LIKE, params)).all()
+    return [(int(case_id), str(text)) for case_id, text in rows]
 
 
 async def supporters_of(session: AsyncSession, case_id: int) -> Sequence[CaseSupporter]:

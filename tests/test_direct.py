@@ -125,3 +125,44 @@ async def test_a_session_on_another_driver_is_left_to_the_session() -> None:
             assert await direct.run(s, stmt, {}) is None
     finally:
         await eng.dispose()
+
+
+async def test_a_fixed_in_list_reads_the_same_rows_as_the_session(engine: AsyncEngine) -> None:
+    """The 附议 search (statuses in a fixed list, a date bound) finds what the session finds."""
+    from bot.core.domain import CaseKind, CaseStatus
+    from storage.cases import CaseRepository, NewCase
+    from storage.supporters import _OPEN_LIKE, open_reports_like
+
+    sessions = session_factory(engine)
+    async with sessions() as s, s.begin():
+        repo = CaseRepository(s)
+        made = []
+        for n in range(3):
+            new = NewCase(
+                kind=CaseKind.REPORT,
+                compound="武夷香榭",
+                building="3",
+                text=f"电梯坏了 {n}",
+                category="elevator",
+                urgent=False,
+                reporter_id=f"wx_{n}",
+                reporter_name=f"邻居{n}",
+                room="武夷香榭3栋业主群",
+                assignee_id=None,
+                assignee_name=None,
+                source_message_id=f"m{n}",
+            )
+            made.append(await repo.create(new, NOW))
+        made[1].status = CaseStatus.RESOLVED
+    params = {
+        "compound": "武夷香榭",
+        "building": "3",
+        "category": "elevator",
+        "since": NOW,
+        "limit": 20,
+    }
+    async with sessions() as s, s.begin():
+        found = await open_reports_like(s, **params)  # type: ignore[arg-type]
+        expected = (await s.execute(_OPEN_LIKE, params)).all()
+    assert found == [(int(i), str(t)) for i, t in expected]
+    assert [t for _, t in found] == ["电梯坏了 2", "电梯坏了 0"]
