@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from bot.core.domain import ActivityStatus, SignupStatus
+from storage import direct
 from storage.chunks import chunks
 from storage.counters import bump_many, current_value, next_value
 from storage.models import Activity, Signup, UTCDateTime
@@ -175,7 +176,11 @@ class ActivityRepository:
 
     async def insert_signup(self, values: dict[str, object]) -> Signup:
         """Store a new sign-up (one INSERT, no read back); it joins the session as loaded."""
-        signup_id = (await self._session.execute(_INSERT_SIGNUP, values)).scalar_one()
+        ran = await direct.run(self._session, _INSERT_SIGNUP, values)
+        if ran is not None:
+            signup_id = int(ran.rows[0][0])
+        else:
+            signup_id = (await self._session.execute(_INSERT_SIGNUP, values)).scalar_one()
         signup = Signup(id=signup_id, **values)
         make_transient_to_detached(signup)
         self._session.add(signup)

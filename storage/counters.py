@@ -44,6 +44,9 @@ async def next_value(session: AsyncSession, name: str) -> int:
 
 async def current_value(session: AsyncSession, name: str) -> int:
     """The named counter's value (0 if it was never incremented), without changing it."""
+    ran = await direct.run(session, _VALUE, {"counter": name})
+    if ran is not None:
+        return int(ran.rows[0][0]) if ran.rows else 0
     value = await session.scalar(_VALUE, {"counter": name})
     return int(value or 0)
 

@@ -42,6 +42,11 @@ class Grid:
                 self._compounds[compound.name] = (compound, community)
                 for room in compound.rooms:
                     self._rooms[room.topic] = RoomInfo(room, compound, community)
+        # Asked for every sign-up and command (how the sender is addressed): a walk over a
+        # city's people cost more than the sign-up's SQL.
+        self._names: dict[str, str] = {}
+        for person, _ in self.people():
+            self._names.setdefault(person.id, person.name)
 
     def room(self, topic: str) -> RoomInfo | None:
         """The configured room with this topic, or None."""
@@ -118,10 +123,7 @@ class Grid:
 
     def name_of(self, person_id: str) -> str | None:
         """The configured name of a person, by WeChat id."""
-        for p, _ in self.people():
-            if p.id == person_id:
-                return p.name
-        return None
+        return self._names.get(person_id)
 
     def people(self) -> list[tuple[PersonConfig, Role]]:
         """Every configured person with a role label (head/secretary/worker/volunteer)."""
