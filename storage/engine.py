@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.util.concurrency import await_
 
 from storage import sqlite_driver
 
@@ -63,7 +64,16 @@ def create_engine(url: str) -> AsyncEngine:
             # two transactions of the same process (dispatcher, sender, web, scheduler).
             # A transaction that only reads (see `reading`) needs no lock in WAL mode.
             read_only = conn.get_execution_options().get(READ_ONLY, False)
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+            driver = conn.connection.dbapi_connection
+            if isinstance(driver, sqlite_driver.DriverConnection):
+                # Every message's transaction starts here: straight to the driver (as
+                # storage/direct.py does), not through a whole statement execution.
+                if conn.dispatch.before_cursor_execute:
+                    conn.dispatch.before_cursor_execute(conn, None, begin, (), None, False)
+                await_(driver.run_direct(begin, (), False))
+            else:
+                conn.exec_driver_sql(begin)
 
     return engine
 
