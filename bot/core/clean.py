@@ -41,6 +41,10 @@ _BLANK_LINES = re.compile(r"\n[ \t]*+(?:\n[ \t]*+){2,}+")
 _LONG_NUMBER = re.compile(r"(\d{40})\d+")
 NUMBER_LIMIT = 40
 
+# Anything one of the steps above would change (a line break or blank line needs "\n" or
+# another break, a long number 41 digits): most messages have none, and are only cut.
+_ANY_TO_CLEAN = re.compile("[\n\r\x85\u2028\u2029\u200c\u200d" + _DROP.pattern[1:-1] + "]|\\d{41}")
+
 _EVERYONE = re.compile(r"[@＠]\s*(?:所有人|全体成员|全体|all)", re.I)
 _MARKUP = re.compile(r"<[^<>\n]{0,60}>")
 
@@ -48,6 +52,8 @@ _MARKUP = re.compile(r"<[^<>\n]{0,60}>")
 def clean_text(text: str, limit: int = TEXT_LIMIT) -> str:
     """Text without invisible or unencodable characters, at most `limit` characters."""
     t = text[: limit * _RAW_FACTOR]
+    if _ANY_TO_CLEAN.search(t) is None:
+        return t[:limit]
     t = _LINE_BREAKS.sub("\n", t)
     t = _DROP.sub("", t)
     t = _JOINER.sub("", t)
