@@ -57,6 +57,8 @@ class FuzzReport:
     exceptions: list[str] = field(default_factory=list)
     unprocessed: list[str] = field(default_factory=list)  # answered but not marked processed
     leaks: list[str] = field(default_factory=list)  # group texts with a planted number
+    # the slowest messages by CPU time: (seconds, wall seconds, what the message was)
+    slowest: list[tuple[float, float, str]] = field(default_factory=list)
 
     def percentile(self, p: float, cpu: bool = False) -> float:
         """The p-th percentile latency (or CPU time) in milliseconds."""
@@ -76,6 +78,16 @@ class FuzzReport:
             f"answered but not marked processed {len(self.unprocessed)}, "
             f"group messages with a planted number {len(self.leaks)}"
         )
+
+    def note(self, cpu: float, wall: float, msg: Incoming, keep: int = 5) -> None:
+        """Keep the `keep` slowest messages by CPU time, to say what the tail is made of."""
+        if len(self.slowest) >= keep and cpu <= self.slowest[-1][0]:
+            return
+        where = "group" if msg.room is not None else "private"
+        what = f"{where}, {len(msg.text):,} chars: {msg.text[:24]!r}"
+        self.slowest.append((cpu, wall, what))
+        self.slowest.sort(reverse=True)
+        del self.slowest[keep:]
 
 
 class NullTransport(LocalTransport):
@@ -210,8 +222,10 @@ async def run_fuzz(app: App, messages: Iterator[Incoming], advance: bool = True)
             report.exceptions.append(f"{msg.message_id!r}: {e!r}")
             continue
         finally:
-            report.latencies.append(time.perf_counter() - began)
-            report.cpu.append(time.process_time() - cpu_began)
+            wall, cpu = time.perf_counter() - began, time.process_time() - cpu_began
+            report.latencies.append(wall)
+            report.cpu.append(cpu)
+            report.note(cpu, wall, msg)
         if (outcome.handled or outcome.refusal is not None) and not outcome.duplicate:
             answered.add(clean_id(msg.message_id))  # the id as the dispatcher stored it
     async with app.sessions() as s:
@@ -265,6 +279,9 @@ def bench_fuzz(config_path: str | None, count: int, seed: int) -> int:
     with tempfile.TemporaryDirectory() as folder:
         report = asyncio.run(go(Path(folder) / "fuzz.db"))
     print(report.summary())
+    print("slowest by CPU time:")
+    for cpu, wall, what in report.slowest:
+        print(f"  {cpu * 1000:.1f} ms CPU, {wall * 1000:.1f} ms wall: {what}")
     for problem in (*report.exceptions, *report.unprocessed, *report.leaks)[:20]:
         print("  " + problem)
     return 0 if not (report.exceptions or report.unprocessed or report.leaks) else 1

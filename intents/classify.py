@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from intents.activities import match_activity
 from intents.lexicon import Lexicon, category_of
 from intents.model import Category, IntentKind, ParseContext
-from intents.normalise import Clause, Message
+from intents.normalise import MAX_BODY, Clause, Message
 from intents.trace import Step, Trace
 
 _WORDS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
@@ -275,6 +275,14 @@ def _empty(f: Facts) -> Trace | None:
     return Trace(Step.GATE, "empty", ",".join(f.msg.placeholders))
 
 
+def _unbroken(f: Facts) -> Trace | None:
+    # as many characters as the parser reads, without one break or punctuation mark: no one
+    # writes a request so (the longest labeled message is 95 characters), a paste or junk does
+    if len(f.body) < MAX_BODY or len(f.msg.clauses) > 1:
+        return None
+    return Trace(Step.GATE, "unbroken", f"{len(f.body)} characters")
+
+
 def _notice_header(f: Facts) -> Trace | None:
     first_line = f.body.split("\n", 1)[0]
     m = f.lex.notice_headers.search(first_line)
@@ -355,7 +363,7 @@ def _aside_from_report(f: Facts) -> Trace | None:
 
 
 # Gates that silence a message whatever it says, in order.
-_SILENCING: tuple[Gate, ...] = (_empty, _notice_header, _ad, _notice, _thanks)
+_SILENCING: tuple[Gate, ...] = (_empty, _unbroken, _notice_header, _ad, _notice, _thanks)
 
 
 def _first_gate(gates: tuple[Gate, ...], facts: Facts) -> Trace | None:

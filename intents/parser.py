@@ -139,6 +139,8 @@ def read_rules(text: str, ctx: ParseContext, lex: Lexicon) -> RulesView | Intent
         settled = "a tagged wish"
     elif any(t.step is Step.GATE and t.rule == "empty" for t in reading.trace):
         settled = "no words"
+    elif any(t.step is Step.GATE and t.rule == "unbroken" for t in reading.trace):
+        settled = "no sentence"
     return RulesView(msg, reading, settled)
 
 

@@ -20,7 +20,7 @@ import pytest
 import intents
 from intents import IntentKind, ParseContext, parse
 from intents.lexicon import lexicon
-from intents.normalise import MAX_BODY, MAX_DIGITS, MAX_TEXT, normalise
+from intents.normalise import MAX_BODY, MAX_DIGITS, MAX_RUN, MAX_TEXT, normalise
 
 _PACKAGE = str(Path(intents.__file__).parent)
 CTX = ParseContext(
@@ -62,11 +62,31 @@ def _line_events(run: Callable[[], object]) -> int:
     ],
 )
 def test_work_grows_linearly(unit: str) -> None:
-    n = 400 // len(unit)
+    n = 70 // len(unit)
     small = _line_events(lambda: parse("3栋" + unit * n + "电梯坏了", CTX))
     large = _line_events(lambda: parse("3栋" + unit * (4 * n) + "电梯坏了", CTX))
     assert 4 * n * len(unit) < MAX_BODY  # still below the caps: the growth is the parser's
     assert large <= 4.5 * small, (small, large)  # quadratic work would be 16 times
+
+
+def test_work_past_the_body_is_bounded() -> None:
+    """Past MAX_BODY characters a message costs no more Python work, whatever it holds."""
+    rng = random.Random(11)
+    junk = "".join(chr(rng.randint(0x4E00, 0x9FFF)) for _ in range(4 * MAX_BODY))
+    words = "3栋电梯坏了，楼道灯也不亮，" * (4 * MAX_BODY // 14)
+    for text in (junk, words):
+        at_cap = _line_events(lambda t=text: parse(t[:MAX_BODY], CTX))
+        longer = _line_events(lambda t=text: parse(t, CTX))
+        assert longer <= 1.2 * at_cap, (text[:20], at_cap, longer)
+
+
+def test_runs_of_one_character_are_cut() -> None:
+    """A flood of one character reads as a short run: what follows it is still read."""
+    lex = lexicon()
+    msg = normalise("栋" * 3000 + "电梯坏了" + "！" * 50 + "\n" * 40 + "真的", lex)
+    assert msg.body == "栋" * MAX_RUN + "电梯坏了" + "!" * MAX_RUN + "\n\n真的"
+    assert parse("栋" * 3000 + "电梯坏了", CTX).kind is IntentKind.REPORT_PROBLEM
+    assert normalise("哈" * MAX_RUN + " " + "1" * 18, lex).body == "哈" * MAX_RUN + " " + "1" * 18
 
 
 def test_dashed_line_is_one_line() -> None:
