@@ -348,7 +348,7 @@ def _aside_from_report(f: Facts) -> Trace | None:
     if any(e.strong for e in f.found):
         return None
     info = f.search(f.lex.info_question)
-    if info:
+    if info and not f.search(f.lex.pressing):  # "想问问，大坑什么时候填？" complains
         return Trace(Step.GATE, "info-question", info)
     if f.search(f.lex.demands):
         return None

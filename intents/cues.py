@@ -54,10 +54,17 @@ def cues(msg: Message, lex: Lexicon) -> list[Trace]:
         out.append(Trace(Step.CUE, "thing", thing[0]))
     # the mood of chat: praise, laughter, a question for information. The rules' gates weigh
     # them only beside a problem they found; as cues they count when the model finds one
-    for name, pattern in (("praise", lex.praise), ("info", lex.info_question)):
-        m = pattern.search(body)
-        if m:
-            out.append(Trace(Step.CUE, name, m[0]))
+    praise = lex.praise.search(body)
+    if praise:
+        out.append(Trace(Step.CUE, "praise", praise[0]))
+    pleased = lex.pleased.search(body)
+    if pleased:
+        out.append(Trace(Step.CUE, "pleased", pleased[0]))
+    # "我就想问问，…大坑什么时候填？" presses for action: a complaint asked, not a question
+    pressing = lex.pressing.search(body)
+    asked = pressing or lex.info_question.search(body)
+    if asked:
+        out.append(Trace(Step.CUE, "pressing" if pressing else "info", asked[0]))
     laugh = lex.laughter.search(msg.full)
     if laugh:
         out.append(Trace(Step.CUE, "laughter", laugh[0]))

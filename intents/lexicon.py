@@ -84,6 +84,8 @@ class Lexicon:
     downplay: re.Pattern[str]
     past: re.Pattern[str]
     info_question: re.Pattern[str]
+    pressing: re.Pattern[str]
+    pleased: re.Pattern[str]
     lost_found: re.Pattern[str]
     problem_nouns: re.Pattern[str]  # every category at once; category_of tells which
     problem_phrases: re.Pattern[str]
@@ -268,6 +270,8 @@ class LexiconFile(_Strict):
     past: Regexes
     lost_found: Regexes
     info_question: Regexes
+    pressing: Regexes
+    pleased: Regexes
     problem_nouns: dict[Category, Regexes]
     faults: Regexes
     places: Regexes
@@ -455,6 +459,8 @@ def compile_lexicon(lex: LexiconFile, t2s: T2sFile, th: ThresholdsFile) -> Lexic
         downplay=_alternation(lex.downplay),
         past=_alternation(lex.past),
         info_question=_alternation(lex.info_question),
+        pressing=_alternation(lex.pressing),
+        pleased=_alternation(lex.pleased),
         lost_found=_alternation(lex.lost_found),
         problem_nouns=_alternation([w for ws in lex.problem_nouns.values() for w in ws]),
         problem_phrases=_alternation([w for ws in lex.problem_phrases.values() for w in ws]),

@@ -135,6 +135,11 @@ def test_a_reply_shape_is_a_cue(text: str, sign: str) -> None:
         "物业已经派人看过了，可是楼顶还是漏",  # 已经 is no office's 已
         "电梯坏了",  # too short for a title
         "3栋楼下烧烤店油烟直往楼上窜",  # terse, but it starts with the sender's building
+        # a label that frames the sender's own report is no sub-heading, wherever its verb is
+        "反映个问题：车库入口的减速带松了",
+        "反应个情况：二号门的门禁一直关不上",
+        "向物业反映一下：楼顶水箱盖子没盖",
+        "提个建议：垃圾房门口装个灯",
     ],
 )
 def test_a_residents_own_words_have_no_headline_or_reply_shape(text: str) -> None:
@@ -271,3 +276,24 @@ def test_the_model_reads_only_what_the_sender_states() -> None:
 )
 def test_the_mood_of_chat_is_a_cue(text: str, cue: str) -> None:
     assert cue in _cue_rules(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("花坛边的草坪修剪得很整齐", "pleased"),
+        ("新换的单元门又干净又亮堂又好用", "pleased"),
+        ("我就想问问，路口那个坑到底什么时候补？", "pressing"),
+        ("想问一下，车棚的灯为什么一直没人修", "pressing"),
+    ],
+)
+def test_pleasure_and_pressing_questions_are_cues(text: str, cue: str) -> None:
+    assert cue in _cue_rules(text)
+
+
+def test_a_question_that_presses_for_action_is_not_a_question_for_information() -> None:
+    asked = "我就想问问，路口那个坑到底什么时候补？"
+    assert "info" not in _cue_rules(asked)
+    assert not any("gate:info-question" in e for e in parse(asked, CTX).explain)
+    assert "info" in _cue_rules("想问问，社区食堂几点开门？")
+    assert "pleased" not in _cue_rules("楼道灯不太方便，开关在最里面")
