@@ -22,7 +22,7 @@ from bot.sender import STOP_GRACE, OutboxSender, SendPolicy
 from handlers.activities import ActivityTitleCache
 from handlers.outcome import Outcome
 from handlers.registry import Registry, build_registry
-from storage import maintenance, schema
+from storage import figure_cells, maintenance, schema
 from storage.engine import create_engine, session_factory
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,9 @@ class App:
             await schema.upgrade(self.engine)
         else:
             await ensure_schema_current(self.engine)
+        # The figures' sums, made once for the configured timezone (after an upgrade to 0012,
+        # or if the timezone changed): a city's million cases take a while, once.
+        await figure_cells.ensure(self.engine, self.config.bot.tz)
         async with self.sessions() as session, session.begin():
             await maintenance.optimize(session)
         await self.tasks.plan()

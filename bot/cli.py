@@ -19,7 +19,7 @@ from bot.cli_support import (
     run_on_database,
     setup_logging,
 )
-from bot.core.config import Config, summarise
+from bot.core.config import BotSection, Config, summarise
 from bot.core.config_errors import unreadable
 from bot.core.domain import OutboxStatus
 
@@ -117,10 +117,14 @@ async def _run(cfg: Config) -> None:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Apply the Alembic migrations to the configured (or given) database."""
-    from storage import schema
+    from storage import figure_cells, schema
     from storage.engine import create_engine
 
-    url = args.db or load_or_exit(args.config).storage.url
+    config = None if args.db else load_or_exit(args.config)
+    url: str = args.db if config is None else config.storage.url
+    # Without a config, the figures' sums are made for the default timezone (the bot makes
+    # them again at start if its timezone differs).
+    zone = (config.bot if config is not None else BotSection()).tz
     from storage.engine import display_url
 
     async def go() -> None:
@@ -128,12 +132,18 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         try:
             await schema.upgrade(engine)
             revision = await schema.current_revision(engine)
+            if await figure_cells.ensure(engine, zone, _sums_progress):
+                print(file=sys.stderr)
             print(f"{display_url(url)}：数据库结构已是最新（版本 {revision}）")
         finally:
             await engine.dispose()
 
     run_on_database(go(), url)
     return 0
+
+
+def _sums_progress(done: int, total: int) -> None:
+    print(f"\r统计汇总（figure sums）：{done:,}/{total:,} 件", end="", file=sys.stderr, flush=True)
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.core.domain import CaseAction, CaseKind, CaseStatus, Category, SignupStatus
+from storage import figure_cells
 from storage.cases import number_counter
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -508,6 +509,9 @@ class _SqliteLoader(_Loader):
         ):
             self.conn.execute(f"PRAGMA {pragma}")
         self.conn.execute("BEGIN")
+        # The figures' sums are made once after the load (fill), not case by case.
+        for statement in figure_cells.drop_trigger_ddl("sqlite"):
+            self.conn.execute(statement)
 
     async def write(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         assert self.conn is not None
@@ -525,6 +529,8 @@ class _SqliteLoader(_Loader):
                 "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                 (name, value),
             )
+        for statement in figure_cells.trigger_ddl("sqlite"):
+            self.conn.execute(statement)
         self.conn.execute("COMMIT")
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
@@ -542,6 +548,10 @@ class _PgLoader(_Loader):
         import asyncpg  # type: ignore[import-untyped]
 
         self.conn = await asyncpg.connect(self.dsn)
+        # The figures' sums are made once after the load (fill), not case by case; `close`
+        # puts the triggers back whatever happens.
+        for statement in figure_cells.drop_trigger_ddl("postgresql"):
+            await self.conn.execute(statement)
 
     async def write(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         await self.conn.copy_records_to_table(table, records=rows, columns=list(columns))
@@ -565,7 +575,11 @@ class _PgLoader(_Loader):
 
     async def close(self) -> None:
         if self.conn is not None:
-            await self.conn.close()
+            try:
+                for statement in figure_cells.trigger_ddl("postgresql"):
+                    await self.conn.execute(statement)
+            finally:
+                await self.conn.close()
 
 
 def _loader(db_url: str) -> _Loader:
@@ -648,7 +662,28 @@ async def fill(db_url: str, city: City, seed: int, *, progress: bool = True) -> 
             bar.total = bar.done
             bar.advance(0, "done")
             bar.close()
+    await _sum_figures(db_url, progress=progress)
     return counts
+
+
+async def _sum_figures(db_url: str, *, progress: bool) -> None:
+    """Make the figures' sums of the loaded cases (storage/figure_cells.py), as an upgrade does."""
+    from storage.engine import create_engine
+
+    bar = Progress(1) if progress else None
+
+    def step(done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = max(1, total)
+            bar.advance(done - bar.done, "figure sums")
+
+    engine = create_engine(db_url)
+    try:
+        await figure_cells.ensure(engine, TZ, step)
+    finally:
+        await engine.dispose()
+        if bar is not None:
+            bar.close()
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:

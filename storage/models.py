@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -145,6 +146,61 @@ class CaseEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
+class FigureMonth(Base):
+    """The month's figures of one building's reports (or wishes), kept by triggers on cases.
+
+    Sums of what each case adds (storage/figure_cells.py), so a city's month is a few thousand
+    rows instead of every report it had; `building` is "" for a case with no building.
+    """
+
+    __tablename__ = "figure_months"
+    # Clustered by the key on SQLite too: a city's month is read in key order, row by row.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    compound: Mapped[str] = mapped_column(String(100), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # local YYYY-MM
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    building: Mapped[str] = mapped_column(String(20), primary_key=True)
+    filed: Mapped[int] = mapped_column(Integer)
+    taken: Mapped[int] = mapped_column(Integer)
+    timely: Mapped[int] = mapped_column(Integer)
+    resolved: Mapped[int] = mapped_column(Integer)
+    rated: Mapped[int] = mapped_column(Integer)
+    satisfied: Mapped[int] = mapped_column(Integer)
+    rating_sum: Mapped[int] = mapped_column(Integer)
+    take_us: Mapped[int] = mapped_column(BigInteger)
+    resolve_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class FigureDay(Base):
+    """A compound's reports filed and resolved on one local day (the trend), kept by triggers."""
+
+    __tablename__ = "figure_days"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    compound: Mapped[str] = mapped_column(String(100), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # local YYYY-MM-DD
+    filed: Mapped[int] = mapped_column(Integer)
+    resolved: Mapped[int] = mapped_column(Integer)
+
+
+class LocalDay(Base):
+    """The calendar the triggers read: each local day of the bot's timezone and when it starts.
+
+    SQLite knows no timezones; a day is the last start at or before an instant.
+    """
+
+    __tablename__ = "local_days"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    starts_at: Mapped[datetime] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))
+
+
+class FigureZone(Base):
+    """The timezone the calendar and the summary were made for; no row: not made yet."""
+
+    __tablename__ = "figure_zone"
+    zone: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class ProcessedMessage(Base):
     """An inbound message id already handled, so a redelivery is ignored."""
 
@@ -227,7 +283,11 @@ class Signup(Base):
     """One person's sign-up to an activity, for themselves and the people they bring."""
 
     __tablename__ = "signups"
-    __table_args__ = (UniqueConstraint("activity_id", "person_id", name="uq_signups_person"),)
+    __table_args__ = (
+        UniqueConstraint("activity_id", "person_id", name="uq_signups_person"),
+        # The month's sign-ups of a city's compounds, read from the index alone (the figures).
+        Index("ix_signups_created", "created_at", "activity_id", "status", "headcount"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
     person_id: Mapped[str] = mapped_column(String(100))

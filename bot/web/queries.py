@@ -365,27 +365,20 @@ async def month_figures(
 ) -> list[Figures]:
     """Each compound's figures for the reports filed in a month (compound order kept)."""
     start, end = month_bounds(month, config)
-    compound_rates, per_building = await figures_db.month_rates_both(
-        session, compounds, start, end
-    )
-    totals = {r.compound: r for r in compound_rates}
-    buildings: dict[str, list[figures_db.Rates]] = {}
-    for rates in per_building:
-        buildings.setdefault(rates.compound, []).append(rates)
-    # Every part in a few grouped queries, whatever the number of compounds.
-    services = await figures_db.month_services_of(session, compounds, start, end)
-    days = await figures_db.trends(session, compounds, _days(start, end, 1))
+    # Every part in a few queries, whatever the number of compounds (a city's month: the sums
+    # kept per compound and day, storage/figure_cells.py).
+    found = await figures_db.month(session, compounds, _days(start, end, 1))
     out = []
     for compound in compounds:
         out.append(
             Figures(
                 compound=compound,
                 month=month,
-                total=totals.get(compound) or figures_db.empty_rates(compound),
-                buildings=buildings.get(compound, []),
-                services=services[compound],
-                days=days[compound],
-                weeks=figures_db.weekly(days[compound]),
+                total=found.totals.get(compound) or figures_db.empty_rates(compound),
+                buildings=found.buildings.get(compound, []),
+                services=found.services[compound],
+                days=found.days[compound],
+                weeks=found.weeks[compound],
             )
         )
     return out
