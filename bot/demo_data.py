@@ -576,7 +576,8 @@ class _PgLoader(_Loader):
     async def close(self) -> None:
         if self.conn is not None:
             try:
-                for statement in figure_cells.trigger_ddl("postgresql"):
+                ddl = figure_cells.drop_trigger_ddl("postgresql")  # (whether or not they went)
+                for statement in ddl + figure_cells.trigger_ddl("postgresql"):
                     await self.conn.execute(statement)
             finally:
                 await self.conn.close()

@@ -391,19 +391,21 @@ async def zone_of(session: AsyncSession) -> str | None:
 async def ensure(engine: AsyncEngine, zone: ZoneInfo, progress: Progress | None = None) -> bool:
     """Make the calendar and the sums for `zone` unless they are made; True if it made them.
 
-    One transaction: on PostgreSQL it locks the sums first, so a second process waits and then
-    finds them made, and a case changed meanwhile waits to add itself to the rebuilt sums.
+    One transaction: on PostgreSQL it locks the calendar and the sums first, so a second
+    process waits and then finds them made, and a case changed meanwhile waits to add itself
+    to the new sums.
     """
     async with engine.connect() as conn:
         if (await conn.execute(select(FigureZone.zone))).scalars().all() == [zone.key]:
             return False  # (the usual start: nothing to lock)
     async with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
+            # The calendar even against reads: a trigger reading the old (or no) calendar
+            # while the cases are summed would add a change to neither. Case writes that
+            # fire the triggers wait here instead, and add themselves to the new sums.
+            await conn.execute(text("LOCK TABLE local_days IN ACCESS EXCLUSIVE MODE"))
             await conn.execute(
-                text(
-                    "LOCK TABLE figure_zone, figure_months, figure_days, local_days "
-                    "IN EXCLUSIVE MODE"
-                )
+                text("LOCK TABLE figure_zone, figure_months, figure_days IN EXCLUSIVE MODE")
             )
         if (await conn.execute(select(FigureZone.zone))).scalars().all() == [zone.key]:
             return False
