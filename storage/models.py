@@ -239,7 +239,11 @@ class ScheduledTask(Base):
     # Due tasks, and pending tasks to cancel, without reading every task ever done.
     __table_args__ = (Index("ix_scheduled_tasks_due", "status", "due_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(300), unique=True)
+    # Byte order on PostgreSQL too (SQLite has nothing else): a key prefix is then a range of
+    # the unique index (a room's last roster), whatever the database's collation.
+    key: Mapped[str] = mapped_column(
+        String(300).with_variant(String(300, collation="C"), "postgresql"), unique=True
+    )
     kind: Mapped[str] = mapped_column(String(50))
     due_at: Mapped[datetime]
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -14,23 +14,20 @@ from storage.models import ScheduledTask
 from storage.upsert import insert_ignore
 
 ROSTER_TASK = "activity.roster"
-# Built once with parameters: every sign-up asks it.
+# Built once with parameters: every sign-up asks it. Keys from the prefix up to the prefix
+# with its last ":" raised to ";" are exactly those that start with it, in byte order (the
+# key's order on both databases, see the model), so they are a range of the unique index. A
+# LIKE could not use it: SQLite's LIKE ignores case, and PostgreSQL's needs a literal pattern
+# in the database's collation; either read every task ever scheduled (three per report).
 _LATEST = (
     select(ScheduledTask)
     .where(
-        ScheduledTask.key.startswith(bindparam("prefix")),
+        ScheduledTask.key >= bindparam("prefix"),
+        ScheduledTask.key < bindparam("prefix_end"),
         ScheduledTask.status.in_((TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.DONE)),
     )
     .order_by(ScheduledTask.due_at.desc())
     .limit(1)
-)
-# SQLite's LIKE ignores case, so it cannot use the index of keys: it read every task ever
-# scheduled (three per report, kept for good). Keys from the prefix up to the prefix with its
-# last ":" raised to ";" are exactly those that start with it (SQLite compares bytes), and
-# they are a range of the unique index. (PostgreSQL compares by the database's collation, so
-# it keeps the LIKE alone.)
-_LATEST_SQLITE = _LATEST.where(
-    ScheduledTask.key >= bindparam("prefix"), ScheduledTask.key < bindparam("prefix_end")
 )
 
 
@@ -42,11 +39,8 @@ def roster_prefix(activity_id: int, room: str) -> str:
 async def latest(session: AsyncSession, activity_id: int, room: str) -> ScheduledTask | None:
     """The latest roster post of an activity in a room, pending or done."""
     prefix = roster_prefix(activity_id, room)
-    if session.bind is not None and session.bind.dialect.name == "sqlite":
-        end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        found = await session.execute(_LATEST_SQLITE, {"prefix": prefix, "prefix_end": end})
-    else:
-        found = await session.execute(_LATEST, {"prefix": prefix})
+    end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    found = await session.execute(_LATEST, {"prefix": prefix, "prefix_end": end})
     return found.scalar_one_or_none()
 
 

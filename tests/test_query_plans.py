@@ -480,8 +480,8 @@ async def test_compound_rates_add_up_from_their_buildings(engine: AsyncEngine) -
 
 
 async def test_a_rooms_last_roster_is_found_by_its_key_range(engine: AsyncEngine) -> None:
-    """A sign-up asks for the room's last roster: on SQLite a range of the key index, never a
-    walk through every task scheduled (there are three per report, kept for good)."""
+    """A sign-up asks for the room's last roster: a range of the key index, never a walk
+    through every task scheduled (there are three per report, kept for good)."""
     room = "武夷香榭3栋业主群"
     async with session_factory(engine)() as s:
         await s.begin()
@@ -492,9 +492,22 @@ async def test_a_rooms_last_roster_is_found_by_its_key_range(engine: AsyncEngine
             last = await rosters.latest(s, 7, room)
         assert last is not None and last.key == rosters.roster_prefix(7, room) + NOW.isoformat()
         await s.rollback()
-    if engine.dialect.name == "sqlite":  # PostgreSQL keeps the LIKE (see storage/rosters.py)
-        plan = await plan_of(engine, rec.select("scheduled_tasks"))
-        assert_uses(plan, "sqlite_autoindex_scheduled_tasks_1", "scheduled_tasks", sorted_=False)
+    plan = await plan_of(engine, rec.select("scheduled_tasks"))
+    index = ("sqlite_autoindex_scheduled_tasks_1", "uq_scheduled_tasks_key")
+    assert_uses(plan, index, "scheduled_tasks", sorted_=False)
+    if engine.dialect.name == "postgresql":
+        cond = next(line for line in plan.splitlines() if "Index Cond" in line)
+        assert "key" in cond and ">=" in cond, plan  # the range, not a filter on every key
+        # The range is the prefix only in byte order; this server's own collation is "C", a
+        # city's is a locale's, so the column must say it.
+        async with engine.connect() as conn:
+            collation = await conn.scalar(
+                text(
+                    "SELECT collation_name FROM information_schema.columns"
+                    " WHERE table_name = 'scheduled_tasks' AND column_name = 'key'"
+                )
+            )
+        assert collation == "C"
 
 
 async def test_city_figures_read_the_sums_by_their_keys(engine: AsyncEngine) -> None:
