@@ -74,9 +74,8 @@ async def accounts_of(session: AsyncSession, people: Collection[str]) -> dict[st
     found: dict[str, list[str]] = {}
     if len(people) == 1:
         (person,) = people
-        ran = await direct.run(session, _ACCOUNTS_OF_ONE, {"person": person})
-        if ran is not None:
-            return {person: [str(a) for (a,) in ran.rows]} if ran.rows else {}
+        ran = await direct.execute(session, _ACCOUNTS_OF_ONE, {"person": person})
+        return {person: [str(a) for (a,) in ran.rows]} if ran.rows else {}
     for chunk in chunks(sorted(set(people))):
         result = await session.execute(
             select(AccountContact.contact_id, AccountContact.account)

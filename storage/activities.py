@@ -176,11 +176,8 @@ class ActivityRepository:
 
     async def insert_signup(self, values: dict[str, object]) -> Signup:
         """Store a new sign-up (one INSERT, no read back); it joins the session as loaded."""
-        ran = await direct.run(self._session, _INSERT_SIGNUP, values)
-        if ran is not None:
-            signup_id = int(ran.rows[0][0])
-        else:
-            signup_id = (await self._session.execute(_INSERT_SIGNUP, values)).scalar_one()
+        ran = await direct.execute(self._session, _INSERT_SIGNUP, values)
+        signup_id = int(ran.rows[0][0])
         signup = Signup(id=signup_id, **values)
         make_transient_to_detached(signup)
         self._session.add(signup)

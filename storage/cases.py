@@ -92,11 +92,7 @@ class CaseRepository:
             "accept_due_at": new.accept_due_at,
             "resolve_due_at": None,
         }
-        ran = await direct.run(self._session, _INSERT_CASE, values)
-        if ran is not None:
-            case_id = int(ran.rows[0][0])
-        else:
-            case_id = (await self._session.execute(_INSERT_CASE, values)).scalar_one()
+        case_id = int((await direct.execute(self._session, _INSERT_CASE, values)).rows[0][0])
         # The row is exactly what was sent: the object joins the session as loaded, with no
         # read back, and later changes to it are flushed as usual.
         case = Case(id=case_id, **values)
@@ -111,8 +107,7 @@ class CaseRepository:
             {"case_id": case_id, "at": now, "actor_id": a, "action": act, "note": n}
             for a, act, n in events
         ]
-        if await direct.run(self._session, _INSERT_EVENTS, rows) is None:
-            await self._session.execute(_INSERT_EVENTS, rows)
+        await direct.execute(self._session, _INSERT_EVENTS, rows)
         return case
 
     async def get(self, kind: CaseKind, number: int, compound: str) -> Case | None:

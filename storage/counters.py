@@ -31,11 +31,8 @@ async def next_value(session: AsyncSession, name: str) -> int:
     One UPDATE ... RETURNING: the row lock makes it atomic across processes. Only the first
     use of a name also inserts the row.
     """
-    ran = await direct.run(session, _BUMP, {"counter": name})
-    if ran is not None:
-        value = ran.rows[0][0] if ran.rows else None
-    else:
-        value = (await session.execute(_BUMP, {"counter": name})).scalar_one_or_none()
+    ran = await direct.execute(session, _BUMP, {"counter": name})
+    value = ran.rows[0][0] if ran.rows else None
     if value is None:
         await insert_ignore(session, Counter, {"name": name, "value": 0}, ["name"])
         value = (await session.execute(_BUMP, {"counter": name})).scalar_one()
@@ -44,11 +41,8 @@ async def next_value(session: AsyncSession, name: str) -> int:
 
 async def current_value(session: AsyncSession, name: str) -> int:
     """The named counter's value (0 if it was never incremented), without changing it."""
-    ran = await direct.run(session, _VALUE, {"counter": name})
-    if ran is not None:
-        return int(ran.rows[0][0]) if ran.rows else 0
-    value = await session.scalar(_VALUE, {"counter": name})
-    return int(value or 0)
+    ran = await direct.execute(session, _VALUE, {"counter": name})
+    return int(ran.rows[0][0] or 0) if ran.rows else 0
 
 
 async def bump_many(session: AsyncSession, names: Sequence[str]) -> None:

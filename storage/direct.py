@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, CursorResult, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -109,6 +109,20 @@ async def run(
         sync.dispatch.before_cursor_execute(sync, None, plan.sql, args, None, many)
     rows, rowcount = await driver.run_direct(plan.sql, args, many)
     return Result(rows, rowcount)
+
+
+async def execute(
+    session: AsyncSession, stmt: ClauseElement, params: Params | Sequence[Params]
+) -> Result:
+    """Run a Core statement directly when `run` can, else through the session; either way
+    its rows (empty if it returns none) and the rows it changed."""
+    ran = await run(session, stmt, params)
+    if ran is not None:
+        return ran
+    result = await session.execute(cast(Any, stmt), params)
+    if not isinstance(result, CursorResult):  # the ORM's result of a statement with rows
+        return Result(list(result.all()), -1)
+    return Result(list(result.all()) if result.returns_rows else [], result.rowcount)
 
 
 async def _connection(session: AsyncSession) -> Connection:

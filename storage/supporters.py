@@ -46,11 +46,7 @@ async def add_supporter(
 
 async def supporter_count(session: AsyncSession, case_id: int) -> int:
     """How many neighbours joined a case (the reporter not counted)."""
-    ran = await direct.run(session, _COUNT, {"case": case_id})
-    if ran is not None:
-        return int(ran.rows[0][0])
-    result = await session.execute(_COUNT, {"case": case_id})
-    return int(result.scalar_one())
+    return int((await direct.execute(session, _COUNT, {"case": case_id})).rows[0][0])
 
 
 _CASES = cast(Table, Case.__table__)
@@ -87,8 +83,7 @@ async def open_reports_like(
         "since": since,
         "limit": limit,
     }
-    ran = await direct.run(session, _OPEN_LIKE, params)
-    rows = ran.rows if ran is not None else (await session.execute(_OPEN_LIKE, params)).all()
+    rows = (await direct.execute(session, _OPEN_LIKE, params)).rows
     return [(int(case_id), str(text)) for case_id, text in rows]
 
 

@@ -35,11 +35,7 @@ async def insert_ignore(
 ) -> bool:
     """Insert a row unless one with the same `conflict` columns exists; True if inserted."""
     stmt = _insert_ignore(session, model, conflict)
-    ran = await direct.run(session, stmt, values)
-    if ran is not None:
-        return bool(ran.rowcount)
-    result: Any = await session.execute(stmt, values)
-    return bool(result.rowcount)
+    return bool((await direct.execute(session, stmt, values)).rowcount)
 
 
 async def insert_ignore_many(
